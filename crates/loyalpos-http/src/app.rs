@@ -1,0 +1,287 @@
+//! The application: shared state, and the one dispatcher every request goes through. The order of
+//! checks is api.md §1.7: body size → route and method → token → right → the handler.
+
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::FutureExt;
+use loyalpos_store::Store;
+use serde::Serialize;
+
+use crate::auth::{self, Principal, Right};
+use crate::clock::Clock;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::routes::{self, RouteMatch};
+use crate::secret::new_support_id;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Demo-only behaviour (pinned token, reusable device code, merchant aliases) is on.
+    pub demo: bool,
+    pub token_ttl: i64,
+    pub device_code_ttl: i64,
+    pub device_poll_interval: i64,
+    pub verification_url: String,
+    pub appuser_enabled: bool,
+    pub body_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            demo: false,
+            token_ttl: 1200,
+            device_code_ttl: 1200,
+            device_poll_interval: 5,
+            verification_url: "http://www.secuoffice.com".into(),
+            appuser_enabled: true,
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Clock,
+    pub config: Config,
+}
+
+/// What a handler gets: the caller, the path parameters in route order, the raw query, the body.
+pub struct Req {
+    pub principal: Option<Principal>,
+    pub params: Vec<String>,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Req {
+    /// The caller of a route that requires a token (the dispatcher guarantees one).
+    pub fn caller(&self) -> &Principal {
+        self.principal
+            .as_ref()
+            .expect("authenticated route without a principal")
+    }
+    pub fn param(&self, i: usize) -> &str {
+        &self.params[i]
+    }
+}
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = ApiResult<Response>> + Send>>;
+pub type Handler = fn(Arc<App>, Req) -> HandlerFuture;
+
+/// A 200 with a JSON body serialised once, straight from the wire type.
+pub fn ok_json<T: Serialize + ?Sized>(value: &T) -> ApiResult<Response> {
+    let bytes = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+pub fn router(app: Arc<App>) -> axum::Router {
+    axum::Router::new().fallback(dispatch).with_state(app)
+}
+
+async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Response {
+    let support_id = new_support_id();
+    let started = Instant::now();
+    let method = request.method().clone();
+    let logged_path = mask_card_numbers(
+        request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/"),
+    );
+    let outcome = AssertUnwindSafe(handle(app, request)).catch_unwind().await;
+    let (mut response, internal) = match outcome {
+        Ok(Ok(response)) => (response, None),
+        Ok(Err(err)) => {
+            let internal = err.internal.clone();
+            (error_response(&err, &support_id), internal)
+        }
+        Err(panic) => {
+            let err = ApiError::internal(panic_message(&panic));
+            (error_response(&err, &support_id), err.internal)
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&support_id) {
+        response.headers_mut().insert("x-support-id", v);
+    }
+    let status = response.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match internal {
+        Some(cause) if status >= 500 => tracing::error!(
+            %method, path = %logged_path, status, duration_ms, support_id = %support_id, cause = %mask_card_numbers(&cause),
+            "request failed"
+        ),
+        _ => tracing::info!(
+            %method, path = %logged_path, status, duration_ms, support_id = %support_id, "request"
+        ),
+    }
+    response
+}
+
+async fn handle(app: Arc<App>, request: Request<Body>) -> ApiResult<Response> {
+    let (parts, body) = request.into_parts();
+    let body = read_body(&parts.headers, body, app.config.body_limit).await?;
+    let route = routes::resolve(&parts.method, parts.uri.path())?;
+    let RouteMatch {
+        handler,
+        right,
+        params,
+    } = route;
+    let principal = if right == Right::Public {
+        None
+    } else {
+        let p = auth::authenticate(&app, &parts.headers).await?;
+        right.check(&p)?;
+        Some(p)
+    };
+    let req = Req {
+        principal,
+        params,
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        headers: parts.headers,
+        body,
+    };
+    handler(app, req).await
+}
+
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
+    let too_large = || ApiError::new(Code::TooLarge, format!("body larger than {limit} bytes"));
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
+}
+
+/// The error envelope (api.md §3.1). The reason phrase is the standard one; clients must not rely on it.
+pub fn error_response(err: &ApiError, support_id: &str) -> Response {
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        status: &'static str,
+        error: &'static str,
+        error_details: &'a str,
+        error_user: &'static str,
+        code: u16,
+        #[serde(rename = "supportId")]
+        support_id: &'a str,
+    }
+    let body = Envelope {
+        status: "error",
+        error: err.code.exception(),
+        error_details: &err.details,
+        error_user: err.code.user_text(),
+        code: err.code as u16,
+        support_id,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let mut response = (
+        err.code.status(),
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    match err.code {
+        Code::Unauthenticated => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        Code::MethodNotAllowed => {
+            if let Some(allow) = err
+                .allow
+                .as_deref()
+                .and_then(|a| HeaderValue::from_str(a).ok())
+            {
+                headers.insert(header::ALLOW, allow);
+            }
+        }
+        Code::RateLimited | Code::Unavailable => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        _ => {}
+    }
+    response
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("panic: {text}")
+}
+
+/// Card numbers never reach a log line whole: any run of 16 digits keeps its first 6 and last 4.
+pub fn mask_card_numbers(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if run == 0 {
+            let len = text[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&text[i..i + len]);
+            i += len;
+        } else if run == 16 {
+            out.push_str(&text[i..i + 6]);
+            out.push_str("******");
+            out.push_str(&text[i + 12..i + 16]);
+            i += 16;
+        } else {
+            out.push_str(&text[i..i + run]);
+            i += run;
+        }
+    }
+    out
+}
+
+/// Health endpoints answer outside the API envelope conventions but still as JSON.
+pub fn plain_status(status: StatusCode, body: &'static str) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sixteen_digit_runs_are_masked_in_log_text() {
+        assert_eq!(
+            mask_card_numbers("/x?q=card.cardnumber:9276004429942845&count=10"),
+            "/x?q=card.cardnumber:927600******2845&count=10"
+        );
+        assert_eq!(mask_card_numbers("29187330"), "29187330");
+    }
+}

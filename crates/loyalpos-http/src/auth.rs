@@ -1,0 +1,112 @@
+//! Bearer tokens: who is calling, and what that kind of credential may do (api.md §2.8).
+
+use axum::http::HeaderMap;
+use loyalpos_store::TokenRow;
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::secret::lookup_hash;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Device,
+    Client,
+    User,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Device => "device",
+            TokenKind::Client => "client",
+            TokenKind::User => "user",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "device" => Some(TokenKind::Device),
+            "client" => Some(TokenKind::Client),
+            "user" => Some(TokenKind::User),
+            _ => None,
+        }
+    }
+}
+
+/// The authenticated caller. Every query is scoped to `merchant_id`.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub kind: TokenKind,
+    pub merchant_id: String,
+    pub client_id: String,
+    pub device_id: Option<String>,
+    pub store_id: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// What a route demands of the credential beyond a valid token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Right {
+    /// No token at all (health, OAuth).
+    Public,
+    Any,
+    /// Merchant client or merchant user tokens; device tokens get 2004.
+    MerchantLevel,
+    DeviceOnly,
+    UserOnly,
+}
+
+impl Right {
+    pub fn check(self, p: &Principal) -> ApiResult<()> {
+        let allowed = match self {
+            Right::Public | Right::Any => true,
+            Right::MerchantLevel => p.kind != TokenKind::Device,
+            Right::DeviceOnly => p.kind == TokenKind::Device,
+            Right::UserOnly => p.kind == TokenKind::User,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+/// `Authorization: Bearer T` wins over `Authenticate: Bearer T` (the docs' spelling).
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    ["authorization", "authenticate"].iter().find_map(|name| {
+        let value = headers.get(*name)?.to_str().ok()?.trim();
+        let (scheme, token) = value.split_once(char::is_whitespace)?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+    })
+}
+
+pub async fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<Principal> {
+    let token = bearer(headers).ok_or_else(ApiError::unauthenticated)?;
+    let mut tx = app.store.read().await?;
+    let row = tx.token(&lookup_hash(&token)).await?;
+    drop(tx);
+    let row = row.ok_or_else(ApiError::unauthenticated)?;
+    if !token_usable(app, &row) {
+        return Err(ApiError::unauthenticated());
+    }
+    principal_of(row).ok_or_else(ApiError::unauthenticated)
+}
+
+fn token_usable(app: &App, row: &TokenRow) -> bool {
+    let unexpired = row.expires_at.is_none_or(|at| at > app.clock.now());
+    let demo_ok = !row.demo_only || app.config.demo;
+    unexpired && demo_ok
+}
+
+fn principal_of(row: TokenRow) -> Option<Principal> {
+    Some(Principal {
+        kind: TokenKind::parse(&row.kind)?,
+        merchant_id: row.merchant_id,
+        client_id: row.client_id,
+        device_id: row.device_id,
+        store_id: row.store_id,
+        user_id: row.user_id,
+    })
+}

@@ -1,0 +1,63 @@
+//! Time: stored as unix seconds, rendered ISO 8601 with the configured zone's offset, no fractions.
+
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+
+#[derive(Clone)]
+pub struct Clock {
+    tz: TimeZone,
+}
+
+impl Clock {
+    pub fn new(tz: TimeZone) -> Self {
+        Clock { tz }
+    }
+
+    pub fn now(&self) -> i64 {
+        Timestamp::now().as_second()
+    }
+
+    pub fn zoned(&self, seconds: i64) -> Zoned {
+        Timestamp::from_second(seconds)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            .to_zoned(self.tz.clone())
+    }
+
+    /// `2020-09-17T09:18:14+02:00`
+    pub fn render(&self, seconds: i64) -> String {
+        self.zoned(seconds)
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    }
+
+    pub fn render_opt(&self, seconds: Option<i64>) -> Option<String> {
+        seconds.map(|s| self.render(s))
+    }
+
+    /// Reads an ISO 8601 timestamp with any offset or `Z` (a bare date is midnight in the zone).
+    pub fn parse(&self, text: &str) -> Option<i64> {
+        if let Ok(ts) = text.parse::<Timestamp>() {
+            return Some(ts.as_second());
+        }
+        let date: jiff::civil::Date = text.parse().ok()?;
+        Some(date.to_zoned(self.tz.clone()).ok()?.timestamp().as_second())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn berlin() -> Clock {
+        Clock::new(TimeZone::get("Europe/Berlin").unwrap())
+    }
+
+    #[test]
+    fn renders_summer_and_winter_offsets_of_berlin() {
+        let c = berlin();
+        let summer = c.parse("2020-09-17T09:18:14+02:00").unwrap();
+        assert_eq!(c.render(summer), "2020-09-17T09:18:14+02:00");
+        let winter = c.parse("2021-02-25T07:47:25Z").unwrap();
+        assert_eq!(c.render(winter), "2021-02-25T08:47:25+01:00");
+    }
+}

@@ -1,0 +1,23 @@
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::app::{App, Req, plain_status};
+use crate::error::ApiResult;
+
+/// The process is up.
+pub async fn health(_app: Arc<App>, _req: Req) -> ApiResult<Response> {
+    Ok(plain_status(StatusCode::OK, r#"{"status":"ok"}"#))
+}
+
+/// The database answers.
+pub async fn ready(app: Arc<App>, _req: Req) -> ApiResult<Response> {
+    Ok(match app.store.ping().await {
+        Ok(()) => plain_status(StatusCode::OK, r#"{"status":"ready"}"#),
+        Err(_) => plain_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"unavailable"}"#,
+        ),
+    })
+}

@@ -1,0 +1,288 @@
+//! The route table. Paths follow `/{Product}/{Resource}[/{id}[/{action}[/{arg}]]]`; literal segments
+//! match case-insensitively, repeated slashes collapse, a trailing slash is ignored except after
+//! `start` (an empty start method). An unknown path is 404/3001; a known path with another method
+//! is 405/2005 with `Allow`.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::http::Method;
+use percent_encoding::percent_decode_str;
+
+use crate::app::{App, Handler, HandlerFuture, Req};
+use crate::auth::Right;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::{devices, general, health, oauth};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seg {
+    Lit(&'static str),
+    Param,
+}
+
+struct Route {
+    method: Method,
+    pattern: Vec<Seg>,
+    right: Right,
+    handler: Handler,
+}
+
+pub struct RouteMatch {
+    pub handler: Handler,
+    pub right: Right,
+    pub params: Vec<String>,
+}
+
+/// Wraps an `async fn(Arc<App>, Req) -> ApiResult<Response>` as a table entry.
+macro_rules! h {
+    ($f:path) => {{
+        fn wrapped(app: Arc<App>, req: Req) -> HandlerFuture {
+            Box::pin($f(app, req))
+        }
+        wrapped as Handler
+    }};
+}
+
+fn parse_pattern(pattern: &'static str) -> Vec<Seg> {
+    pattern
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.starts_with(':') {
+                Seg::Param
+            } else {
+                Seg::Lit(s)
+            }
+        })
+        .collect()
+}
+
+fn table() -> &'static [Route] {
+    static TABLE: OnceLock<Vec<Route>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        use Right::*;
+        let r = |method: Method, pattern: &'static str, right: Right, handler: Handler| Route {
+            method,
+            pattern: parse_pattern(pattern),
+            right,
+            handler,
+        };
+        let get = Method::GET;
+        let post = Method::POST;
+        let put = Method::PUT;
+        vec![
+            r(get.clone(), "/health", Public, h!(health::health)),
+            r(get.clone(), "/ready", Public, h!(health::ready)),
+            r(post.clone(), "/oauth/token", Public, h!(oauth::token)),
+            // General
+            r(
+                get.clone(),
+                "/api/v2/General/Merchants",
+                Any,
+                h!(general::list_merchants),
+            ),
+            r(
+                get.clone(),
+                "/api/v2/General/Merchants/:id",
+                Any,
+                h!(general::get_merchant),
+            ),
+            r(
+                put.clone(),
+                "/api/v2/General/Merchants/:id",
+                MerchantLevel,
+                h!(general::update_merchant),
+            ),
+            r(
+                get.clone(),
+                "/api/v2/General/Merchants/:id/MerchantCategories",
+                Any,
+                h!(general::merchant_categories),
+            ),
+            r(
+                post.clone(),
+                "/api/v2/General/Merchants/:id/getPublicData/:contract",
+                Any,
+                h!(general::public_data),
+            ),
+            r(
+                get.clone(),
+                "/api/v2/General/Stores",
+                Any,
+                h!(general::list_stores),
+            ),
+            r(
+                post.clone(),
+                "/api/v2/General/Stores",
+                MerchantLevel,
+                h!(general::create_store),
+            ),
+            r(
+                get.clone(),
+                "/api/v2/General/Stores/:id",
+                Any,
+                h!(general::get_store),
+            ),
+            r(
+                put.clone(),
+                "/api/v2/General/Stores/:id",
+                MerchantLevel,
+                h!(general::update_store),
+            ),
+            r(
+                post.clone(),
+                "/api/v2/General/Stores/:id/setDefault",
+                MerchantLevel,
+                h!(general::set_default_store),
+            ),
+            // Smart Devices
+            r(get.clone(), "/api/v2/Smart/Devices", Any, h!(devices::list)),
+            r(
+                post.clone(),
+                "/api/v2/Smart/Devices",
+                MerchantLevel,
+                h!(devices::create),
+            ),
+            r(
+                get.clone(),
+                "/api/v2/Smart/Devices/:id",
+                Any,
+                h!(devices::get),
+            ),
+            r(
+                put.clone(),
+                "/api/v2/Smart/Devices/:id",
+                MerchantLevel,
+                h!(devices::update),
+            ),
+            r(
+                post.clone(),
+                "/api/v2/Smart/Devices/:id/GetSecubaseConfig",
+                Any,
+                h!(devices::secubase_config),
+            ),
+            r(
+                put.clone(),
+                "/api/v2/Smart/Devices/:id/devicePin",
+                MerchantLevel,
+                h!(devices::set_device_pin),
+            ),
+            r(
+                get.clone(),
+                "/api/v2/Smart/Devices/:id/devicePinConfig",
+                Any,
+                h!(devices::device_pin_config),
+            ),
+            r(
+                put.clone(),
+                "/api/v2/Smart/Devices/:id/pin",
+                MerchantLevel,
+                h!(devices::set_user_pin),
+            ),
+            r(
+                get.clone(),
+                "/api/v2/Smart/Devices/:id/routing/:type",
+                Any,
+                h!(devices::routing),
+            ),
+        ]
+    })
+}
+
+/// Splits a raw path into decoded segments, applying the slash rules.
+fn segments(raw: &str) -> ApiResult<Vec<String>> {
+    let mut segs: Vec<String> = Vec::new();
+    for part in raw.split('/').filter(|s| !s.is_empty()) {
+        let decoded = percent_decode_str(part)
+            .decode_utf8()
+            .map_err(|_| ApiError::bad_request("path is not valid UTF-8"))?;
+        segs.push(decoded.into_owned());
+    }
+    // `…/start/` means "start with an empty method".
+    if raw.ends_with('/') && segs.last().is_some_and(|s| s.eq_ignore_ascii_case("start")) {
+        segs.push(String::new());
+    }
+    Ok(segs)
+}
+
+fn matches(pattern: &[Seg], segs: &[String]) -> Option<Vec<String>> {
+    if pattern.len() != segs.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (p, s) in pattern.iter().zip(segs) {
+        match p {
+            Seg::Lit(lit) if lit.eq_ignore_ascii_case(s) => {}
+            Seg::Lit(_) => return None,
+            Seg::Param => params.push(s.clone()),
+        }
+    }
+    Some(params)
+}
+
+pub fn resolve(method: &Method, raw_path: &str) -> ApiResult<RouteMatch> {
+    let segs = segments(raw_path)?;
+    let mut allowed: Vec<&Method> = Vec::new();
+    for route in table() {
+        if let Some(params) = matches(&route.pattern, &segs) {
+            if route.method == method {
+                return Ok(RouteMatch {
+                    handler: route.handler,
+                    right: route.right,
+                    params,
+                });
+            }
+            allowed.push(&route.method);
+        }
+    }
+    if allowed.is_empty() {
+        return Err(ApiError::new(
+            Code::NotFound,
+            format!("no route for {raw_path}"),
+        ));
+    }
+    let allow = allowed
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut err = ApiError::new(
+        Code::MethodNotAllowed,
+        format!("method {method} not allowed on this route (allowed: {allow})"),
+    );
+    err.allow = Some(allow);
+    Err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(method: Method, path: &str) -> Result<Vec<String>, Code> {
+        resolve(&method, path).map(|m| m.params).map_err(|e| e.code)
+    }
+
+    #[test]
+    fn literal_segments_match_case_insensitively_and_ids_are_kept_verbatim() {
+        assert_eq!(
+            params(Method::GET, "/api/v2/general/merchants/MRC_ABC").unwrap(),
+            vec!["MRC_ABC".to_string()]
+        );
+    }
+
+    #[test]
+    fn repeated_and_trailing_slashes_are_ignored() {
+        assert!(params(Method::POST, "//oauth//token/").is_ok());
+    }
+
+    #[test]
+    fn unknown_route_is_404_and_wrong_method_is_405() {
+        assert_eq!(
+            params(Method::GET, "/api/v2/Payment/Customers"),
+            Err(Code::NotFound)
+        );
+        assert_eq!(
+            params(Method::DELETE, "/api/v2/General/Stores"),
+            Err(Code::MethodNotAllowed)
+        );
+    }
+}

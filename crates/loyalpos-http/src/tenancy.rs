@@ -1,0 +1,57 @@
+//! Tenancy rules (api.md §4): the token's merchant decides; another merchant's object is 404.
+
+use loyalpos_store::{MerchantRow, Tx};
+
+use crate::app::App;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::secret::is_id;
+
+/// Resolves a merchant id read from a path or body: `me`, the token's merchant, or (demo only) an
+/// alias of the demo merchant. Anything else well-formed is 404; malformed is 4003.
+pub fn merchant_param(app: &App, caller: &Principal, value: &str) -> ApiResult<String> {
+    if value.eq_ignore_ascii_case("me") || value == caller.merchant_id {
+        return Ok(caller.merchant_id.clone());
+    }
+    if app.config.demo
+        && crate::demo::MERCHANT_ALIASES.contains(&value)
+        && caller.merchant_id == crate::demo::MERCHANT_ID
+    {
+        return Ok(caller.merchant_id.clone());
+    }
+    if !is_id(value, "MRC") {
+        return Err(ApiError::bad_id(format!("malformed merchant id {value}")));
+    }
+    Err(ApiError::not_found("general.merchants", value))
+}
+
+/// Checks the format of a path id.
+pub fn path_id<'a>(value: &'a str, prefix: &str) -> ApiResult<&'a str> {
+    if is_id(value, prefix) {
+        Ok(value)
+    } else {
+        Err(ApiError::bad_id(format!(
+            "malformed id {value} (expected {prefix}_…)"
+        )))
+    }
+}
+
+pub async fn own_merchant(tx: &mut dyn Tx, caller: &Principal) -> ApiResult<MerchantRow> {
+    tx.merchant(&caller.merchant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("general.merchants", &caller.merchant_id))
+}
+
+/// Returns the row if it belongs to the caller's merchant, else 404 exactly like an unknown id.
+pub fn owned<T>(
+    row: Option<T>,
+    merchant_of: impl Fn(&T) -> &str,
+    caller: &Principal,
+    object: &str,
+    id: &str,
+) -> ApiResult<T> {
+    match row {
+        Some(r) if merchant_of(&r) == caller.merchant_id => Ok(r),
+        _ => Err(ApiError::not_found(object, id)),
+    }
+}

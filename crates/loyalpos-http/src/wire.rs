@@ -1,0 +1,67 @@
+//! Wire helpers shared by every product: compact references, lenient id references in requests.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// `{"object": "general.stores", "id": "STO_…"}`
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ObjRef {
+    pub object: &'static str,
+    pub id: String,
+}
+
+impl ObjRef {
+    pub fn new(object: &'static str, id: impl Into<String>) -> Self {
+        ObjRef {
+            object,
+            id: id.into(),
+        }
+    }
+    pub fn opt(object: &'static str, id: Option<&str>) -> Option<Self> {
+        id.map(|id| ObjRef::new(object, id))
+    }
+}
+
+/// A reference in a request: a bare id string, `{id}` or `{object, id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdRef(pub String);
+
+impl<'de> Deserialize<'de> for IdRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(IdRef(s)),
+            Value::Object(map) => match map.get("id") {
+                Some(Value::String(s)) => Ok(IdRef(s.clone())),
+                _ => Err(serde::de::Error::custom(
+                    "expected a reference with a string `id`",
+                )),
+            },
+            _ => Err(serde::de::Error::custom(
+                "expected an id string or a reference object",
+            )),
+        }
+    }
+}
+
+/// `null` → `[]`-friendly parse of a stored JSON column.
+pub fn stored_json(text: Option<&str>) -> Value {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
+}
+
+pub fn stored_array(text: &str) -> Value {
+    match serde_json::from_str(text) {
+        Ok(v @ Value::Array(_)) => v,
+        _ => Value::Array(Vec::new()),
+    }
+}
+
+/// Decodes a field that may be present with a value, present as `null`, or absent.
+/// (`Option<Option<T>>` with `#[serde(default, deserialize_with = "present")]`.)
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,83 @@
+//! PostgreSQL: a connection pool, default (durable) commits, row locks (`SELECT … FOR UPDATE`) on
+//! the merchant card and the smart transaction, so several loyalpos processes can share one database.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+
+use crate::*;
+
+macro_rules! for_update {
+    () => {
+        " FOR UPDATE"
+    };
+}
+
+include!("sql/columns.rs");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        sqlx::migrate!("migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(SqlTx { tx }))
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(SqlTx { tx }))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub struct SqlTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl Tx for SqlTx {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+include!("sql/tenancy.rs");
+include!("sql/auth.rs");
+include!("sql/loyalty.rs");
+include!("sql/smart.rs");

@@ -1,0 +1,261 @@
+//! Rows as stored. Columns named `*_json`-free: JSON-valued columns are plain `String`s here and
+//! are owned (parsed and rendered) by the layer above; the store never interprets them.
+
+use sqlx::FromRow;
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct MerchantRow {
+    pub id: String,
+    pub id_old: i64,
+    pub companyname: String,
+    pub user_type: String,
+    pub project_name: Option<String>,
+    pub legal_details: String,
+    pub urls: String,
+    pub categories: String,
+    pub default_store_id: Option<String>,
+    pub default_contract_id: Option<String>,
+    pub is_demo: bool,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ContractRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct StoreRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub id_old: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub facebook_id: Option<String>,
+    pub phone: Option<String>,
+    pub url_website: Option<String>,
+    pub photo_main: Option<String>,
+    pub photo: String,
+    pub open_hours: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct DeviceRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub store_id: String,
+    pub contract_id: Option<String>,
+    pub vendor: Option<String>,
+    pub vendor_uid: Option<String>,
+    pub device_type: String,
+    pub description: Option<String>,
+    pub tid: Option<String>,
+    pub products: String,
+    pub terminal_type: Option<String>,
+    pub base_version: Option<String>,
+    pub status: Option<String>,
+    pub device: Option<String>,
+    pub user_pin: Option<String>,
+    pub pin_hash: Option<String>,
+    pub next_receipt_number: i64,
+    /// Highest receipt number covered by the last end-of-day (0 = none yet).
+    pub end_of_day_receipt: i64,
+    pub created: i64,
+    pub updated: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub secret_hash: String,
+    pub merchant_id: Option<String>,
+    /// Comma-separated grant types.
+    pub grants: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct AuthorizationRow {
+    pub id: String,
+    /// `device` or `user`.
+    pub kind: String,
+    pub merchant_id: String,
+    pub client_id: String,
+    pub device_id: Option<String>,
+    pub store_id: Option<String>,
+    pub user_id: Option<String>,
+    pub refresh_hash: Option<String>,
+    pub revoked: bool,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct TokenRow {
+    pub token_hash: String,
+    /// `device`, `client` or `user`.
+    pub kind: String,
+    pub merchant_id: String,
+    pub client_id: String,
+    pub device_id: Option<String>,
+    pub store_id: Option<String>,
+    pub user_id: Option<String>,
+    pub authorization_id: Option<String>,
+    /// None = never expires (the demo's pinned token).
+    pub expires_at: Option<i64>,
+    pub demo_only: bool,
+    pub revoked: bool,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct RegistrationRow {
+    pub device_code_hash: String,
+    pub user_code: String,
+    pub client_id: String,
+    pub uuid: String,
+    /// `pending`, `confirmed` or `consumed`.
+    pub state: String,
+    pub merchant_id: Option<String>,
+    pub device_id: Option<String>,
+    pub store_id: Option<String>,
+    pub authorization_id: Option<String>,
+    pub expires_at: Option<i64>,
+    /// Demo only: the docs' confirmed registration answers every poll.
+    pub reusable: bool,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct CardgroupRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub display_name: String,
+    pub picture: Option<String>,
+    pub stock_warn_limit: i64,
+    pub description: Option<String>,
+    pub cancel_selected: bool,
+    pub currency: String,
+    pub bonus_rate: i64,
+    pub bonus_base: String,
+    pub filter_mode: String,
+    /// JSON array of strings.
+    pub filter_codes: String,
+    /// JSON array of `{tax, desc, articleNumber, ean}`.
+    pub bonus_products: String,
+    pub overdraft_allowed: bool,
+    pub overdraft_limit: i64,
+    pub passcode_policy: i64,
+    pub card_creation_via_stx: bool,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct CardRow {
+    pub id: String,
+    pub cardnumber: String,
+    pub account_id: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct CustomerRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub merchant_contact: Option<String>,
+    pub customernumber: Option<String>,
+    pub note: Option<String>,
+    pub consent: Option<bool>,
+    pub additional_data: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct MerchantcardRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub card_id: String,
+    pub cardgroup_id: String,
+    pub created_for_merchant_id: String,
+    pub created_for_store_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub customer_assignment_date: Option<i64>,
+    pub is_base_card: bool,
+    pub cash_balance: i64,
+    pub bonus_balance: i64,
+    pub points: i64,
+    pub last_usage: Option<i64>,
+    pub last_charge: Option<i64>,
+    pub stock_status: String,
+    pub lock_status: String,
+    pub lock_reason: Option<i64>,
+    pub lock_note: Option<String>,
+    pub expiry_date: Option<i64>,
+    pub csc_hash: Option<String>,
+    pub passcode_hash: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct LtxRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub merchantcard_id: String,
+    pub cardgroup_id: String,
+    pub store_id: Option<String>,
+    pub trans_id: i64,
+    pub tid: Option<String>,
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    pub balance: i64,
+    pub description: String,
+    pub purpose: Option<String>,
+    pub additional_data: Option<String>,
+    /// JSON array of receipt lines.
+    pub receipt: String,
+    /// JSON of the receipt figures, kept so a cancellation can print the mirrored receipt.
+    pub figures: Option<String>,
+    pub is_cancelling: bool,
+    pub revenue: i64,
+    pub smart_transaction_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub child_id: Option<String>,
+    pub created: i64,
+    pub last_change: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct BookingRow {
+    pub ltx_id: String,
+    pub seq: i64,
+    pub merchantcard_id: String,
+    pub kind: String,
+    pub balance_kind: String,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct StxRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub status: String,
+    pub device_id: Option<String>,
+    pub receipt_number: Option<i64>,
+    pub trans_id: Option<String>,
+    /// JSON document with everything else (owned by the HTTP layer).
+    pub doc: String,
+    pub created: i64,
+    pub updated: Option<i64>,
+}

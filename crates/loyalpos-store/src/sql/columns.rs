@@ -1,0 +1,70 @@
+// Column lists shared by SELECTs and INSERTs (macros so that `concat!` can splice them).
+
+macro_rules! merchant_cols {
+    () => {
+        "id, id_old, companyname, user_type, project_name, legal_details, urls, categories, \
+         default_store_id, default_contract_id, is_demo, created"
+    };
+}
+macro_rules! store_cols {
+    () => {
+        "id, merchant_id, id_old, name, address, facebook_id, phone, url_website, photo_main, photo, \
+         open_hours, created"
+    };
+}
+macro_rules! device_cols {
+    () => {
+        "id, merchant_id, store_id, contract_id, vendor, vendor_uid, device_type, description, tid, \
+         products, terminal_type, base_version, status, device, user_pin, pin_hash, \
+         next_receipt_number, end_of_day_receipt, created, updated"
+    };
+}
+macro_rules! authorization_cols {
+    () => {
+        "id, kind, merchant_id, client_id, device_id, store_id, user_id, refresh_hash, revoked, created"
+    };
+}
+macro_rules! token_cols {
+    () => {
+        "token_hash, kind, merchant_id, client_id, device_id, store_id, user_id, authorization_id, \
+         expires_at, demo_only, revoked, created"
+    };
+}
+macro_rules! registration_cols {
+    () => {
+        "device_code_hash, user_code, client_id, uuid, state, merchant_id, device_id, store_id, \
+         authorization_id, expires_at, reusable, created"
+    };
+}
+macro_rules! cardgroup_cols {
+    () => {
+        "id, merchant_id, display_name, picture, stock_warn_limit, description, cancel_selected, \
+         currency, bonus_rate, bonus_base, filter_mode, filter_codes, bonus_products, \
+         overdraft_allowed, overdraft_limit, passcode_policy, card_creation_via_stx, created"
+    };
+}
+macro_rules! customer_cols {
+    () => {
+        "id, merchant_id, merchant_contact, customernumber, note, consent, additional_data, created"
+    };
+}
+macro_rules! merchantcard_cols {
+    () => {
+        "id, merchant_id, card_id, cardgroup_id, created_for_merchant_id, created_for_store_id, \
+         customer_id, customer_assignment_date, is_base_card, cash_balance, bonus_balance, points, \
+         last_usage, last_charge, stock_status, lock_status, lock_reason, lock_note, expiry_date, \
+         csc_hash, passcode_hash, created"
+    };
+}
+macro_rules! ltx_cols {
+    () => {
+        "id, merchant_id, merchantcard_id, cardgroup_id, store_id, trans_id, tid, status, amount, \
+         currency, balance, description, purpose, additional_data, receipt, figures, is_cancelling, \
+         revenue, smart_transaction_id, parent_id, child_id, created, last_change"
+    };
+}
+macro_rules! stx_cols {
+    () => {
+        "id, merchant_id, status, device_id, receipt_number, trans_id, doc, created, updated"
+    };
+}
