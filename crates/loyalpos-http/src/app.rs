@@ -18,6 +18,8 @@ use serde::Serialize;
 use crate::auth::{self, Principal, Right};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::idempotency;
+use crate::limits::{self, RateLimiter};
 use crate::routes::{self, RouteMatch};
 use crate::secret::new_support_id;
 
@@ -31,6 +33,10 @@ pub struct Config {
     pub verification_url: String,
     pub appuser_enabled: bool,
     pub body_limit: usize,
+    /// Requests per second per API client; None = no limit.
+    pub rate_limit: Option<u32>,
+    /// A request still running after this is rolled back and answered 503/1002.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -43,6 +49,8 @@ impl Default for Config {
             verification_url: "http://www.secuoffice.com".into(),
             appuser_enabled: true,
             body_limit: 1024 * 1024,
+            rate_limit: None,
+            request_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -51,6 +59,19 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Clock,
     pub config: Config,
+    pub rate_limiter: Option<RateLimiter>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Clock, config: Config) -> App {
+        let rate_limiter = config.rate_limit.map(RateLimiter::new);
+        App {
+            store,
+            clock,
+            config,
+            rate_limiter,
+        }
+    }
 }
 
 /// What a handler gets: the caller, the path parameters in route order, the raw query, the body.
@@ -105,7 +126,10 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
             .map(|p| p.as_str())
             .unwrap_or("/"),
     );
-    let outcome = AssertUnwindSafe(handle(app, request)).catch_unwind().await;
+    let claim_slot = ClaimSlot::default();
+    let outcome = AssertUnwindSafe(handle(app.clone(), request, &claim_slot))
+        .catch_unwind()
+        .await;
     let (mut response, internal) = match outcome {
         Ok(Ok(response)) => (response, None),
         Ok(Err(err)) => {
@@ -117,8 +141,13 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
             (error_response(&err, &support_id), err.internal)
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&support_id) {
+    if !response.headers().contains_key("x-support-id")
+        && let Ok(v) = HeaderValue::from_str(&support_id)
+    {
         response.headers_mut().insert("x-support-id", v);
+    }
+    if let Some(claim) = claim_slot.take() {
+        response = idempotency::finish(&app, claim, response).await;
     }
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -134,8 +163,26 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
     response
 }
 
-async fn handle(app: Arc<App>, request: Request<Body>) -> ApiResult<Response> {
+/// Where `handle` leaves the Idempotency-Key claim of the request, for `dispatch` to settle.
+#[derive(Default)]
+struct ClaimSlot(std::sync::Mutex<Option<idempotency::Claim>>);
+
+impl ClaimSlot {
+    fn put(&self, claim: idempotency::Claim) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(claim);
+    }
+    fn take(&self) -> Option<idempotency::Claim> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+async fn handle(
+    app: Arc<App>,
+    request: Request<Body>,
+    claim_slot: &ClaimSlot,
+) -> ApiResult<Response> {
     let (parts, body) = request.into_parts();
+    limits::check_headers(&parts.headers)?;
     let body = read_body(&parts.headers, body, app.config.body_limit).await?;
     let route = routes::resolve(&parts.method, parts.uri.path())?;
     let RouteMatch {
@@ -148,7 +195,21 @@ async fn handle(app: Arc<App>, request: Request<Body>) -> ApiResult<Response> {
     } else {
         let p = auth::authenticate(&app, &parts.headers).await?;
         right.check(&p)?;
+        if let Some(limiter) = &app.rate_limiter {
+            limiter.admit(&p.client_id)?;
+        }
         Some(p)
+    };
+    let claim = match &principal {
+        Some(p) => {
+            let path = parts.uri.path();
+            match idempotency::prepare(&app, &parts.method, path, &parts.headers, &body, p).await? {
+                idempotency::Prepared::Replay(response) => return Ok(response),
+                idempotency::Prepared::Claim(claim) => Some(claim),
+                idempotency::Prepared::None => None,
+            }
+        }
+        None => None,
     };
     let req = Req {
         principal,
@@ -157,7 +218,20 @@ async fn handle(app: Arc<App>, request: Request<Body>) -> ApiResult<Response> {
         headers: parts.headers,
         body,
     };
-    handler(app, req).await
+    let limit = app.config.request_timeout;
+    let run = async move {
+        match claim {
+            Some(claim) => {
+                claim_slot.put(claim.clone());
+                idempotency::scoped(claim, handler(app, req)).await
+            }
+            None => handler(app, req).await,
+        }
+    };
+    // Dropping the handler future drops its open unit of work: nothing it did is committed.
+    tokio::time::timeout(limit, run)
+        .await
+        .map_err(|_| limits::timed_out(limit))?
 }
 
 async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {

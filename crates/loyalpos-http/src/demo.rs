@@ -2,12 +2,13 @@
 //! pinned token, the docs' reusable device registration, merchant-id aliases and the reserved
 //! loyalty transaction id. Created only with `--demo`, only once per database.
 
-use loyalpos_store::{AuthorizationRow, RegistrationRow, TokenRow, Tx};
+use loyalpos_store::{AuthorizationRow, RegistrationRow, StxRow, TokenRow, Tx};
 use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::import::{ImportError, import};
 use crate::secret::lookup_hash;
+use crate::smart::doc::{BasketLine, Ident, StxDoc};
 
 pub const MERCHANT_ID: &str = "MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG";
 pub const MERCHANT_ALIASES: [&str; 2] = [
@@ -16,6 +17,11 @@ pub const MERCHANT_ALIASES: [&str; 2] = [
 ];
 pub const STORE_ID: &str = "STO_2ZCZRU9V6U8QA7B49K94667UP6C4PJ";
 pub const CASH_REGISTER_ID: &str = "SDV_2YJDXYESB2YBHECVB5GQGSYPNM8UA6";
+const SHOP_DEVICE_ID: &str = "SDV_WPX6NU09Q2NDF0KJD3H584EXJR3XA2";
+const CONTRACT_ID: &str = "GCR_9OIH9JOL8KIV5PFJBEOS2NN8TCM1DF";
+/// The seed's smart transaction and the loyalty transaction id the seed shows for it.
+const SEED_STX_ID: &str = "STX_KJXJDUN542NR3WMRHRVU5WWM6ZQEA2";
+const SEED_LTX_ID: &str = "LTX_YBYPUETZ2HQXURG9XU0M5H4KGWW0NH";
 pub const VENDOR_CLIENT_ID: &str = "611c00ec6b2be6c77c2338774f50040b";
 pub const PINNED_TOKEN: &str = "qb56tjj1bcvo9n2nj4u38k84lo";
 pub const DOCS_DEVICE_CODE: &str = "2429e1d92f2f76cc3bbdc0333457ef25";
@@ -40,7 +46,166 @@ pub async fn seed(tx: &mut dyn Tx, clock: &Clock) -> Result<bool, ImportError> {
     merchant.is_demo = true;
     tx.update_merchant(&merchant).await?;
     seed_credentials(tx, clock.now()).await?;
+    seed_smart_transactions(tx, clock).await?;
     Ok(true)
+}
+
+/// The docs' basket (demo-tenant.md §8): 7 % = 598, 19 % = 198, total 796.
+fn docs_basket() -> Vec<BasketLine> {
+    let line =
+        |id: i64, article: &str, ean: &str, desc: &str, quantity: i64, price: i64, tax: i64| {
+            BasketLine {
+                id,
+                parent: None,
+                article_number: Some(article.into()),
+                ean: ean.into(),
+                desc: desc.into(),
+                quantity,
+                price_one: price,
+                tax,
+                group: Vec::new(),
+                serial_number: None,
+                item_type: "article".into(),
+                reference_id: None,
+                contract_id: None,
+                sum: None,
+                sub_basket: None,
+                plan_id: None,
+                start_at: None,
+            }
+        };
+    vec![
+        line(1, "30037", "", "Sandwich Romano", 1, 349, 7),
+        line(2, "30200", "", "Fruit salad, small bowl", 1, 249, 7),
+        line(
+            3,
+            "51",
+            "4999012345678",
+            "Water, mildly sprinkling, 0.25 ltr.",
+            2,
+            99,
+            19,
+        ),
+    ]
+}
+
+struct DemoStx {
+    id: &'static str,
+    card: Option<&'static str>,
+    device: &'static str,
+    created: &'static str,
+    intent: Option<&'static str>,
+    is_demo: bool,
+}
+
+/// The pre-created smart transactions of the docs (demo-tenant.md §8).
+async fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), ImportError> {
+    let pending = [
+        DemoStx {
+            id: SEED_STX_ID,
+            card: Some("9276004429942845"),
+            device: CASH_REGISTER_ID,
+            created: "2020-09-17T09:18:14+02:00",
+            intent: None,
+            is_demo: true,
+        },
+        DemoStx {
+            id: "STX_3QPGBB72F2NSPDS95JZPWA772DUMAZ",
+            card: Some("9276004400000071"),
+            device: SHOP_DEVICE_ID,
+            created: "2020-12-03T10:00:00+01:00",
+            intent: Some("sale"),
+            is_demo: true,
+        },
+        DemoStx {
+            id: "STX_WHCJCB3SD2NSZZ73E33NP3TJJ4RKA2",
+            card: Some("9276004424644352"),
+            device: SHOP_DEVICE_ID,
+            created: "2020-12-03T10:05:00+01:00",
+            intent: Some("sale"),
+            is_demo: true,
+        },
+    ];
+    for p in pending {
+        let doc = demo_doc(docs_basket(), 796, p.card, p.intent, p.is_demo);
+        let row = StxRow {
+            id: p.id.into(),
+            merchant_id: MERCHANT_ID.into(),
+            status: "created".into(),
+            device_id: Some(p.device.into()),
+            receipt_number: None,
+            trans_id: None,
+            doc: doc.to_json(),
+            created: demo_time(clock, p.created),
+            updated: None,
+        };
+        tx.insert_stx(&row).await?;
+    }
+    tx.insert_reserved_ltx_id(SEED_STX_ID, SEED_LTX_ID).await?;
+    // The docs' terminal payment with receipt number 3 (cancelTrx example).
+    let mut test_line = docs_basket().remove(0);
+    test_line.article_number = None;
+    test_line.desc = "Testzahlung".into();
+    test_line.price_one = 10;
+    test_line.tax = 19;
+    let mut doc = demo_doc(vec![test_line], 10, None, None, false);
+    doc.payment_method = Some("cashless".into());
+    doc.device_destination_id = Some(CASH_REGISTER_ID.into());
+    doc.terminal_amount = Some(10);
+    let row = StxRow {
+        id: "STX_3HXQQBSVK2XWNAX7ESCZH9NZY3YZAZ".into(),
+        merchant_id: MERCHANT_ID.into(),
+        status: "ok".into(),
+        device_id: Some(CASH_REGISTER_ID.into()),
+        receipt_number: Some(3),
+        trans_id: None,
+        doc: doc.to_json(),
+        created: demo_time(clock, "2021-02-25T08:47:25+01:00"),
+        updated: Some(demo_time(clock, "2021-02-25T08:47:40+01:00")),
+    };
+    tx.insert_stx(&row).await?;
+    Ok(())
+}
+
+fn demo_time(clock: &Clock, text: &str) -> i64 {
+    clock.parse(text).expect("demo timestamps are valid")
+}
+
+fn demo_doc(
+    lines: Vec<BasketLine>,
+    sum: i64,
+    card: Option<&str>,
+    intent: Option<&str>,
+    is_demo: bool,
+) -> StxDoc {
+    StxDoc {
+        contract_id: Some(CONTRACT_ID.into()),
+        store_id: Some(STORE_ID.into()),
+        device_destination_id: None,
+        lines,
+        basket_type: "default".into(),
+        sum,
+        gratuity: None,
+        currency: "EUR".into(),
+        idents: card
+            .map(|c| Ident {
+                kind: "card".into(),
+                value: c.into(),
+                issued_cardnumber: None,
+            })
+            .into_iter()
+            .collect(),
+        merchant_ref: None,
+        transaction_ref: None,
+        intent: intent.map(Into::into),
+        is_demo,
+        payment_method: None,
+        echo: serde_json::Map::new(),
+        plan: None,
+        transactions: Vec::new(),
+        receipt: Value::Array(Vec::new()),
+        terminal_amount: None,
+    }
 }
 
 async fn seed_credentials(tx: &mut dyn Tx, now: i64) -> Result<(), ImportError> {

@@ -151,6 +151,10 @@ impl From<StoreError> for ApiError {
                 internal: Some(cause),
                 allow: None,
             },
+            StoreError::KeyInUse => ApiError::new(
+                Code::DuplicateRequest,
+                "a request with this Idempotency-Key is still running; retry later",
+            ),
             other => ApiError::internal(other.to_string()),
         }
     }

@@ -3,6 +3,7 @@
 //! unit of work on the store, call the domain and render the result.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod demo;
@@ -10,13 +11,17 @@ pub mod devices;
 pub mod error;
 pub mod general;
 pub mod health;
+pub mod idempotency;
 pub mod import;
 pub mod json;
+pub mod limits;
 pub mod list;
+pub mod loyalty;
 pub mod loyalty_rules;
 pub mod oauth;
 pub mod routes;
 pub mod secret;
+pub mod smart;
 pub mod tenancy;
 pub mod wire;
 

@@ -4,7 +4,7 @@ use loyalpos_domain::DomainError;
 use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_domain::program::{BonusBase, BonusProduct, BonusProgram, CardRules, FilterMode};
 use loyalpos_store::CardgroupRow;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 /// A bonus product as stored and as on the wire (`{tax, desc, articleNumber, ean}`).
@@ -12,10 +12,20 @@ use serde_json::Value;
 pub struct BonusProductJson {
     pub tax: i64,
     pub desc: String,
-    #[serde(rename = "articleNumber", default)]
+    #[serde(rename = "articleNumber", default, deserialize_with = "article_number")]
     pub article_number: Option<String>,
     #[serde(default)]
     pub ean: Option<String>,
+}
+
+/// `articleNumber` arrives as a string or an integer (api.md §1.2) and is kept as a string.
+fn article_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
+        Some(_) => Err(serde::de::Error::custom("expected a string or an integer")),
+    }
 }
 
 pub fn bonus_products(row: &CardgroupRow) -> Vec<BonusProductJson> {

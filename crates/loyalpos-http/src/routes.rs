@@ -11,7 +11,8 @@ use percent_encoding::percent_decode_str;
 use crate::app::{App, Handler, HandlerFuture, Req};
 use crate::auth::Right;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::{devices, general, health, oauth};
+use crate::loyalty;
+use crate::{devices, general, health, oauth, smart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Seg {
@@ -56,6 +57,7 @@ fn parse_pattern(pattern: &'static str) -> Vec<Seg> {
         .collect()
 }
 
+#[rustfmt::skip]
 fn table() -> &'static [Route] {
     static TABLE: OnceLock<Vec<Route>> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -69,121 +71,86 @@ fn table() -> &'static [Route] {
         let get = Method::GET;
         let post = Method::POST;
         let put = Method::PUT;
+        let delete = Method::DELETE;
         vec![
             r(get.clone(), "/health", Public, h!(health::health)),
             r(get.clone(), "/ready", Public, h!(health::ready)),
             r(post.clone(), "/oauth/token", Public, h!(oauth::token)),
             // General
-            r(
-                get.clone(),
-                "/api/v2/General/Merchants",
-                Any,
-                h!(general::list_merchants),
-            ),
-            r(
-                get.clone(),
-                "/api/v2/General/Merchants/:id",
-                Any,
-                h!(general::get_merchant),
-            ),
-            r(
-                put.clone(),
-                "/api/v2/General/Merchants/:id",
-                MerchantLevel,
-                h!(general::update_merchant),
-            ),
-            r(
-                get.clone(),
-                "/api/v2/General/Merchants/:id/MerchantCategories",
-                Any,
-                h!(general::merchant_categories),
-            ),
-            r(
-                post.clone(),
-                "/api/v2/General/Merchants/:id/getPublicData/:contract",
-                Any,
-                h!(general::public_data),
-            ),
-            r(
-                get.clone(),
-                "/api/v2/General/Stores",
-                Any,
-                h!(general::list_stores),
-            ),
-            r(
-                post.clone(),
-                "/api/v2/General/Stores",
-                MerchantLevel,
-                h!(general::create_store),
-            ),
-            r(
-                get.clone(),
-                "/api/v2/General/Stores/:id",
-                Any,
-                h!(general::get_store),
-            ),
-            r(
-                put.clone(),
-                "/api/v2/General/Stores/:id",
-                MerchantLevel,
-                h!(general::update_store),
-            ),
-            r(
-                post.clone(),
-                "/api/v2/General/Stores/:id/setDefault",
-                MerchantLevel,
-                h!(general::set_default_store),
-            ),
+            r(get.clone(), "/api/v2/General/Merchants", Any, h!(general::list_merchants)),
+            r(get.clone(), "/api/v2/General/Merchants/:id", Any, h!(general::get_merchant)),
+            r(put.clone(), "/api/v2/General/Merchants/:id", MerchantLevel, h!(general::update_merchant)),
+            r(get.clone(), "/api/v2/General/Merchants/:id/MerchantCategories", Any, h!(general::merchant_categories)),
+            r(post.clone(), "/api/v2/General/Merchants/:id/getPublicData/:contract", Any, h!(general::public_data)),
+            r(get.clone(), "/api/v2/General/Stores", Any, h!(general::list_stores)),
+            r(post.clone(), "/api/v2/General/Stores", MerchantLevel, h!(general::create_store)),
+            r(get.clone(), "/api/v2/General/Stores/:id", Any, h!(general::get_store)),
+            r(put.clone(), "/api/v2/General/Stores/:id", MerchantLevel, h!(general::update_store)),
+            r(post.clone(), "/api/v2/General/Stores/:id/setDefault", MerchantLevel, h!(general::set_default_store)),
             // Smart Devices
             r(get.clone(), "/api/v2/Smart/Devices", Any, h!(devices::list)),
-            r(
-                post.clone(),
-                "/api/v2/Smart/Devices",
-                MerchantLevel,
-                h!(devices::create),
-            ),
-            r(
-                get.clone(),
-                "/api/v2/Smart/Devices/:id",
-                Any,
-                h!(devices::get),
-            ),
-            r(
-                put.clone(),
-                "/api/v2/Smart/Devices/:id",
-                MerchantLevel,
-                h!(devices::update),
-            ),
-            r(
-                post.clone(),
-                "/api/v2/Smart/Devices/:id/GetSecubaseConfig",
-                Any,
-                h!(devices::secubase_config),
-            ),
-            r(
-                put.clone(),
-                "/api/v2/Smart/Devices/:id/devicePin",
-                MerchantLevel,
-                h!(devices::set_device_pin),
-            ),
-            r(
-                get.clone(),
-                "/api/v2/Smart/Devices/:id/devicePinConfig",
-                Any,
-                h!(devices::device_pin_config),
-            ),
-            r(
-                put.clone(),
-                "/api/v2/Smart/Devices/:id/pin",
-                MerchantLevel,
-                h!(devices::set_user_pin),
-            ),
-            r(
-                get.clone(),
-                "/api/v2/Smart/Devices/:id/routing/:type",
-                Any,
-                h!(devices::routing),
-            ),
+            r(post.clone(), "/api/v2/Smart/Devices", MerchantLevel, h!(devices::create)),
+            r(get.clone(), "/api/v2/Smart/Devices/:id", Any, h!(devices::get)),
+            r(put.clone(), "/api/v2/Smart/Devices/:id", MerchantLevel, h!(devices::update)),
+            r(post.clone(), "/api/v2/Smart/Devices/:id/GetSecubaseConfig", Any, h!(devices::secubase_config)),
+            r(put.clone(), "/api/v2/Smart/Devices/:id/devicePin", MerchantLevel, h!(devices::set_device_pin)),
+            r(get.clone(), "/api/v2/Smart/Devices/:id/devicePinConfig", Any, h!(devices::device_pin_config)),
+            r(put.clone(), "/api/v2/Smart/Devices/:id/pin", MerchantLevel, h!(devices::set_user_pin)),
+            r(get.clone(), "/api/v2/Smart/Devices/:id/routing/:type", Any, h!(devices::routing)),
+            // Loyalty (api.md §9–13)
+            r(get.clone(), "/api/v2/Loyalty/Cardgroups", Any, h!(loyalty::cardgroups::list)),
+            r(post.clone(), "/api/v2/Loyalty/Cardgroups", MerchantLevel, h!(loyalty::cardgroups::create)),
+            r(get.clone(), "/api/v2/Loyalty/Cardgroups/:id", Any, h!(loyalty::cardgroups::get)),
+            r(put.clone(), "/api/v2/Loyalty/Cardgroups/:id", MerchantLevel, h!(loyalty::cardgroups::update)),
+            r(post.clone(), "/api/v2/Loyalty/Cardgroups/:id/checkPasscodeEnabled", Any, h!(loyalty::cardgroups::check_passcode_enabled)),
+            r(get.clone(), "/api/v2/Loyalty/Cards", Any, h!(loyalty::cards::list)),
+            r(get.clone(), "/api/v2/Loyalty/Cards/:id", Any, h!(loyalty::cards::get)),
+            r(post.clone(), "/api/v2/Loyalty/Cards/:id/assignUser/:account", UserOnly, h!(loyalty::cards::assign_user)),
+            r(delete.clone(), "/api/v2/Loyalty/Cards/:id/assignUser/:account", UserOnly, h!(loyalty::cards::unassign_user)),
+            r(get.clone(), "/api/v2/Loyalty/Customers", Any, h!(loyalty::customers::list)),
+            r(post.clone(), "/api/v2/Loyalty/Customers", Any, h!(loyalty::customers::create)),
+            r(get.clone(), "/api/v2/Loyalty/Customers/:id", Any, h!(loyalty::customers::get)),
+            r(put.clone(), "/api/v2/Loyalty/Customers/:id", Any, h!(loyalty::customers::update)),
+            r(post.clone(), "/api/v2/Loyalty/Customers/:id/assignPaymentContainer/:container", Any, h!(loyalty::customers::payment_container)),
+            r(delete.clone(), "/api/v2/Loyalty/Customers/:id/assignPaymentContainer/:container", Any, h!(loyalty::customers::payment_container)),
+            r(get.clone(), "/api/v2/Loyalty/Transactions", Any, h!(loyalty::transactions::list)),
+            r(get.clone(), "/api/v2/Loyalty/Transactions/:id", Any, h!(loyalty::transactions::get)),
+            r(get.clone(), "/api/v2/Loyalty/MerchantCards", Any, h!(loyalty::merchantcards::list)),
+            r(get.clone(), "/api/v2/Loyalty/MerchantCards/:id", Any, h!(loyalty::merchantcards::get)),
+            r(put.clone(), "/api/v2/Loyalty/MerchantCards/:id", MerchantLevel, h!(loyalty::merchantcards::update)),
+            r(get.clone(), "/api/v2/Loyalty/MerchantCards/:merchant/lockReasons", Any, h!(loyalty::merchantcards::lock_reasons)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:merchant/createMerchantcards/:cardgroup", Any, h!(loyalty::merchantcards::create)),
+            r(put.clone(), "/api/v2/Loyalty/MerchantCards/:id/cardgroup/:cardgroup", MerchantLevel, h!(loyalty::merchantcards::move_to_cardgroup)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/checkCsc", Any, h!(loyalty::security::check_csc)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/checkPasscode", Any, h!(loyalty::security::check_passcode)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/getCardBalanceReceipt", Any, h!(loyalty::merchantcards::balance_receipt_of)),
+            r(get.clone(), "/api/v2/Loyalty/MerchantCards/:id/lock", Any, h!(loyalty::security::lock_status)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/lock", Any, h!(loyalty::security::lock)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/newPasscode", Any, h!(loyalty::security::new_passcode)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/registerCustomer", Any, h!(loyalty::merchantcards::register_customer)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/resetPasscode", Any, h!(loyalty::security::reset_passcode)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/setCustomer/:customer", Any, h!(loyalty::merchantcards::set_customer)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/transaction/:target", Any, h!(loyalty::direct::transaction)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:id/unlock", Any, h!(loyalty::security::unlock)),
+            r(post.clone(), "/api/v2/Loyalty/MerchantCards/:any/validateMerchantcard", Any, h!(loyalty::merchantcards::validate)),
+            r(get.clone(), "/api/v2/Loyalty/MerchantCards/:id/virtualTerminalData/:merchant", Any, h!(loyalty::merchantcards::virtual_terminal_data)),
+            // end Loyalty
+            // Smart Transactions (api.md §8)
+            r(get.clone(), "/api/v2/Smart/Transactions", Any, h!(smart::list)),
+            r(post.clone(), "/api/v2/Smart/Transactions", Any, h!(smart::create)),
+            r(get.clone(), "/api/v2/Smart/Transactions/:id", Any, h!(smart::get)),
+            r(put.clone(), "/api/v2/Smart/Transactions/:id", Any, h!(smart::replace)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:id/preTransaction", Any, h!(smart::pre_transaction)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:id/start/:method", Any, h!(smart::start)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:id/cancel", Any, h!(smart::cancel)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:receipt/canceltrx", DeviceOnly, h!(smart::cancel_trx)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:id/abort", Any, h!(smart::abort)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:id/setDelivery", Any, h!(smart::set_delivery)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:id/prepare/:method", Any, h!(smart::prepare)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:device/diagnosis", Any, h!(smart::diagnosis)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:device/endOfDay", Any, h!(smart::end_of_day)),
+            r(post.clone(), "/api/v2/Smart/Transactions/:id/updatePaymentContainer", Any, h!(smart::update_payment_container)),
+            // end Smart Transactions
         ]
     })
 }

@@ -8,6 +8,9 @@ pub enum StoreError {
     /// A unique constraint refused the write.
     #[error("duplicate: {0}")]
     Duplicate(String),
+    /// An Idempotency-Key is already claimed by a request that is still running.
+    #[error("idempotency key in use")]
+    KeyInUse,
     #[error("configuration: {0}")]
     Config(String),
     #[error("storage error: {0}")]

@@ -38,6 +38,17 @@ pub trait Store: Send + Sync {
     /// A unit of work that may write. Dropping it without `commit` rolls everything back.
     async fn write(&self) -> Result<Box<dyn Tx>>;
     async fn close(&self);
+    /// Units committed and commits (fsyncs) issued so far, where the backend batches commits.
+    fn commit_stats(&self) -> Option<CommitStats> {
+        None
+    }
+}
+
+/// Group-commit counters: `units / batches` is how many units of work shared one fsync on average.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitStats {
+    pub units: u64,
+    pub batches: u64,
 }
 
 /// Opens the store named by a database URL: `sqlite:PATH` or `postgres://…`.
@@ -56,7 +67,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 
 /// One unit of work. Every data method lives in one of the per-area traits below.
 #[async_trait]
-pub trait Tx: TenancyTx + AuthTx + LoyaltyTx + SmartTx + Send {
+pub trait Tx: TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + Send {
     /// Makes the unit's writes visible and durable; returns once they are on stable storage.
     async fn commit(self: Box<Self>) -> Result<()>;
 }
@@ -168,6 +179,8 @@ pub trait LoyaltyTx: Send {
     async fn mark_ltx_cancelled(&mut self, id: &str, child_id: &str, at: i64) -> Result<()>;
     async fn bookings_of(&mut self, ltx_id: &str) -> Result<Vec<BookingRow>>;
     async fn bookings_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<BookingRow>>;
+    /// Every booking of the merchant's loyalty transactions, by transaction and position (lists).
+    async fn bookings_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<BookingRow>>;
 }
 
 #[async_trait]
@@ -191,4 +204,30 @@ pub trait SmartTx: Send {
     async fn insert_reserved_ltx_id(&mut self, stx_id: &str, ltx_id: &str) -> Result<()>;
     /// Takes (and removes) the demo's reserved LTX id for this smart transaction, if any.
     async fn take_reserved_ltx_id(&mut self, stx_id: &str) -> Result<Option<String>>;
+}
+
+/// Installation-wide reads for the invariant checker (`loyalpos check`); never used by the API.
+#[async_trait]
+pub trait AuditTx: Send {
+    async fn all_merchantcards(&mut self) -> Result<Vec<MerchantcardRow>>;
+    async fn all_cardgroups(&mut self) -> Result<Vec<CardgroupRow>>;
+    async fn all_ltxs(&mut self) -> Result<Vec<LtxRow>>;
+    async fn all_bookings(&mut self) -> Result<Vec<BookingRow>>;
+    async fn all_stxs(&mut self) -> Result<Vec<StxRow>>;
+}
+
+#[async_trait]
+pub trait IdempotencyTx: Send {
+    async fn idempotency_record(
+        &mut self,
+        client_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRow>>;
+    /// Claims a key; `StoreError::Duplicate` when it is already claimed.
+    async fn claim_idempotency_key(&mut self, row: &IdempotencyRow) -> Result<()>;
+    /// Records the answer of a claimed or unclaimed key (insert or update).
+    async fn record_idempotent_response(&mut self, row: &IdempotencyRow) -> Result<()>;
+    async fn release_idempotency_key(&mut self, client_id: &str, key: &str) -> Result<()>;
+    /// Deletes records created before `before`; returns how many.
+    async fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64>;
 }

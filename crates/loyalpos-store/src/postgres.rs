@@ -81,3 +81,5 @@ include!("sql/tenancy.rs");
 include!("sql/auth.rs");
 include!("sql/loyalty.rs");
 include!("sql/smart.rs");
+include!("sql/audit.rs");
+include!("sql/idempotency.rs");

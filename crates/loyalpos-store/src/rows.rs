@@ -259,3 +259,17 @@ pub struct StxRow {
     pub created: i64,
     pub updated: Option<i64>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct IdempotencyRow {
+    pub client_id: String,
+    pub key: String,
+    pub method: String,
+    pub path: String,
+    pub fingerprint: String,
+    /// None while the first request is still running (claimed in its unit of work, answer not yet recorded).
+    pub status: Option<i64>,
+    pub headers: Option<String>,
+    pub body: Option<String>,
+    pub created: i64,
+}

@@ -112,3 +112,35 @@ async fn bodies_over_the_configured_limit_are_413_before_parsing() {
         .unwrap();
     TestApp::reply(resp).await.assert_error(403, 2004);
 }
+
+#[tokio::test]
+async fn the_per_client_rate_limit_answers_429_with_retry_after() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &["--demo", "--rate-limit", "3"])
+        .await
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(app.get("/General/Merchants/me", PINNED).await);
+    }
+    let limited: Vec<&Reply> = statuses.iter().filter(|r| r.status == 429).collect();
+    assert!(!limited.is_empty(), "5 requests within a second exceed 3/s");
+    limited[0].assert_error(429, 2006);
+    assert_eq!(limited[0].header("retry-after"), Some("1"));
+    // another API client has its own budget
+    let token = app.merchant_token().await;
+    app.get("/General/Merchants/me", &token).await.ok();
+}
+
+#[tokio::test]
+async fn oversized_headers_are_refused_with_413() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let resp = app
+        .http
+        .get(app.url("/General/Merchants/me"))
+        .bearer_auth(PINNED)
+        .header("X-Padding", "x".repeat(17 * 1024))
+        .send()
+        .await
+        .unwrap();
+    TestApp::reply(resp).await.assert_error(413, 4004);
+}

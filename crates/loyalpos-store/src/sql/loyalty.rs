@@ -363,6 +363,13 @@ impl LoyaltyTx for SqlTx {
         Ok(sqlx::query_as(q).bind(ltx_id).fetch_all(&mut *self.tx).await?)
     }
 
+    async fn bookings_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<BookingRow>> {
+        let q = "SELECT b.ltx_id, b.seq, b.merchantcard_id, b.kind, b.balance_kind, b.amount \
+                 FROM bookings b JOIN loyalty_transactions l ON l.id = b.ltx_id \
+                 WHERE l.merchant_id = $1 ORDER BY b.ltx_id, b.seq";
+        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+    }
+
     async fn bookings_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<BookingRow>> {
         let q = "SELECT ltx_id, seq, merchantcard_id, kind, balance_kind, amount FROM bookings \
                  WHERE merchantcard_id = $1";

@@ -1,3 +1,5 @@
+mod cardgroup;
+mod cards;
 mod operator;
 mod serve;
 
@@ -39,6 +41,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Applies the database migrations and exits.
     Migrate,
+    /// Verifies the ledger invariant over the whole database; exits non-zero on any violation.
+    Check,
     /// Imports a merchant's data (spec import.md): all or nothing, idempotent.
     Import { file: std::path::PathBuf },
     /// Merchants (created by the operator, never through the API).
@@ -56,6 +60,12 @@ enum Command {
     /// Device registrations.
     #[command(subcommand)]
     Device(operator::DeviceCommand),
+    /// Card groups: the bonus programme configuration.
+    #[command(subcommand)]
+    Cardgroup(cardgroup::CardgroupCommand),
+    /// Cards: issue new cards with their CSC.
+    #[command(subcommand)]
+    Cards(cards::CardsCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -64,79 +74,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
-    let config = Config::default();
+    let app = App::new(store, clock, Config::default());
     match cli.command {
-        Command::Serve(args) => serve::serve(store, clock, args).await,
+        Command::Serve(args) => serve::serve(app.store.clone(), app.clock.clone(), args).await,
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
         }
-        Command::Import { file } => {
-            operator::import_file(
-                &App {
-                    store,
-                    clock,
-                    config,
-                },
-                &file,
-            )
-            .await
-        }
-        Command::Merchant(cmd) => {
-            operator::merchant(
-                &App {
-                    store,
-                    clock,
-                    config,
-                },
-                cmd,
-            )
-            .await
-        }
-        Command::Store(cmd) => {
-            operator::store(
-                &App {
-                    store,
-                    clock,
-                    config,
-                },
-                cmd,
-            )
-            .await
-        }
-        Command::Client(cmd) => {
-            operator::client(
-                &App {
-                    store,
-                    clock,
-                    config,
-                },
-                cmd,
-            )
-            .await
-        }
-        Command::User(cmd) => {
-            operator::user(
-                &App {
-                    store,
-                    clock,
-                    config,
-                },
-                cmd,
-            )
-            .await
-        }
-        Command::Device(cmd) => {
-            operator::device(
-                &App {
-                    store,
-                    clock,
-                    config,
-                },
-                cmd,
-            )
-            .await
-        }
+        Command::Check => operator::check(&app).await,
+        Command::Import { file } => operator::import_file(&app, &file).await,
+        Command::Merchant(cmd) => operator::merchant(&app, cmd).await,
+        Command::Store(cmd) => operator::store(&app, cmd).await,
+        Command::Client(cmd) => operator::client(&app, cmd).await,
+        Command::User(cmd) => operator::user(&app, cmd).await,
+        Command::Device(cmd) => operator::device(&app, cmd).await,
+        Command::Cardgroup(cmd) => cardgroup::cardgroup(&app, cmd).await,
+        Command::Cards(cmd) => cards::cards(&app, cmd).await,
     }
 }
 

@@ -248,3 +248,24 @@ pub async fn import_file(app: &App, file: &std::path::Path) -> anyhow::Result<()
     }
     Ok(())
 }
+
+pub async fn check(app: &App) -> anyhow::Result<()> {
+    let mut tx = app.store.read().await?;
+    let report = loyalpos_http::audit::check(&mut *tx).await?;
+    for v in &report.violations {
+        println!("violation: {v}");
+    }
+    println!(
+        "checked {} merchant cards, {} loyalty transactions, {} bookings, {} smart transactions: {} violations",
+        report.merchantcards,
+        report.loyalty_transactions,
+        report.bookings,
+        report.smart_transactions,
+        report.violations.len()
+    );
+    if report.violations.is_empty() {
+        Ok(())
+    } else {
+        bail!("the ledger invariant is violated")
+    }
+}

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use loyalpos_http::clock::Clock;
+use loyalpos_http::idempotency::{self, IdempotentStore};
 use loyalpos_http::{App, Config, demo, router};
 use loyalpos_store::Store;
 use tokio::net::TcpListener;
@@ -24,6 +25,12 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "LOYALPOS_BODY_LIMIT", default_value_t = 1024 * 1024)]
     body_limit: usize,
+    /// Requests per second per API client (off when absent); more get 429/2006.
+    #[arg(long, env = "LOYALPOS_RATE_LIMIT")]
+    rate_limit: Option<u32>,
+    /// Seconds after which a request is rolled back and answered 503/1002.
+    #[arg(long, env = "LOYALPOS_REQUEST_TIMEOUT", default_value_t = 30)]
+    request_timeout: u64,
     /// `verification_url` shown to registering devices.
     #[arg(
         long,
@@ -51,45 +58,42 @@ pub async fn serve(store: Arc<dyn Store>, clock: Clock, args: ServeArgs) -> anyh
         appuser_enabled: !args.disable_appuser,
         body_limit: args.body_limit,
         verification_url: args.verification_url,
+        rate_limit: args.rate_limit,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
         ..Config::default()
     };
-    let app = Arc::new(App {
-        store: store.clone(),
-        clock,
-        config,
-    });
+    let store = IdempotentStore::wrap(store);
+    tokio::spawn(idempotency::purge_loop(store.clone(), clock.clone()));
+    let app = Arc::new(App::new(store.clone(), clock, config));
+    let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("loyalpos listening on http://{addr}");
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// SIGTERM or SIGINT: stop accepting, let in-flight requests finish.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM or SIGINT: stop accepting, let in-flight requests finish. The handlers are installed
+/// before the ready line is printed, so a signal sent right after it is never fatal.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
 }

@@ -162,7 +162,7 @@ impl Server {
                 database_url,
             ])
             .args(extra)
-            .env("LOYALPOS_LOG", "warn")
+            .env("LOYALPOS_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -203,7 +203,7 @@ pub fn cli(database_url: &str, args: &[&str]) -> String {
     let out = Command::new(binary())
         .args(args)
         .args(["--database", database_url])
-        .env("LOYALPOS_LOG", "warn")
+        .env("LOYALPOS_LOG", "error")
         .output()
         .expect("run loyalpos");
     assert!(
@@ -371,4 +371,176 @@ macro_rules! on_both_backends {
             }
         }
     )*};
+}
+
+// ---- register actions and receipt shorthand (examples.md §0) ----
+
+pub const CARD_A: &str = "9276004429942845";
+pub const CARD_B: &str = "9276004428481652";
+pub const CARD_C: &str = "9276004424644352";
+pub const CARD_D: &str = "9276004400000071";
+pub const CARD_E: &str = "9276004429999952";
+pub const MCD_A: &str = "MCD_2RXTNXPRM2YG9922UMBHHAEWEGN6AJ";
+pub const MCD_B: &str = "MCD_W5ZVSRG8U2MN358FD2MRDCMPYM06AU";
+pub const MCD_C: &str = "MCD_DEMO92760044246443520000000000";
+pub const MCD_D: &str = "MCD_DEMO92760044000000710000000000";
+pub const MCD_E: &str = "MCD_DEMO92760044299999520000000000";
+pub const SEED_STX: &str = "STX_KJXJDUN542NR3WMRHRVU5WWM6ZQEA2";
+pub const BONUS71_STX: &str = "STX_3QPGBB72F2NSPDS95JZPWA772DUMAZ";
+pub const BONUS20_STX: &str = "STX_WHCJCB3SD2NSZZ73E33NP3TJJ4RKA2";
+
+/// The docs' basket as a register sends it (articleNumber as numbers).
+pub fn docs_basket() -> Value {
+    json!({"products": [
+        {"id": 1, "articleNumber": 30037, "desc": "Sandwich Romano", "quantity": 1, "priceOne": 349, "tax": 7},
+        {"id": 2, "articleNumber": 30200, "desc": "Fruit salad, small bowl", "quantity": 1, "priceOne": 249, "tax": 7},
+        {"id": 3, "articleNumber": 51, "ean": "4999012345678", "desc": "Water, mildly sprinkling, 0.25 ltr.", "quantity": 2, "priceOne": 99, "tax": 19}]})
+}
+
+pub fn card_body(card: &str, basket: Value, sum: i64) -> Value {
+    json!({"idents": [{"type": "card", "value": card}], "basket": basket, "basket_info": {"sum": sum, "currency": "EUR"}})
+}
+
+pub fn one_line(ean: &str, desc: &str, price: i64, tax: i64) -> Value {
+    json!({"products": [{"id": 1, "ean": ean, "desc": desc, "quantity": 1, "priceOne": price, "tax": tax}]})
+}
+
+#[allow(non_snake_case)]
+pub fn SEP(caption: &str) -> Value {
+    json!({"type": "separator", "value": {"caption": caption}})
+}
+#[allow(non_snake_case)]
+pub fn NV(name: &str, value: &str) -> Value {
+    json!({"type": "name-value", "value": {"name": name, "value": value, "decoration": []}})
+}
+#[allow(non_snake_case)]
+pub fn TL(text: &str) -> Value {
+    json!({"type": "textline", "value": {"text": text, "decoration": []}})
+}
+#[allow(non_snake_case)]
+pub fn TLI(text: &str) -> Value {
+    json!({"type": "textline", "value": {"text": text, "decoration": ["important"]}})
+}
+#[allow(non_snake_case)]
+pub fn SP() -> Value {
+    json!({"type": "space"})
+}
+#[allow(non_snake_case)]
+pub fn STORNO() -> Value {
+    json!({"type": "textline", "value": {"text": "STORNO", "decoration": ["important", "align-center"]}})
+}
+
+/// The standard head of a booking receipt.
+pub fn head(caption: &str, card: &str, ta: &str) -> Vec<Value> {
+    vec![
+        SEP(caption),
+        NV("Kartennummer: ", card),
+        NV("TA Code: ", ta),
+    ]
+}
+
+impl TestApp {
+    /// POST /Smart/Transactions with the pinned token; returns the new id.
+    pub async fn create_stx(&self, body: Value) -> String {
+        let r = self.post("/Smart/Transactions", PINNED, body).await;
+        assert_eq!(r.ok()["status"], "created");
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+    pub async fn pre(&self, stx: &str) -> Reply {
+        self.send(
+            Method::POST,
+            &format!("/Smart/Transactions/{stx}/preTransaction"),
+            Some(PINNED),
+            None,
+        )
+        .await
+    }
+    pub async fn start(&self, stx: &str, method: &str) -> Reply {
+        self.send(
+            Method::POST,
+            &format!("/Smart/Transactions/{stx}/start/{method}"),
+            Some(PINNED),
+            None,
+        )
+        .await
+    }
+    pub async fn cancel(&self, stx: &str) -> Reply {
+        self.send(
+            Method::POST,
+            &format!("/Smart/Transactions/{stx}/cancel"),
+            Some(PINNED),
+            None,
+        )
+        .await
+    }
+    pub async fn stx(&self, stx: &str) -> Value {
+        self.get(&format!("/Smart/Transactions/{stx}"), PINNED)
+            .await
+            .ok()
+            .clone()
+    }
+    /// (cash, bonus, balance) of a merchant card.
+    pub async fn balances(&self, mcd: &str) -> (i64, i64, i64) {
+        let r = self
+            .get(&format!("/Loyalty/MerchantCards/{mcd}"), PINNED)
+            .await;
+        let b = r.ok();
+        (
+            b["cash_balance"].as_i64().unwrap(),
+            b["bonus_balance"].as_i64().unwrap(),
+            b["balance"].as_i64().unwrap(),
+        )
+    }
+    pub async fn ltx(&self, id: &str) -> Value {
+        self.get(&format!("/Loyalty/Transactions/{id}"), PINNED)
+            .await
+            .ok()
+            .clone()
+    }
+    /// The LTX booked by a started smart transaction (its first loyalty transaction).
+    pub async fn ltx_of(&self, stx: &Value) -> Value {
+        self.ltx(stx["transactions"][0]["id"].as_str().unwrap())
+            .await
+    }
+}
+
+/// `[{type, balance, amount}]` of an LTX as (type, amount) pairs.
+pub fn bookings(ltx: &Value) -> Vec<(String, i64)> {
+    ltx["bookings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["type"].as_str().unwrap().to_owned(),
+                b["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Runs an operator command that may fail; returns (success, stdout).
+pub fn cli_status(database_url: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(binary())
+        .args(args)
+        .args(["--database", database_url])
+        .env("LOYALPOS_LOG", "error")
+        .output()
+        .expect("run loyalpos");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Executes raw SQL against the test database (to plant corruption the API can never produce).
+pub async fn raw_sql(database_url: &str, sql: &str) {
+    use sqlx::Connection;
+    if database_url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
 }

@@ -1,0 +1,407 @@
+//! Wire views of the loyalty objects (models.md §3), rendered from rows. A list item equals the
+//! single-object view, and the merchant card inside a smart-transaction ident is this same view.
+
+use loyalpos_domain::receipt::ReceiptLine;
+use loyalpos_store::{BookingRow, CardRow, CardgroupRow, CustomerRow, LtxRow, MerchantcardRow, Tx};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::clock::Clock;
+use crate::error::{ApiError, ApiResult};
+use crate::loyalty_rules::{bonus_products, filter_codes};
+use crate::wire::{ObjRef, stored_array, stored_json};
+
+pub const CONTACT_KEYS: [&str; 17] = [
+    "name",
+    "forename",
+    "surname",
+    "companyname",
+    "salutation",
+    "gender",
+    "title",
+    "email",
+    "phone",
+    "mobile",
+    "fax",
+    "dob",
+    "picture",
+    "url_website",
+    "birthplace",
+    "nationality",
+    "address",
+];
+
+/// A receipt as JSON lines (`space` has no `value`; `separator` no `decoration`).
+pub fn receipt_json(lines: &[ReceiptLine]) -> Value {
+    let decoration = |d: &[loyalpos_domain::receipt::Decoration]| -> Value {
+        d.iter().map(|x| Value::from(x.as_str())).collect()
+    };
+    Value::Array(
+        lines
+            .iter()
+            .map(|line| match line {
+                ReceiptLine::Separator { caption } => json!({"type": "separator", "value": {"caption": caption}}),
+                ReceiptLine::NameValue { name, value, decoration: d } => {
+                    json!({"type": "name-value", "value": {"name": name, "value": value, "decoration": decoration(d)}})
+                }
+                ReceiptLine::TextLine { text, decoration: d } => {
+                    json!({"type": "textline", "value": {"text": text, "decoration": decoration(d)}})
+                }
+                ReceiptLine::Space => json!({"type": "space"}),
+            })
+            .collect(),
+    )
+}
+
+/// The full Contact: every key present, `name` derived from forename and surname unless sent.
+pub fn full_contact(stored: Option<&str>) -> Value {
+    let source = stored_json(stored);
+    let Some(obj) = source.as_object() else {
+        return Value::Null;
+    };
+    let mut out = Map::new();
+    for key in CONTACT_KEYS {
+        out.insert(key.into(), obj.get(key).cloned().unwrap_or(Value::Null));
+    }
+    if out["name"].is_null() {
+        let parts: Vec<&str> = ["forename", "surname"]
+            .iter()
+            .filter_map(|k| obj.get(*k)?.as_str())
+            .collect();
+        if !parts.is_empty() {
+            out.insert("name".into(), Value::String(parts.join(" ")));
+        }
+    }
+    Value::Object(out)
+}
+
+#[derive(Serialize)]
+pub struct CompactCustomer {
+    object: &'static str,
+    id: String,
+    contact: Value,
+    created: String,
+    consent_for_communication: Option<bool>,
+}
+
+pub fn compact_customer(clock: &Clock, c: &CustomerRow) -> CompactCustomer {
+    let full = full_contact(c.merchant_contact.as_deref());
+    let contact = if full.is_null() {
+        Value::Null
+    } else {
+        json!({"name": full["name"], "forename": full["forename"], "surname": full["surname"], "dob": full["dob"]})
+    };
+    CompactCustomer {
+        object: "loyalty.customers",
+        id: c.id.clone(),
+        contact,
+        created: clock.render(c.created),
+        consent_for_communication: c.consent,
+    }
+}
+
+#[derive(Serialize)]
+pub struct CustomerView {
+    object: &'static str,
+    id: String,
+    created: String,
+    merchant: ObjRef,
+    contact: Value,
+    merchant_contact: Value,
+    account_contact: Option<Value>,
+    payment_container: Vec<Value>,
+    customernumber: Option<String>,
+    note: Option<String>,
+    consent_for_communication: Option<bool>,
+    additional_data: Value,
+}
+
+pub fn customer_view(clock: &Clock, c: &CustomerRow) -> CustomerView {
+    let contact = full_contact(c.merchant_contact.as_deref());
+    CustomerView {
+        object: "loyalty.customers",
+        id: c.id.clone(),
+        created: clock.render(c.created),
+        merchant: ObjRef::new("general.merchants", &c.merchant_id),
+        merchant_contact: contact.clone(),
+        contact,
+        account_contact: None,
+        payment_container: Vec::new(),
+        customernumber: c.customernumber.clone(),
+        note: c.note.clone(),
+        consent_for_communication: c.consent,
+        additional_data: stored_json(c.additional_data.as_deref()),
+    }
+}
+
+#[derive(Serialize)]
+pub struct CardRef {
+    object: &'static str,
+    id: String,
+    cardnumber: String,
+    created: String,
+}
+
+pub fn card_ref(clock: &Clock, c: &CardRow) -> CardRef {
+    CardRef {
+        object: "loyalty.cards",
+        id: c.id.clone(),
+        cardnumber: c.cardnumber.clone(),
+        created: clock.render(c.created),
+    }
+}
+
+#[derive(Serialize)]
+pub struct CardView {
+    object: &'static str,
+    id: String,
+    created: String,
+    account: Option<ObjRef>,
+    cardnumber: String,
+}
+
+pub fn card_view(clock: &Clock, c: &CardRow) -> CardView {
+    CardView {
+        object: "loyalty.cards",
+        id: c.id.clone(),
+        created: clock.render(c.created),
+        account: ObjRef::opt("general.accounts", c.account_id.as_deref()),
+        cardnumber: c.cardnumber.clone(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct CardgroupRef {
+    object: &'static str,
+    id: String,
+    display_name: String,
+    display_name_raw: String,
+    stock_warn_limit: i64,
+    picture: Option<String>,
+}
+
+pub fn cardgroup_ref(g: &CardgroupRow) -> CardgroupRef {
+    CardgroupRef {
+        object: "loyalty.cardgroups",
+        id: g.id.clone(),
+        display_name: g.display_name.clone(),
+        display_name_raw: g.display_name.clone(),
+        stock_warn_limit: g.stock_warn_limit,
+        picture: g.picture.clone(),
+    }
+}
+
+pub fn cardgroup_view(g: &CardgroupRow) -> Value {
+    json!({
+        "object": "loyalty.cardgroups",
+        "id": g.id,
+        "merchant": ObjRef::new("general.merchants", &g.merchant_id),
+        "display_name": g.display_name,
+        "display_name_raw": g.display_name,
+        "stock_warn_limit": g.stock_warn_limit,
+        "picture": g.picture,
+        "balance_limit": null,
+        "balance_expiry": false,
+        "cancel_selected": g.cancel_selected,
+        "description": g.description,
+        "currency": g.currency,
+        "bonus": {
+            "rate": g.bonus_rate,
+            "base": g.bonus_base,
+            "filter": {"mode": g.filter_mode, "codes": filter_codes(g)},
+            "products": bonus_products(g),
+        },
+        "overdraft_allowed": g.overdraft_allowed,
+        "overdraft_limit": g.overdraft_limit,
+        "passcode_policy": g.passcode_policy,
+        "card_creation_via_stx": g.card_creation_via_stx,
+    })
+}
+
+#[derive(Serialize)]
+pub struct MerchantcardView {
+    object: &'static str,
+    id: String,
+    merchant: ObjRef,
+    created_for_merchant: ObjRef,
+    card: CardRef,
+    cardgroup: CardgroupRef,
+    created_for_store: Option<ObjRef>,
+    customer: Option<CompactCustomer>,
+    is_base_card: bool,
+    points: i64,
+    cash_balance: i64,
+    bonus_balance: i64,
+    balance: i64,
+    last_usage: Option<String>,
+    last_charge: Option<String>,
+    stock_status: String,
+    lock_status: String,
+    passcode: i64,
+    expiry_date: Option<String>,
+    payment_container: Option<Value>,
+    customer_assignment_date: Option<String>,
+}
+
+impl MerchantcardView {
+    pub fn customer(&self) -> Option<&CompactCustomer> {
+        self.customer.as_ref()
+    }
+}
+
+/// Everything a merchant card's view needs besides its row.
+pub struct MerchantcardParts {
+    pub card: CardRow,
+    pub group: CardgroupRow,
+    pub customer: Option<CustomerRow>,
+}
+
+pub async fn merchantcard_parts(
+    tx: &mut dyn Tx,
+    m: &MerchantcardRow,
+) -> ApiResult<MerchantcardParts> {
+    let card = tx
+        .card(&m.card_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("card {} missing", m.card_id)))?;
+    let group = tx
+        .cardgroup(&m.cardgroup_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("card group {} missing", m.cardgroup_id)))?;
+    let customer = match &m.customer_id {
+        Some(id) => tx.customer(id).await?,
+        None => None,
+    };
+    Ok(MerchantcardParts {
+        card,
+        group,
+        customer,
+    })
+}
+
+pub fn merchantcard_view(
+    clock: &Clock,
+    m: &MerchantcardRow,
+    parts: &MerchantcardParts,
+) -> MerchantcardView {
+    MerchantcardView {
+        object: "loyalty.merchantcards",
+        id: m.id.clone(),
+        merchant: ObjRef::new("general.merchants", &m.merchant_id),
+        created_for_merchant: ObjRef::new("general.merchants", &m.created_for_merchant_id),
+        card: card_ref(clock, &parts.card),
+        cardgroup: cardgroup_ref(&parts.group),
+        created_for_store: ObjRef::opt("general.stores", m.created_for_store_id.as_deref()),
+        customer: parts.customer.as_ref().map(|c| compact_customer(clock, c)),
+        is_base_card: m.is_base_card,
+        points: m.points,
+        cash_balance: m.cash_balance,
+        bonus_balance: m.bonus_balance,
+        balance: m.cash_balance + m.bonus_balance,
+        last_usage: clock.render_opt(m.last_usage),
+        last_charge: clock.render_opt(m.last_charge),
+        stock_status: m.stock_status.clone(),
+        lock_status: m.lock_status.clone(),
+        passcode: parts.group.passcode_policy,
+        expiry_date: clock.render_opt(m.expiry_date),
+        payment_container: None,
+        customer_assignment_date: clock.render_opt(m.customer_assignment_date),
+    }
+}
+
+/// Loads the parts and renders in one step.
+pub async fn render_merchantcard(
+    tx: &mut dyn Tx,
+    clock: &Clock,
+    m: &MerchantcardRow,
+) -> ApiResult<MerchantcardView> {
+    let parts = merchantcard_parts(tx, m).await?;
+    Ok(merchantcard_view(clock, m, &parts))
+}
+
+fn related(ltx: &LtxRow) -> Value {
+    json!({"object": "loyalty.transactions", "id": ltx.id, "trans_id": ltx.trans_id, "ref_type_id": null, "relation_type": "cancellation"})
+}
+
+/// Everything a loyalty transaction's view needs besides its row.
+pub struct LtxParts<'a> {
+    pub card: &'a CardRow,
+    pub group: &'a CardgroupRow,
+    pub parent: Option<&'a LtxRow>,
+    pub child: Option<&'a LtxRow>,
+    /// The LTX's bookings in booking order.
+    pub bookings: &'a [BookingRow],
+}
+
+/// The loyalty transaction view (models.md §3.5).
+pub fn ltx_view(clock: &Clock, l: &LtxRow, parts: &LtxParts<'_>) -> Value {
+    let bookings: Vec<Value> = parts
+        .bookings
+        .iter()
+        .map(|b| json!({"type": b.kind, "balance": b.balance_kind, "amount": b.amount}))
+        .collect();
+    json!({
+        "object": "loyalty.transactions",
+        "id": l.id,
+        "created": clock.render(l.created),
+        "merchant": ObjRef::new("general.merchants", &l.merchant_id),
+        "cardgroup": cardgroup_ref(parts.group),
+        "store": ObjRef::opt("general.stores", l.store_id.as_deref()),
+        "merchantcard": ObjRef::new("loyalty.merchantcards", &l.merchantcard_id),
+        "card": card_ref(clock, parts.card),
+        "parents": parts.parent.map(related).into_iter().collect::<Vec<_>>(),
+        "children": parts.child.map(related).into_iter().collect::<Vec<_>>(),
+        "cleared": false,
+        "clearing_information": [],
+        "trans_id": l.trans_id,
+        "tid": l.tid,
+        "status": l.status,
+        "amount": l.amount,
+        "currency": l.currency,
+        "balance": l.balance,
+        "description": l.description,
+        "purpose": l.purpose,
+        "additional_data": stored_json(l.additional_data.as_deref()),
+        "last_change": clock.render(l.last_change),
+        "receipt": stored_array(&l.receipt),
+        "is_cancelling": i64::from(l.is_cancelling),
+        "bookings": bookings,
+        "revenue": l.revenue,
+        "smart_transaction": ObjRef::opt("smart.transactions", l.smart_transaction_id.as_deref()),
+    })
+}
+
+/// Loads the parts of one loyalty transaction and renders it.
+pub async fn render_ltx(tx: &mut dyn Tx, clock: &Clock, l: &LtxRow) -> ApiResult<Value> {
+    let card_row = tx.merchantcard(&l.merchantcard_id).await?.ok_or_else(|| {
+        ApiError::internal(format!("merchant card {} missing", l.merchantcard_id))
+    })?;
+    let card = tx
+        .card(&card_row.card_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("card missing"))?;
+    let group = tx
+        .cardgroup(&l.cardgroup_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("card group missing"))?;
+    let parent = match &l.parent_id {
+        Some(id) => tx.ltx(id).await?,
+        None => None,
+    };
+    let child = match &l.child_id {
+        Some(id) => tx.ltx(id).await?,
+        None => None,
+    };
+    let bookings = tx.bookings_of(&l.id).await?;
+    Ok(ltx_view(
+        clock,
+        l,
+        &LtxParts {
+            card: &card,
+            group: &group,
+            parent: parent.as_ref(),
+            child: child.as_ref(),
+            bookings: &bookings,
+        },
+    ))
+}

@@ -1,0 +1,62 @@
+#[async_trait]
+impl IdempotencyTx for SqlTx {
+    async fn idempotency_record(&mut self, client_id: &str, key: &str) -> Result<Option<IdempotencyRow>> {
+        let q = "SELECT client_id, key, method, path, fingerprint, status, headers, body, created \
+                 FROM idempotency_keys WHERE client_id = $1 AND key = $2";
+        Ok(sqlx::query_as(q).bind(client_id).bind(key).fetch_optional(&mut *self.tx).await?)
+    }
+
+    async fn claim_idempotency_key(&mut self, r: &IdempotencyRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created) \
+             VALUES ($1,$2,$3,$4,$5,NULL,NULL,NULL,$6)",
+        )
+        .bind(&r.client_id)
+        .bind(&r.key)
+        .bind(&r.method)
+        .bind(&r.path)
+        .bind(&r.fingerprint)
+        .bind(r.created)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn record_idempotent_response(&mut self, r: &IdempotencyRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
+             ON CONFLICT (client_id, key) DO UPDATE SET status = excluded.status, headers = excluded.headers, \
+             body = excluded.body",
+        )
+        .bind(&r.client_id)
+        .bind(&r.key)
+        .bind(&r.method)
+        .bind(&r.path)
+        .bind(&r.fingerprint)
+        .bind(r.status)
+        .bind(&r.headers)
+        .bind(&r.body)
+        .bind(r.created)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn release_idempotency_key(&mut self, client_id: &str, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2")
+            .bind(client_id)
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
+            .bind(before)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
