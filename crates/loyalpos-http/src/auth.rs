@@ -84,9 +84,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 
 pub async fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<Principal> {
     let token = bearer(headers).ok_or_else(ApiError::unauthenticated)?;
-    let mut tx = app.store.read().await?;
-    let row = tx.token(&lookup_hash(&token)).await?;
-    drop(tx);
+    let row = app.store.token(&lookup_hash(&token)).await?;
     let row = row.ok_or_else(ApiError::unauthenticated)?;
     if !token_usable(app, &row) {
         return Err(ApiError::unauthenticated());

@@ -55,23 +55,9 @@ fn docs_basket() -> Vec<BasketLine> {
     let line =
         |id: i64, article: &str, ean: &str, desc: &str, quantity: i64, price: i64, tax: i64| {
             BasketLine {
-                id,
-                parent: None,
                 article_number: Some(article.into()),
                 ean: ean.into(),
-                desc: desc.into(),
-                quantity,
-                price_one: price,
-                tax,
-                group: Vec::new(),
-                serial_number: None,
-                item_type: "article".into(),
-                reference_id: None,
-                contract_id: None,
-                sum: None,
-                sub_basket: None,
-                plan_id: None,
-                start_at: None,
+                ..BasketLine::article(id, desc, quantity, price, tax)
             }
         };
     vec![

@@ -140,16 +140,18 @@ async fn own_device(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<
 }
 
 pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let params = list::parse_params(&req.query).map_err(|e| ApiError::bad_request(e.0))?;
+    let plan = list::Plan::new(&req.query, list::pushdown::DEVICES)
+        .map_err(|e| ApiError::bad_request(e.0))?;
     let mut tx = app.store.read().await?;
-    let mut rows = tx.devices(&req.caller().merchant_id).await?;
-    rows.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
+    let found = tx
+        .list_devices(&req.caller().merchant_id, plan.query())
+        .await?;
+    let mut items = Vec::with_capacity(found.rows.len());
+    for row in found.rows {
         let view = device_view(&app, &mut *tx, row).await?;
         items.push(serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?);
     }
-    ok_json(&list::apply(items, &params, MAIN_FIELDS))
+    ok_json(&plan.answer(items, found.total, MAIN_FIELDS))
 }
 
 pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {

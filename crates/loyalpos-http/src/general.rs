@@ -325,15 +325,18 @@ fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
 }
 
 pub async fn list_stores(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let params = list::parse_params(&req.query).map_err(|e| ApiError::bad_request(e.0))?;
+    let plan = list::Plan::new(&req.query, list::pushdown::STORES)
+        .map_err(|e| ApiError::bad_request(e.0))?;
     let mut tx = app.store.read().await?;
-    let mut rows = tx.stores(&req.caller().merchant_id).await?;
-    rows.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
-    let items = rows
+    let found = tx
+        .list_stores(&req.caller().merchant_id, plan.query())
+        .await?;
+    let items = found
+        .rows
         .into_iter()
         .map(|s| to_value(&store_view(&app.clock, s)))
         .collect::<ApiResult<Vec<_>>>()?;
-    ok_json(&list::apply(items, &params, STORE_MAIN_FIELDS))
+    ok_json(&plan.answer(items, found.total, STORE_MAIN_FIELDS))
 }
 
 pub async fn get_store(app: Arc<App>, req: Req) -> ApiResult<Response> {

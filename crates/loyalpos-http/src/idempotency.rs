@@ -33,7 +33,8 @@ tokio::task_local! {
 #[derive(Clone)]
 pub struct Claim {
     row: IdempotencyRow,
-    written: Arc<AtomicBool>,
+    /// The first write unit of work has tried to claim (later ones never try again).
+    attempted: Arc<AtomicBool>,
 }
 
 pub enum Prepared {
@@ -78,12 +79,13 @@ pub async fn prepare(
         headers: None,
         body: None,
         created: app.clock.now(),
+        claim_id: Some(crate::secret::new_support_id()),
     };
     let mut tx = app.store.read().await?;
     match tx.idempotency_record(&row.client_id, &row.key).await? {
         None => Ok(Prepared::Claim(Claim {
             row,
-            written: Arc::new(AtomicBool::new(false)),
+            attempted: Arc::new(AtomicBool::new(false)),
         })),
         Some(existing)
             if existing.method != row.method
@@ -97,12 +99,26 @@ pub async fn prepare(
         }
         Some(existing) => match existing.status {
             Some(_) => Ok(Prepared::Replay(replay(&existing))),
+            // A claim exists only if its request's effect committed. One older than the request
+            // timeout belongs to a request that was executed but whose answer was lost (the process
+            // died in between); executing it again could book twice.
+            None if existing.created + request_timeout_secs(app) < app.clock.now() => {
+                Err(ApiError::new(
+                    Code::DuplicateRequest,
+                    "the request with this Idempotency-Key was executed but its answer was lost \
+                 (server restart); read the object to see the result",
+                ))
+            }
             None => Err(ApiError::new(
                 Code::DuplicateRequest,
                 "a request with this Idempotency-Key is still running",
             )),
         },
     }
+}
+
+fn request_timeout_secs(app: &App) -> i64 {
+    i64::try_from(app.config.request_timeout.as_secs()).unwrap_or(i64::MAX / 2) + 1
 }
 
 /// Runs the request with its claim in scope, so that its write unit of work claims the key.
@@ -161,12 +177,13 @@ async fn record(
     tx.commit().await
 }
 
+/// Deletes this request's own claim, if it wrote one; another request's row is never touched.
 async fn release(app: &App, claim: &Claim) -> Result<(), StoreError> {
-    if !claim.written.load(Ordering::SeqCst) {
+    let Some(claim_id) = &claim.row.claim_id else {
         return Ok(());
-    }
+    };
     let mut tx = app.store.write().await?;
-    tx.release_idempotency_key(&claim.row.client_id, &claim.row.key)
+    tx.release_idempotency_key(&claim.row.client_id, &claim.row.key, claim_id)
         .await?;
     tx.commit().await
 }
@@ -253,6 +270,12 @@ impl Store for IdempotentStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+    async fn token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<loyalpos_store::TokenRow>, StoreError> {
+        self.inner.token(token_hash).await
+    }
     async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
         self.inner.read().await
     }
@@ -260,7 +283,7 @@ impl Store for IdempotentStore {
         let mut tx = self.inner.write().await?;
         let claim = CLAIM.try_with(Claim::clone).ok();
         if let Some(claim) = claim
-            && !claim.written.swap(true, Ordering::SeqCst)
+            && !claim.attempted.swap(true, Ordering::SeqCst)
         {
             match tx.claim_idempotency_key(&claim.row).await {
                 Ok(()) => {}

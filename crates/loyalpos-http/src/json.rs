@@ -58,8 +58,11 @@ fn strip_annotations(text: &str) -> String {
             let ch_len = utf8_len(c);
             out.push_str(&text[i..i + ch_len]);
             if c == b'\\' && i + 1 < bytes.len() {
-                out.push(bytes[i + 1] as char);
-                i += 2;
+                // The escaped character may be several bytes long (an invalid escape, which the
+                // JSON parser then refuses): copy it whole.
+                let escaped_len = utf8_len(bytes[i + 1]);
+                out.push_str(&text[i + 1..i + 1 + escaped_len]);
+                i += 1 + escaped_len;
                 continue;
             }
             if c == b'"' {
@@ -198,6 +201,22 @@ impl<'de> Visitor<'de> for NoDuplicatesVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backslash_before_a_multi_byte_character_is_a_format_error_not_a_panic() {
+        // Found by the json_body fuzz target (fuzz/): `"\ܣ\u{4}"` used to slice inside `ܣ`.
+        for body in [
+            "\"\\\u{723}\u{4}\"",
+            "{\"a\": \"\\é\"}",
+            "{\"a\": \"x\\\u{1F600}\"}",
+        ] {
+            assert!(parse_body(body.as_bytes()).is_err(), "{body}");
+        }
+        assert_eq!(
+            parse_body(br#"{"a": "\u00e9\"\\"}"#).unwrap()["a"],
+            "\u{e9}\"\\"
+        );
+    }
 
     #[test]
     fn docs_annotations_and_trailing_commas_are_tolerated() {

@@ -19,6 +19,7 @@ pub mod list;
 pub mod loyalty;
 pub mod loyalty_rules;
 pub mod oauth;
+pub mod openapi;
 pub mod routes;
 pub mod secret;
 pub mod smart;

@@ -12,7 +12,7 @@ use crate::app::{App, Handler, HandlerFuture, Req};
 use crate::auth::Right;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::loyalty;
-use crate::{devices, general, health, oauth, smart};
+use crate::{devices, general, health, oauth, openapi, smart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Seg {
@@ -22,6 +22,8 @@ enum Seg {
 
 struct Route {
     method: Method,
+    /// As written in the table (`/api/v2/Smart/Transactions/:id`), for the API description.
+    text: &'static str,
     pattern: Vec<Seg>,
     right: Right,
     handler: Handler,
@@ -64,6 +66,7 @@ fn table() -> &'static [Route] {
         use Right::*;
         let r = |method: Method, pattern: &'static str, right: Right, handler: Handler| Route {
             method,
+            text: pattern,
             pattern: parse_pattern(pattern),
             right,
             handler,
@@ -151,8 +154,21 @@ fn table() -> &'static [Route] {
             r(post.clone(), "/api/v2/Smart/Transactions/:device/endOfDay", Any, h!(smart::end_of_day)),
             r(post.clone(), "/api/v2/Smart/Transactions/:id/updatePaymentContainer", Any, h!(smart::update_payment_container)),
             // end Smart Transactions
+            // The API description (README "Lists, q and the API description")
+            r(get.clone(), "/api/v2/openapi.json", Public, h!(openapi::document)),
+            r(get.clone(), "/docs", Public, h!(openapi::docs)),
+            r(get.clone(), "/docs/:asset", Public, h!(openapi::docs_asset)),
         ]
     })
+}
+
+/// Every route as (method, pattern, right), patterns written with `:name` parameters, in table
+/// order: the single source of the paths the API description lists.
+pub fn routed() -> Vec<(Method, &'static str, Right)> {
+    table()
+        .iter()
+        .map(|r| (r.method.clone(), r.text, r.right))
+        .collect()
 }
 
 /// Splits a raw path into decoded segments, applying the slash rules.

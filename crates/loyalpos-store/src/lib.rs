@@ -6,6 +6,7 @@
 //! group commit batches several units into one fsync.
 
 mod error;
+mod filter;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use error::StoreError;
+pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
 pub use rows::*;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -33,6 +35,9 @@ pub trait Store: Send + Sync {
     async fn migrate(&self) -> Result<()>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
+    /// An unrevoked access token by its hash, in one statement outside any unit of work (every
+    /// authenticated request asks this first).
+    async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>>;
     /// A consistent read-only view; never blocks writers.
     async fn read(&self) -> Result<Box<dyn Tx>>;
     /// A unit of work that may write. Dropping it without `commit` rolls everything back.
@@ -67,7 +72,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 
 /// One unit of work. Every data method lives in one of the per-area traits below.
 #[async_trait]
-pub trait Tx: TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + Send {
+pub trait Tx:
+    TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx + Send
+{
     /// Makes the unit's writes visible and durable; returns once they are on stable storage.
     async fn commit(self: Box<Self>) -> Result<()>;
 }
@@ -118,8 +125,6 @@ pub trait AuthTx: Send {
     ) -> Result<Option<AuthorizationRow>>;
 
     async fn insert_token(&mut self, row: &TokenRow) -> Result<()>;
-    /// A token that is not revoked (expiry is the caller's rule).
-    async fn token(&mut self, token_hash: &str) -> Result<Option<TokenRow>>;
     /// Revokes every live token of an authorisation (one live token per device session).
     async fn revoke_tokens_of(&mut self, authorization_id: &str) -> Result<()>;
     /// True while the device has an unexpired, unrevoked access token.
@@ -190,6 +195,7 @@ pub trait SmartTx: Send {
     /// Reads and locks the smart transaction: transitions of one transaction are serialised.
     async fn lock_stx(&mut self, id: &str) -> Result<Option<StxRow>>;
     async fn stxs(&mut self, merchant_id: &str) -> Result<Vec<StxRow>>;
+    /// Finds (does not lock) the transaction of a device's receipt number.
     async fn stx_by_receipt_number(
         &mut self,
         device_id: &str,
@@ -225,9 +231,52 @@ pub trait IdempotencyTx: Send {
     ) -> Result<Option<IdempotencyRow>>;
     /// Claims a key; `StoreError::Duplicate` when it is already claimed.
     async fn claim_idempotency_key(&mut self, row: &IdempotencyRow) -> Result<()>;
-    /// Records the answer of a claimed or unclaimed key (insert or update).
+    /// Records the answer: inserts it, or completes the row this same claim (`claim_id`) wrote;
+    /// never touches another request's row.
     async fn record_idempotent_response(&mut self, row: &IdempotencyRow) -> Result<()>;
-    async fn release_idempotency_key(&mut self, client_id: &str, key: &str) -> Result<()>;
+    /// Deletes the claim only if this request (`claim_id`) wrote it.
+    async fn release_idempotency_key(
+        &mut self,
+        client_id: &str,
+        key: &str,
+        claim_id: &str,
+    ) -> Result<()>;
     /// Deletes records created before `before`; returns how many.
     async fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64>;
+}
+
+/// The lists of the API (api.md §5): the merchant's rows that satisfy a pushed-down filter, in the
+/// default order (newest first, ties by id; loyalty transactions by TA code), all of them or one
+/// page with the total.
+#[async_trait]
+pub trait ListTx: Send {
+    async fn list_stxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StxRow>>;
+    async fn list_merchantcards(
+        &mut self,
+        merchant_id: &str,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<MerchantcardRow>>;
+    /// Cards that have a merchant card at this merchant.
+    async fn list_cards(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<CardRow>>;
+    async fn list_cardgroups(
+        &mut self,
+        merchant_id: &str,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<CardgroupRow>>;
+    async fn list_customers(
+        &mut self,
+        merchant_id: &str,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<CustomerRow>>;
+    async fn list_ltxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<LtxRow>>;
+    async fn list_stores(
+        &mut self,
+        merchant_id: &str,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<StoreRow>>;
+    async fn list_devices(
+        &mut self,
+        merchant_id: &str,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<DeviceRow>>;
 }

@@ -50,8 +50,22 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>> {
+        let q = live_token_query!();
+        Ok(sqlx::query_as(q)
+            .bind(token_hash)
+            .bind(false)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// One snapshot for the whole read unit (READ COMMITTED would give each statement its own, and a
+    /// reader such as `loyalpos check` could see a booking's LTX without its balance update).
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.pool.begin().await?;
+        let tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
         Ok(Box::new(SqlTx { tx }))
     }
 
@@ -83,3 +97,4 @@ include!("sql/loyalty.rs");
 include!("sql/smart.rs");
 include!("sql/audit.rs");
 include!("sql/idempotency.rs");
+include!("sql/lists.rs");

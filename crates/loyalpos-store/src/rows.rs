@@ -272,4 +272,6 @@ pub struct IdempotencyRow {
     pub headers: Option<String>,
     pub body: Option<String>,
     pub created: i64,
+    /// Random id of the request that wrote the row.
+    pub claim_id: Option<String>,
 }

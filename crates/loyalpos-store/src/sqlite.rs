@@ -148,6 +148,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>> {
+        let q = live_token_query!();
+        Ok(sqlx::query_as(q)
+            .bind(token_hash)
+            .bind(false)
+            .fetch_optional(&self.readers)
+            .await?)
+    }
+
     async fn read(&self) -> Result<Box<dyn Tx>> {
         let tx = self.readers.begin().await?;
         Ok(Box::new(SqlTx { tx: Conn::Read(tx) }))
@@ -303,3 +312,4 @@ include!("sql/loyalty.rs");
 include!("sql/smart.rs");
 include!("sql/audit.rs");
 include!("sql/idempotency.rs");
+include!("sql/lists.rs");

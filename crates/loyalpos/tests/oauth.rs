@@ -182,3 +182,55 @@ async fn appuser_grant_can_be_switched_off() {
     let r = app.token_request(json!({"grant_type": "appuser", "client_id": MERCHANT_CLIENT.0, "client_secret": MERCHANT_CLIENT.1, "username": "johns-bakery", "password": "demo"})).await;
     assert_eq!(r.body["error"], "unsupported_grant_type");
 }
+
+#[tokio::test]
+async fn a_register_moving_from_secuconnect_keeps_its_client_credentials() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let out = app.cli(&["merchant", "create", "--name", "Moved Bakery"]);
+    let merchant = out
+        .lines()
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let id = "0123456789abcdef0123456789abcdef";
+    let secret = "existing-secret-from-secuconnect";
+    let printed = app.cli(&[
+        "client",
+        "create",
+        "--merchant",
+        &merchant,
+        "--client-id",
+        id,
+        "--client-secret",
+        secret,
+    ]);
+    assert!(printed.contains(id));
+    let r = app
+        .token_request(
+            json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret}),
+        )
+        .await;
+    let token = r.ok()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get("/General/Merchants/me", &token).await.ok()["user"]["companyname"],
+        "Moved Bakery"
+    );
+    // the same id cannot be registered twice
+    let (ok, _) = cli_status(
+        &app.db.url,
+        &[
+            "client",
+            "create",
+            "--merchant",
+            &merchant,
+            "--client-id",
+            id,
+            "--client-secret",
+            "x",
+        ],
+    );
+    assert!(!ok);
+}

@@ -52,6 +52,23 @@ pub fn apply(items: Vec<Json>, params: &ListParams, main_fields: &[&str]) -> Jso
     Json::Object(answer)
 }
 
+/// The answer for a page the store already filtered exactly, ordered and cut: `total` matches in
+/// all, `items` the page; only `params.fields` remains to apply.
+pub fn answer_page(items: Vec<Json>, total: u64, params: &ListParams) -> Json {
+    let projection = params.fields.as_deref().map(Selection::from_fields);
+    let data: Vec<Json> = items
+        .into_iter()
+        .map(|item| match &projection {
+            Some(selection) => selection.project(&item),
+            None => item,
+        })
+        .collect();
+    let mut answer = Map::new();
+    answer.insert("count".into(), Json::from(total));
+    answer.insert("data".into(), Json::Array(data));
+    Json::Object(answer)
+}
+
 fn sort(items: &mut Vec<Json>, keys: &[SortKey]) {
     let paths: Vec<Vec<&str>> = keys.iter().map(|k| k.path.split('.').collect()).collect();
     // Extract every key once, then sort the (keys, item) pairs stably.

@@ -298,7 +298,7 @@ impl PartialOrd for Decimal {
     }
 }
 
-fn is_bare_date(text: &str) -> bool {
+pub(super) fn is_bare_date(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 10
         && b.iter().enumerate().all(|(i, &c)| {
@@ -367,7 +367,7 @@ pub(super) fn parse_timestamp(text: &str) -> Option<i64> {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(super) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

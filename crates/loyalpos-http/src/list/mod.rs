@@ -1,8 +1,8 @@
 //! The list engine: the shared query parameters of every `GET /{Product}/{Resource}` list
 //! (api.md §5): `count`, `offset`, `sort`, `fields` and the `q` query language.
 //!
-//! The module tree is self-contained (it only refers to itself through `super::`), so it can be
-//! mounted anywhere as `mod list`.
+//! The parser, evaluator and `apply` only refer to each other through `super::`; [`pushdown`] and
+//! [`Plan`] connect them to the store (types only: the module does no I/O).
 //!
 //! * [`parse_params`] turns the raw query string of a request into [`ListParams`].
 //! * [`parse_query`] is the pure `q` parser (a hand-written recursive descent, §5.1); its
@@ -11,6 +11,8 @@
 //! * [`matches`] evaluates a [`Query`] against an object's JSON view (§5.2).
 //! * [`apply`] filters, sorts, counts, pages and projects a list of JSON objects into the
 //!   `{"count": total, "data": [...]}` answer.
+//! * [`pushdown`] translates what it can of a `q` into a store filter (a superset, sometimes
+//!   exact), and [`Plan`] runs one list request: store query, then the exact answer.
 //!
 //! Every error is a [`ListError`], which the HTTP layer maps to 400/4001; its message says what is
 //! wrong and where (`q: expected ')' at position 16 (end of query) to close the '(' at position 0`).
@@ -19,14 +21,17 @@
 mod apply;
 mod eval;
 mod params;
+mod plan;
+pub mod pushdown;
 mod query;
 
 #[cfg(test)]
 mod v18_tests;
 
-pub use apply::apply;
+pub use apply::{answer_page, apply};
 pub use eval::matches;
 pub use params::parse_params;
+pub use plan::Plan;
 pub use query::{Bound, Query, Value, parse_query};
 
 /// Default page size (`count` absent).

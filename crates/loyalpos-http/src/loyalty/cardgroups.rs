@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::json;
 use crate::list;
 use crate::loyalty::views::cardgroup_view;
-use crate::loyalty::{list_params, newest_first, own_cardgroup};
+use crate::loyalty::{list_plan, own_cardgroup};
 use crate::loyalty_rules::{BonusProductJson, card_rules};
 use crate::secret::new_id;
 use crate::tenancy::own_merchant;
@@ -151,12 +151,13 @@ pub async fn change_cardgroup(
 }
 
 pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let params = list_params(&req)?;
+    let plan = list_plan(&req, list::pushdown::CARDGROUPS)?;
     let mut tx = app.store.read().await?;
-    let mut rows = tx.cardgroups(&req.caller().merchant_id).await?;
-    newest_first(&mut rows, |g| (g.created, &g.id));
-    let items = rows.iter().map(cardgroup_view).collect();
-    ok_json(&list::apply(items, &params, MAIN_FIELDS))
+    let found = tx
+        .list_cardgroups(&req.caller().merchant_id, plan.query())
+        .await?;
+    let items = found.rows.iter().map(cardgroup_view).collect();
+    ok_json(&plan.answer(items, found.total, MAIN_FIELDS))
 }
 
 pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {

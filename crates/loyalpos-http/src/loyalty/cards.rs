@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::json;
 use crate::list;
 use crate::loyalty::views::card_view;
-use crate::loyalty::{list_params, newest_first, to_value};
+use crate::loyalty::{list_plan, to_value};
 use crate::secret::{is_id, verify_secret};
 use crate::tenancy::path_id;
 
@@ -38,15 +38,17 @@ async fn visible_card(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResul
 }
 
 pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let params = list_params(&req)?;
+    let plan = list_plan(&req, list::pushdown::CARDS)?;
     let mut tx = app.store.read().await?;
-    let mut rows = tx.cards_of_merchant(&req.caller().merchant_id).await?;
-    newest_first(&mut rows, |c| (c.created, &c.id));
-    let items = rows
+    let found = tx
+        .list_cards(&req.caller().merchant_id, plan.query())
+        .await?;
+    let items = found
+        .rows
         .iter()
         .map(|c| to_value(&card_view(&app.clock, c)))
         .collect::<ApiResult<Vec<_>>>()?;
-    ok_json(&list::apply(items, &params, MAIN_FIELDS))
+    ok_json(&plan.answer(items, found.total, MAIN_FIELDS))
 }
 
 pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {

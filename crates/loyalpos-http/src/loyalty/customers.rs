@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;
 use crate::loyalty::views::customer_view;
-use crate::loyalty::{list_params, newest_first, own_customer, to_value};
+use crate::loyalty::{list_plan, own_customer, to_value};
 use crate::loyalty_rules::consent;
 use crate::secret::new_id;
 use crate::tenancy::own_merchant;
@@ -86,15 +86,17 @@ impl CustomerDto {
 }
 
 pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let params = list_params(&req)?;
+    let plan = list_plan(&req, list::pushdown::CUSTOMERS)?;
     let mut tx = app.store.read().await?;
-    let mut rows = tx.customers(&req.caller().merchant_id).await?;
-    newest_first(&mut rows, |c| (c.created, &c.id));
-    let items = rows
+    let found = tx
+        .list_customers(&req.caller().merchant_id, plan.query())
+        .await?;
+    let items = found
+        .rows
         .iter()
         .map(|c| to_value(&customer_view(&app.clock, c)))
         .collect::<ApiResult<Vec<_>>>()?;
-    ok_json(&list::apply(items, &params, MAIN_FIELDS))
+    ok_json(&plan.answer(items, found.total, MAIN_FIELDS))
 }
 
 pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {

@@ -26,9 +26,7 @@ use crate::loyalty::views::{
     MerchantcardParts, MerchantcardView, merchantcard_parts, merchantcard_view, receipt_json,
     render_merchantcard,
 };
-use crate::loyalty::{
-    list_params, newest_first, own_cardgroup, own_customer, own_merchantcard, to_value,
-};
+use crate::loyalty::{list_plan, own_cardgroup, own_customer, own_merchantcard, to_value};
 use crate::tenancy::{merchant_param, own_merchant};
 use crate::wire::present;
 
@@ -80,13 +78,23 @@ async fn render_all(
 }
 
 pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let params = list_params(&req)?;
+    let plan = list_plan(&req, list::pushdown::MERCHANT_CARDS)?;
     let merchant_id = &req.caller().merchant_id;
     let mut tx = app.store.read().await?;
-    let mut rows = tx.merchantcards(merchant_id).await?;
-    newest_first(&mut rows, |m| (m.created, &m.id));
-    let items = render_all(&mut *tx, &app, merchant_id, &rows).await?;
-    ok_json(&list::apply(items, &params, MAIN_FIELDS))
+    let found = tx.list_merchantcards(merchant_id, plan.query()).await?;
+    let items = if plan.is_paged() {
+        // One page: read the parts of these cards only.
+        let mut items = Vec::with_capacity(found.rows.len());
+        for row in &found.rows {
+            items.push(to_value(
+                &render_merchantcard(&mut *tx, &app.clock, row).await?,
+            )?);
+        }
+        items
+    } else {
+        render_all(&mut *tx, &app, merchant_id, &found.rows).await?
+    };
+    ok_json(&plan.answer(items, found.total, MAIN_FIELDS))
 }
 
 pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {

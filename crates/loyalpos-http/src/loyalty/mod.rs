@@ -19,12 +19,13 @@ use serde_json::Value;
 use crate::app::Req;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::list::{self, ListParams};
+use crate::list;
 use crate::tenancy::{owned, path_id};
 
-/// The list parameters of a `GET` list (api.md §5); a bad one is 400/4001.
-pub(crate) fn list_params(req: &Req) -> ApiResult<ListParams> {
-    list::parse_params(&req.query).map_err(|e| ApiError::bad_request(e.0))
+/// The list request of a `GET` list with the resource's pushable paths; a bad parameter is
+/// 400/4001.
+pub(crate) fn list_plan(req: &Req, pushable: &[list::pushdown::Pushable]) -> ApiResult<list::Plan> {
+    list::Plan::new(&req.query, pushable).map_err(|e| ApiError::bad_request(e.0))
 }
 
 pub(crate) fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
@@ -76,9 +77,4 @@ pub(crate) async fn own_merchantcard(
         tx.merchantcard(id).await?
     };
     owned(row, |m| &m.merchant_id, caller, "loyalty.merchantcards", id)
-}
-
-/// Newest first, ties by id (api.md §5 default order).
-pub(crate) fn newest_first<T>(rows: &mut [T], key: impl Fn(&T) -> (i64, &str)) {
-    rows.sort_by(|a, b| key(b).cmp(&key(a)));
 }

@@ -11,18 +11,20 @@ use crate::app::{App, Req, ok_json};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::list;
-use crate::loyalty::list_params;
+use crate::loyalty::list_plan;
 use crate::loyalty::views::{LtxParts, ltx_view, render_ltx};
 use crate::tenancy::{owned, path_id};
 
 const MAIN_FIELDS: &[&str] = &["id", "trans_id", "card.cardnumber", "description"];
 
-/// The views of all of a merchant's loyalty transactions, newest first, with a fixed number of
-/// queries (the list is filtered on these views, so every transaction is rendered).
-async fn render_all(tx: &mut dyn Tx, clock: &Clock, merchant_id: &str) -> ApiResult<Vec<Value>> {
-    let mut rows = tx.ltxs(merchant_id).await?;
-    // Newest first; TA codes are strictly increasing, so they order transactions of one second.
-    rows.sort_by_key(|l| std::cmp::Reverse((l.created, l.trans_id)));
+/// The views of many of a merchant's loyalty transactions (the list's candidates), in their order,
+/// with a fixed number of queries plus one per related transaction outside `rows`.
+async fn render_all(
+    tx: &mut dyn Tx,
+    clock: &Clock,
+    merchant_id: &str,
+    rows: &[LtxRow],
+) -> ApiResult<Vec<Value>> {
     let mut bookings: HashMap<String, Vec<BookingRow>> = HashMap::new();
     for b in tx.bookings_of_merchant(merchant_id).await? {
         bookings.entry(b.ltx_id.clone()).or_default().push(b);
@@ -45,9 +47,25 @@ async fn render_all(tx: &mut dyn Tx, clock: &Clock, merchant_id: &str) -> ApiRes
         .into_iter()
         .map(|g| (g.id.clone(), g))
         .collect();
-    let by_id: HashMap<&str, &LtxRow> = rows.iter().map(|l| (l.id.as_str(), l)).collect();
+    let mut outside: Vec<LtxRow> = Vec::new();
+    {
+        let listed: std::collections::HashSet<&str> = rows.iter().map(|l| l.id.as_str()).collect();
+        let missing: Vec<&String> = rows
+            .iter()
+            .flat_map(|l| l.parent_id.iter().chain(l.child_id.iter()))
+            .filter(|id| !listed.contains(id.as_str()))
+            .collect();
+        for id in missing {
+            outside.extend(tx.ltx(id).await?);
+        }
+    }
+    let by_id: HashMap<&str, &LtxRow> = rows
+        .iter()
+        .chain(outside.iter())
+        .map(|l| (l.id.as_str(), l))
+        .collect();
     let mut items = Vec::with_capacity(rows.len());
-    for l in &rows {
+    for l in rows {
         let card = card_of.get(&l.merchantcard_id).and_then(|id| cards.get(id));
         let (Some(card), Some(group)) = (card, groups.get(&l.cardgroup_id)) else {
             return Err(ApiError::internal(format!(
@@ -69,10 +87,21 @@ async fn render_all(tx: &mut dyn Tx, clock: &Clock, merchant_id: &str) -> ApiRes
 }
 
 pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let params = list_params(&req)?;
+    let plan = list_plan(&req, list::pushdown::LOYALTY_TRANSACTIONS)?;
+    let merchant_id = &req.caller().merchant_id;
     let mut tx = app.store.read().await?;
-    let items = render_all(&mut *tx, &app.clock, &req.caller().merchant_id).await?;
-    ok_json(&list::apply(items, &params, MAIN_FIELDS))
+    let found = tx.list_ltxs(merchant_id, plan.query()).await?;
+    let items = if plan.is_paged() {
+        // One page: read the parts of these transactions only.
+        let mut items = Vec::with_capacity(found.rows.len());
+        for l in &found.rows {
+            items.push(render_ltx(&mut *tx, &app.clock, l).await?);
+        }
+        items
+    } else {
+        render_all(&mut *tx, &app.clock, merchant_id, &found.rows).await?
+    };
+    ok_json(&plan.answer(items, found.total, MAIN_FIELDS))
 }
 
 pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {

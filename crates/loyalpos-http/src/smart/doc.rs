@@ -47,16 +47,17 @@ impl BasketLine {
         }
     }
 
-    pub fn from_bonus(b: &BonusLine) -> BasketLine {
+    /// A plain article line; every optional field unset.
+    pub fn article(id: i64, desc: &str, quantity: i64, price_one: i64, tax: i64) -> BasketLine {
         BasketLine {
-            id: b.id,
+            id,
             parent: None,
-            article_number: b.article_number.clone(),
-            ean: b.ean.clone().unwrap_or_default(),
-            desc: b.desc.clone(),
-            quantity: 1,
-            price_one: b.price_one.value(),
-            tax: b.tax,
+            article_number: None,
+            ean: String::new(),
+            desc: desc.into(),
+            quantity,
+            price_one,
+            tax,
             group: Vec::new(),
             serial_number: None,
             item_type: "article".into(),
@@ -66,6 +67,14 @@ impl BasketLine {
             sub_basket: None,
             plan_id: None,
             start_at: None,
+        }
+    }
+
+    pub fn from_bonus(b: &BonusLine) -> BasketLine {
+        BasketLine {
+            article_number: b.article_number.clone(),
+            ean: b.ean.clone().unwrap_or_default(),
+            ..BasketLine::article(b.id, &b.desc, 1, b.price_one.value(), b.tax)
         }
     }
 }

@@ -75,7 +75,7 @@ async fn respond(app: &App, tx: &mut dyn Tx, row: &StxRow, doc: &StxDoc) -> ApiR
     ok_json(&view::render(tx, &app.clock, row, doc).await?)
 }
 
-/// Writes the changed transaction, renders it, commits, answers 200.
+/// Writes the changed transaction, commits, answers 200 with it.
 async fn save_and_respond(
     app: &App,
     mut tx: Box<dyn Tx>,
@@ -85,9 +85,20 @@ async fn save_and_respond(
     row.doc = doc.to_json();
     row.updated = Some(app.clock.now());
     tx.update_stx(&row).await?;
-    let body = view::render(&mut *tx, &app.clock, &row, &doc).await?;
+    commit_and_respond(app, tx, &row, &doc).await
+}
+
+/// Commits, then renders from a read view: the writer (one connection on SQLite) is held only for
+/// the statements that change state, not for the reads of the response.
+async fn commit_and_respond(
+    app: &App,
+    tx: Box<dyn Tx>,
+    row: &StxRow,
+    doc: &StxDoc,
+) -> ApiResult<Response> {
     tx.commit().await?;
-    ok_json(&body)
+    let mut read = app.store.read().await?;
+    respond(app, &mut *read, row, doc).await
 }
 
 // ---- create, read, list, replace ----
@@ -95,10 +106,11 @@ async fn save_and_respond(
 pub async fn create(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let parsed = dto::parse(json::body(&req.body)?)?;
     let caller = req.caller();
-    let mut tx = app.store.write().await?;
-    let merchant = own_merchant(&mut *tx, caller).await?;
+    // Everything a new transaction refers to is read first; the write unit is a single INSERT.
+    let mut read = app.store.read().await?;
+    let merchant = own_merchant(&mut *read, caller).await?;
     let (device, store_id, contract_id) = placement(
-        &mut *tx,
+        &mut *read,
         caller,
         &merchant,
         parsed.device_source.as_deref(),
@@ -109,12 +121,13 @@ pub async fn create(app: Arc<App>, req: Req) -> ApiResult<Response> {
     doc.store_id = store_id;
     doc.contract_id = contract_id;
     doc.currency = resolve_currency(
-        &mut *tx,
+        &mut *read,
         &merchant.id,
         &doc,
         parsed.currency_sent.as_deref(),
     )
     .await?;
+    drop(read);
     let row = StxRow {
         id: new_id("STX"),
         merchant_id: merchant.id,
@@ -126,10 +139,9 @@ pub async fn create(app: Arc<App>, req: Req) -> ApiResult<Response> {
         created: app.clock.now(),
         updated: None,
     };
+    let mut tx = app.store.write().await?;
     tx.insert_stx(&row).await?;
-    let body = view::render(&mut *tx, &app.clock, &row, &doc).await?;
-    tx.commit().await?;
-    ok_json(&body)
+    commit_and_respond(&app, tx, &row, &doc).await
 }
 
 /// Device, store and contract of a new transaction (api.md §4, §8.4).
@@ -244,16 +256,18 @@ pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {
 }
 
 pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let params = list::parse_params(&req.query).map_err(|e| ApiError::bad_request(e.0))?;
+    let plan = list::Plan::new(&req.query, list::pushdown::SMART_TRANSACTIONS)
+        .map_err(|e| ApiError::bad_request(e.0))?;
     let mut tx = app.store.read().await?;
-    let mut rows = tx.stxs(&req.caller().merchant_id).await?;
-    rows.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let doc = stored_doc(&row)?;
-        items.push(view::render(&mut *tx, &app.clock, &row, &doc).await?);
+    let found = tx
+        .list_stxs(&req.caller().merchant_id, plan.query())
+        .await?;
+    let mut items = Vec::with_capacity(found.rows.len());
+    for row in &found.rows {
+        let doc = stored_doc(row)?;
+        items.push(view::render(&mut *tx, &app.clock, row, &doc).await?);
     }
-    ok_json(&list::apply(items, &params, MAIN_FIELDS))
+    ok_json(&plan.answer(items, found.total, MAIN_FIELDS))
 }
 
 pub async fn replace(app: Arc<App>, req: Req) -> ApiResult<Response> {
@@ -575,10 +589,27 @@ async fn book_start(
 
 // ---- cancel, canceltrx, abort ----
 
+/// Lock order everywhere: merchant card before smart transaction (a direct `cancel_last` locks the
+/// card and then marks the transaction). So a cancellation that will reverse a booking locks the
+/// booking's card first, then the transaction, and re-reads it under the lock.
+async fn lock_for_cancel(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<(StxRow, StxDoc)> {
+    let (row, doc) = find(tx, caller, id, false).await?;
+    if let Some(ltx_id) = doc.transactions.first()
+        && let Some(ltx) = tx.ltx(ltx_id).await?
+    {
+        tx.lock_merchantcard(&ltx.merchantcard_id).await?;
+    }
+    find(tx, caller, &row.id, true).await
+}
+
 pub async fn cancel(app: Arc<App>, req: Req) -> ApiResult<Response> {
     json::parse_body(&req.body)?;
     let mut tx = app.store.write().await?;
-    let (row, doc) = find(&mut *tx, req.caller(), req.param(0), true).await?;
+    let (row, doc) = lock_for_cancel(&mut *tx, req.caller(), req.param(0)).await?;
     let status = status_of(&row)?;
     if check(&Action::Cancel, status, None)? == Transition::Unchanged {
         return respond(&app, &mut *tx, &row, &doc).await;
@@ -673,12 +704,12 @@ pub async fn cancel_trx(app: Arc<App>, req: Req) -> ApiResult<Response> {
         .ok_or_else(|| ApiError::bad_id(format!("malformed receipt number {}", req.param(0))))?;
     let device_id = caller.device_id.clone().ok_or_else(ApiError::forbidden)?;
     let mut tx = app.store.write().await?;
-    let row = tx
+    let found = tx
         .stx_by_receipt_number(&device_id, receipt_number)
         .await?
         .filter(|r| r.merchant_id == caller.merchant_id)
         .ok_or_else(|| ApiError::not_found("smart.transactions", &receipt_number.to_string()))?;
-    let doc = stored_doc(&row)?;
+    let (row, doc) = lock_for_cancel(&mut *tx, caller, &found.id).await?;
     let status = status_of(&row)?;
     if check(&Action::CancelTrx, status, None)? == Transition::Unchanged {
         return respond(&app, &mut *tx, &row, &doc).await;

@@ -118,19 +118,6 @@ impl AuthTx for SqlTx {
         Ok(())
     }
 
-    async fn token(&mut self, token_hash: &str) -> Result<Option<TokenRow>> {
-        let q = concat!(
-            "SELECT ",
-            token_cols!(),
-            " FROM access_tokens WHERE token_hash = $1 AND revoked = $2"
-        );
-        Ok(sqlx::query_as(q)
-            .bind(token_hash)
-            .bind(false)
-            .fetch_optional(&mut *self.tx)
-            .await?)
-    }
-
     async fn revoke_tokens_of(&mut self, authorization_id: &str) -> Result<()> {
         sqlx::query(
             "UPDATE access_tokens SET revoked = $2 WHERE authorization_id = $1 AND revoked = $3",

@@ -68,3 +68,10 @@ macro_rules! stx_cols {
         "id, merchant_id, status, device_id, receipt_number, trans_id, doc, created, updated"
     };
 }
+
+/// The live-token lookup every authenticated request makes.
+macro_rules! live_token_query {
+    () => {
+        concat!("SELECT ", token_cols!(), " FROM access_tokens WHERE token_hash = $1 AND revoked = $2")
+    };
+}

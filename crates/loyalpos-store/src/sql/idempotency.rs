@@ -1,15 +1,15 @@
 #[async_trait]
 impl IdempotencyTx for SqlTx {
     async fn idempotency_record(&mut self, client_id: &str, key: &str) -> Result<Option<IdempotencyRow>> {
-        let q = "SELECT client_id, key, method, path, fingerprint, status, headers, body, created \
+        let q = "SELECT client_id, key, method, path, fingerprint, status, headers, body, created, claim_id \
                  FROM idempotency_keys WHERE client_id = $1 AND key = $2";
         Ok(sqlx::query_as(q).bind(client_id).bind(key).fetch_optional(&mut *self.tx).await?)
     }
 
     async fn claim_idempotency_key(&mut self, r: &IdempotencyRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created) \
-             VALUES ($1,$2,$3,$4,$5,NULL,NULL,NULL,$6)",
+            "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created, claim_id) \
+             VALUES ($1,$2,$3,$4,$5,NULL,NULL,NULL,$6,$7)",
         )
         .bind(&r.client_id)
         .bind(&r.key)
@@ -17,6 +17,7 @@ impl IdempotencyTx for SqlTx {
         .bind(&r.path)
         .bind(&r.fingerprint)
         .bind(r.created)
+        .bind(&r.claim_id)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -24,10 +25,10 @@ impl IdempotencyTx for SqlTx {
 
     async fn record_idempotent_response(&mut self, r: &IdempotencyRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
+            "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created, claim_id) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
              ON CONFLICT (client_id, key) DO UPDATE SET status = excluded.status, headers = excluded.headers, \
-             body = excluded.body",
+             body = excluded.body WHERE idempotency_keys.claim_id = excluded.claim_id",
         )
         .bind(&r.client_id)
         .bind(&r.key)
@@ -38,15 +39,17 @@ impl IdempotencyTx for SqlTx {
         .bind(&r.headers)
         .bind(&r.body)
         .bind(r.created)
+        .bind(&r.claim_id)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
-    async fn release_idempotency_key(&mut self, client_id: &str, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2")
+    async fn release_idempotency_key(&mut self, client_id: &str, key: &str, claim_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND claim_id = $3")
             .bind(client_id)
             .bind(key)
+            .bind(claim_id)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

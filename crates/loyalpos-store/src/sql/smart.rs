@@ -48,8 +48,7 @@ impl SmartTx for SqlTx {
         let q = concat!(
             "SELECT ",
             stx_cols!(),
-            " FROM smart_transactions WHERE device_id = $1 AND receipt_number = $2",
-            for_update!()
+            " FROM smart_transactions WHERE device_id = $1 AND receipt_number = $2"
         );
         Ok(sqlx::query_as(q)
             .bind(device_id)

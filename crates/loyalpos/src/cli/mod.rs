@@ -1,3 +1,4 @@
+mod bench;
 mod cardgroup;
 mod cards;
 mod operator;
@@ -41,6 +42,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Applies the database migrations and exits.
     Migrate,
+    /// Drives register flows against a running server and reports throughput and latency.
+    Bench(bench::BenchArgs),
     /// Verifies the ledger invariant over the whole database; exits non-zero on any violation.
     Check,
     /// Imports a merchant's data (spec import.md): all or nothing, idempotent.
@@ -82,6 +85,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check => operator::check(&app).await,
+        Command::Bench(args) => bench::bench(args).await,
         Command::Import { file } => operator::import_file(&app, &file).await,
         Command::Merchant(cmd) => operator::merchant(&app, cmd).await,
         Command::Store(cmd) => operator::store(&app, cmd).await,

@@ -1,0 +1,443 @@
+//! `loyalpos bench`: a load generator that drives register flows over HTTP — create a smart
+//! transaction with a card and a 3–10 line basket, optionally apply the card (preTransaction), then
+//! start it as cash or loyalty — and reports throughput, latency per step and errors.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use hdrhistogram::Histogram;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+const DEMO_TOKEN: &str = "qb56tjj1bcvo9n2nj4u38k84lo";
+const DEMO_CLIENT: (&str, &str) = (
+    "00563697073442633035025909838580",
+    "3382456441636938321687549172178382320163695870914358804052148567",
+);
+const BONUS_GROUP: &str = "CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK";
+const STEPS: [&str; 4] = ["create", "pre", "start", "flow"];
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Base URL(s) of loyalpos, comma-separated; registers are spread over them.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    target: String,
+    /// Concurrent registers.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Run for this many seconds …
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// … or stop after this many flows.
+    #[arg(long)]
+    flows: Option<u64>,
+    /// Share of flows that apply the card (preTransaction) before start.
+    #[arg(long, default_value_t = 0.5)]
+    pre_ratio: f64,
+    #[arg(long, default_value_t = 3)]
+    basket_min: usize,
+    #[arg(long, default_value_t = 10)]
+    basket_max: usize,
+    /// Cards to issue (in the demo's "Bonus 10 %" group) and load before the run.
+    #[arg(long, default_value_t = 100)]
+    cards: usize,
+    /// Register token (default: the demo's pinned device token).
+    #[arg(long, default_value = DEMO_TOKEN)]
+    token: String,
+    /// Merchant API client used to issue and load the cards.
+    #[arg(long, default_value = DEMO_CLIENT.0)]
+    client_id: String,
+    #[arg(long, default_value = DEMO_CLIENT.1)]
+    client_secret: String,
+    /// PID of a local server whose resident memory is reported.
+    #[arg(long)]
+    server_pid: Vec<u32>,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Pace the registers to this many flows per second in total (default: as fast as possible).
+    #[arg(long)]
+    rate: Option<f64>,
+}
+
+struct Stats {
+    histograms: BTreeMap<&'static str, Histogram<u64>>,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    fn new() -> Stats {
+        let histograms = STEPS
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds"),
+                )
+            })
+            .collect();
+        Stats {
+            histograms,
+            errors: BTreeMap::new(),
+        }
+    }
+
+    fn merge(&mut self, other: &Stats) {
+        for (step, h) in &other.histograms {
+            if let Some(mine) = self.histograms.get_mut(step) {
+                let _ = mine.add(h);
+            }
+        }
+        for (k, n) in &other.errors {
+            *self.errors.entry(k.clone()).or_default() += n;
+        }
+    }
+
+    fn record(&mut self, step: &'static str, started: Instant) {
+        let micros = started.elapsed().as_micros().clamp(1, 60_000_000) as u64;
+        if let Some(h) = self.histograms.get_mut(step) {
+            let _ = h.record(micros);
+        }
+    }
+}
+
+struct Shared {
+    targets: Vec<String>,
+    cards: Vec<String>,
+    flows_done: AtomicU64,
+    requests: AtomicU64,
+    stop_after: Option<u64>,
+    deadline: Instant,
+}
+
+pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    if args.basket_min == 0 || args.basket_min > args.basket_max {
+        bail!("--basket-min must be between 1 and --basket-max");
+    }
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    let targets: Vec<String> = args
+        .target
+        .split(',')
+        .map(|t| t.trim().trim_end_matches('/').to_owned())
+        .collect();
+    let cards = prepare_cards(&http, &targets[0], &args)
+        .await
+        .context("preparing cards")?;
+    eprintln!(
+        "{} cards ready; {} registers on {} for {} s",
+        cards.len(),
+        args.concurrency,
+        args.target,
+        args.duration
+    );
+    let shared = Arc::new(Shared {
+        targets,
+        cards,
+        flows_done: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
+        stop_after: args.flows,
+        deadline: Instant::now() + Duration::from_secs(args.duration),
+    });
+    let total = Arc::new(Mutex::new(Stats::new()));
+    let started = Instant::now();
+    let progress = tokio::spawn(progress(shared.clone(), started));
+    let registers: Vec<_> = (0..args.concurrency)
+        .map(|i| {
+            let (http, shared, total, token) = (
+                http.clone(),
+                shared.clone(),
+                total.clone(),
+                args.token.clone(),
+            );
+            let rng = StdRng::seed_from_u64(args.seed.wrapping_add(i as u64));
+            let basket = (args.basket_min, args.basket_max, args.pre_ratio);
+            // Each register starts a flow every `concurrency / rate` seconds.
+            let pace = args
+                .rate
+                .map(|r| Duration::from_secs_f64(args.concurrency as f64 / r.max(0.001)));
+            tokio::spawn(async move {
+                let stats = register(i, http, shared, token, rng, basket, pace).await;
+                total.lock().await.merge(&stats);
+            })
+        })
+        .collect();
+    for r in registers {
+        r.await?;
+    }
+    progress.abort();
+    let elapsed = started.elapsed().as_secs_f64();
+    report(&args, &shared, &*total.lock().await, elapsed);
+    Ok(())
+}
+
+async fn progress(shared: Arc<Shared>, started: Instant) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let done = shared.flows_done.load(Ordering::Relaxed);
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        eprint!(
+            "\r[{:>5.0} s] {done:>10} flows {:>9.0} flows/s",
+            secs,
+            done as f64 / secs
+        );
+        let _ = std::io::stderr().flush();
+    }
+}
+
+/// One virtual register: flows back to back until the deadline or the flow budget is reached.
+async fn register(
+    index: usize,
+    http: reqwest::Client,
+    shared: Arc<Shared>,
+    token: String,
+    mut rng: StdRng,
+    (basket_min, basket_max, pre_ratio): (usize, usize, f64),
+    pace: Option<Duration>,
+) -> Stats {
+    let mut stats = Stats::new();
+    let mut ticker = pace.map(|p| {
+        let mut t = tokio::time::interval(p);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    let base = &shared.targets[index % shared.targets.len()];
+    let api = |path: String| format!("{base}/api/v2{path}");
+    loop {
+        if Instant::now() >= shared.deadline {
+            break;
+        }
+        if let Some(limit) = shared.stop_after
+            && shared.flows_done.fetch_add(1, Ordering::Relaxed) >= limit
+        {
+            break;
+        }
+        if let Some(t) = ticker.as_mut() {
+            t.tick().await;
+        }
+        let flow_started = Instant::now();
+        let card = &shared.cards[rng.random_range(0..shared.cards.len())];
+        let body = flow_body(&mut rng, card, basket_min, basket_max);
+        let Some(created) = call(
+            &http,
+            &shared,
+            &mut stats,
+            "create",
+            api("/Smart/Transactions".into()),
+            &token,
+            body,
+        )
+        .await
+        else {
+            continue;
+        };
+        let id = created["id"].as_str().unwrap_or_default().to_owned();
+        let mut method = "cash";
+        if rng.random_bool(pre_ratio.clamp(0.0, 1.0)) {
+            let path = api(format!("/Smart/Transactions/{id}/preTransaction"));
+            match call(&http, &shared, &mut stats, "pre", path, &token, json!({})).await {
+                Some(plan) if plan["missing_sum"] == 0 => method = "loyalty",
+                Some(_) => {}
+                None => continue,
+            }
+        }
+        let path = api(format!("/Smart/Transactions/{id}/start/{method}"));
+        if call(&http, &shared, &mut stats, "start", path, &token, json!({}))
+            .await
+            .is_some()
+        {
+            stats.record("flow", flow_started);
+            if shared.stop_after.is_none() {
+                shared.flows_done.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    stats
+}
+
+fn flow_body(rng: &mut StdRng, card: &str, min: usize, max: usize) -> Value {
+    let lines: Vec<Value> = (1..=rng.random_range(min..=max))
+        .map(|id| {
+            json!({"id": id, "articleNumber": 1000 + id, "desc": format!("Artikel {id}"),
+                   "quantity": rng.random_range(1..=3), "priceOne": rng.random_range(50..=2000),
+                   "tax": if rng.random_bool(0.7) { 7 } else { 19 }})
+        })
+        .collect();
+    let sum: i64 = lines
+        .iter()
+        .map(|l| l["quantity"].as_i64().unwrap_or(0) * l["priceOne"].as_i64().unwrap_or(0))
+        .sum();
+    json!({"idents": [{"type": "card", "value": card}], "basket": {"products": lines}, "basket_info": {"sum": sum, "currency": "EUR"}})
+}
+
+/// POSTs and records the step; returns the body on 200, counts the error otherwise.
+async fn call(
+    http: &reqwest::Client,
+    shared: &Shared,
+    stats: &mut Stats,
+    step: &'static str,
+    url: String,
+    token: &str,
+    body: Value,
+) -> Option<Value> {
+    let started = Instant::now();
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    let sent = http
+        .post(url)
+        .bearer_auth(token)
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await;
+    let response = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            *stats
+                .errors
+                .entry(format!("{step}: transport: {}", e.without_url()))
+                .or_default() += 1;
+            return None;
+        }
+    };
+    let status = response.status().as_u16();
+    let value: Value = response.json().await.unwrap_or(Value::Null);
+    stats.record(step, started);
+    if status == 200 {
+        Some(value)
+    } else {
+        *stats
+            .errors
+            .entry(format!("{step}: {status}/{}", value["code"]))
+            .or_default() += 1;
+        None
+    }
+}
+
+/// Issues `--cards` cards through the API and loads each with 1.000.000,00 EUR so that loyalty
+/// payments keep succeeding for the whole run.
+async fn prepare_cards(
+    http: &reqwest::Client,
+    base: &str,
+    args: &BenchArgs,
+) -> anyhow::Result<Vec<String>> {
+    let token: Value = http
+        .post(format!("{base}/oauth/token"))
+        .json(&json!({"grant_type": "client_credentials", "client_id": args.client_id, "client_secret": args.client_secret}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = token["access_token"]
+        .as_str()
+        .context("no merchant token (is the demo tenant served?)")?
+        .to_owned();
+    let mut cards = Vec::with_capacity(args.cards);
+    while cards.len() < args.cards {
+        let n = (args.cards - cards.len()).min(100);
+        let issued: Value = http
+            .post(format!(
+                "{base}/api/v2/Loyalty/MerchantCards/me/createMerchantcards/{BONUS_GROUP}"
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"cards_amount": n}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let batch = issued
+            .as_array()
+            .with_context(|| format!("issuing cards failed: {issued}"))?;
+        for card in batch {
+            let mcd = card["id"].as_str().context("merchant card id")?;
+            let url = format!("{base}/api/v2/Loyalty/MerchantCards/{mcd}/transaction/{mcd}");
+            let loaded = http
+                .post(url)
+                .bearer_auth(&token)
+                .json(&json!({"action": "charge", "amount": 100_000_000}))
+                .send()
+                .await?;
+            if !loaded.status().is_success() {
+                bail!("loading card {mcd} failed: {}", loaded.text().await?);
+            }
+            cards.push(
+                card["card"]["cardnumber"]
+                    .as_str()
+                    .context("card number")?
+                    .to_owned(),
+            );
+        }
+    }
+    Ok(cards)
+}
+
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) {
+    let flows = stats.histograms["flow"].len();
+    let requests = shared.requests.load(Ordering::Relaxed);
+    eprintln!();
+    println!(
+        "loyalpos bench: {} registers, {:.1} s, pre_ratio {}, basket {}–{} lines, {} cards, targets {}",
+        args.concurrency,
+        elapsed,
+        args.pre_ratio,
+        args.basket_min,
+        args.basket_max,
+        shared.cards.len(),
+        args.target
+    );
+    println!(
+        "flows     {flows:>10}  {:>10.1} flows/s",
+        flows as f64 / elapsed
+    );
+    println!(
+        "requests  {requests:>10}  {:>10.1} requests/s",
+        requests as f64 / elapsed
+    );
+    println!(
+        "{:<8} {:>10} {:>10} {:>10} {:>10} {:>10}   (milliseconds)",
+        "step", "count", "p50", "p95", "p99", "max"
+    );
+    for step in STEPS {
+        let h = &stats.histograms[step];
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        println!(
+            "{step:<8} {:>10} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
+            h.len(),
+            ms(0.5),
+            ms(0.95),
+            ms(0.99),
+            h.max() as f64 / 1000.0
+        );
+    }
+    if stats.errors.is_empty() {
+        println!("errors    none");
+    }
+    for (kind, n) in &stats.errors {
+        println!("error     {n:>10}  {kind}");
+    }
+    for pid in &args.server_pid {
+        match rss_mb(*pid) {
+            Some(mb) => println!("server    pid {pid} RSS {mb:.1} MB"),
+            None => println!("server    pid {pid}: RSS not readable"),
+        }
+    }
+}
