@@ -394,8 +394,11 @@ fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) {
     let flows = stats.histograms["flow"].len();
     let requests = shared.requests.load(Ordering::Relaxed);
     eprintln!();
+    let pacing = args
+        .rate
+        .map_or("unpaced".to_owned(), |r| format!("paced at {r:.0} flows/s"));
     println!(
-        "loyalpos bench: {} registers, {:.1} s, pre_ratio {}, basket {}–{} lines, {} cards, targets {}",
+        "loyalpos bench: {} registers, {:.1} s, {pacing}, pre_ratio {}, basket {}–{} lines, {} cards, targets {}",
         args.concurrency,
         elapsed,
         args.pre_ratio,
