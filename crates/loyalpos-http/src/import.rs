@@ -889,7 +889,7 @@ impl Writer<'_> {
             .unwrap_or_else(|| new_id("LTX"));
         let trans_id = match opening.and_then(|o| o.trans_id) {
             Some(t) => {
-                self.tx.set_counter_at_least("ta_code", t).await?;
+                self.tx.raise_ta_code(t).await?;
                 t
             }
             None => self.tx.next_ta_code().await?,

@@ -174,8 +174,10 @@ pub trait LoyaltyTx: Send {
     async fn update_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
 
     /// Allocates the next TA code inside this unit of work (a rollback leaves a gap, never a reuse).
+    /// Callers hold the card's lock, so one card's codes follow its booking order.
     async fn next_ta_code(&mut self) -> Result<i64>;
-    async fn set_counter_at_least(&mut self, name: &str, value: i64) -> Result<()>;
+    /// Makes the next TA code larger than `at_least` (imports that keep their codes).
+    async fn raise_ta_code(&mut self, at_least: i64) -> Result<()>;
     async fn insert_ltx(&mut self, row: &LtxRow, bookings: &[BookingRow]) -> Result<()>;
     async fn ltx(&mut self, id: &str) -> Result<Option<LtxRow>>;
     async fn ltxs(&mut self, merchant_id: &str) -> Result<Vec<LtxRow>>;

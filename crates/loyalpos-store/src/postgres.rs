@@ -15,6 +15,18 @@ macro_rules! for_update {
     };
 }
 
+// A sequence: nextval takes no row lock, so bookings of different cards never queue on a counter row.
+macro_rules! next_ta_code_sql {
+    () => {
+        "SELECT nextval('ta_code_seq')"
+    };
+}
+macro_rules! raise_ta_code_sql {
+    () => {
+        "SELECT setval('ta_code_seq', GREATEST($1, (SELECT last_value FROM ta_code_seq)))"
+    };
+}
+
 include!("sql/columns.rs");
 
 pub struct PgStore {

@@ -23,6 +23,18 @@ macro_rules! for_update {
     };
 }
 
+// The single writer already serialises bookings; the counter row is the simplest allocator.
+macro_rules! next_ta_code_sql {
+    () => {
+        "UPDATE counters SET value = value + 1 WHERE name = 'ta_code' RETURNING value"
+    };
+}
+macro_rules! raise_ta_code_sql {
+    () => {
+        "UPDATE counters SET value = MAX(value, $1) WHERE name = 'ta_code'"
+    };
+}
+
 include!("sql/columns.rs");
 
 pub struct SqliteStore {

@@ -255,25 +255,12 @@ impl LoyaltyTx for SqlTx {
     }
 
     async fn next_ta_code(&mut self) -> Result<i64> {
-        // The UPDATE takes the counter's row lock: concurrent bookings get distinct, increasing codes.
-        let v: i64 = sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = 'ta_code' RETURNING value",
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let v: i64 = sqlx::query_scalar(next_ta_code_sql!()).fetch_one(&mut *self.tx).await?;
         Ok(v)
     }
 
-    async fn set_counter_at_least(&mut self, name: &str, value: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO counters (name, value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET value = CASE WHEN counters.value > excluded.value \
-             THEN counters.value ELSE excluded.value END",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&mut *self.tx)
-        .await?;
+    async fn raise_ta_code(&mut self, at_least: i64) -> Result<()> {
+        sqlx::query(raise_ta_code_sql!()).bind(at_least).execute(&mut *self.tx).await?;
         Ok(())
     }
 
