@@ -531,10 +531,12 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         (M::GET, "/Smart/Transactions/:id") => Op::new("A smart transaction")
             .tag(stx)
             .gives(r("SmartTransaction")),
-        (M::PUT, "/Smart/Transactions/:id") => Op::new("Replace (status created only)")
-            .tag(stx)
-            .requires(r("SmartTransactionDto"))
-            .gives(r("SmartTransaction")),
+        (M::PUT, "/Smart/Transactions/:id") => {
+            Op::new("Replace (status created or processing; drops the plan)")
+                .tag(stx)
+                .requires(r("SmartTransactionDto"))
+                .gives(r("SmartTransaction"))
+        }
         (M::POST, "/Smart/Transactions/:id/preTransaction") => {
             Op::new("Apply the card (bonus lines, missing sum)")
                 .tag(stx)
