@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::json;
 use crate::list;
 use crate::secret::{hash_secret, new_id};
-use crate::tenancy::{merchant_param, own_merchant, owned, path_id};
+use crate::tenancy::{merchant_param, own_contract, own_device, own_merchant, own_store};
 use crate::wire::{IdRef, ObjRef, stored_json};
 
 const MAIN_FIELDS: &[&str] = &["id", "description", "vendor_uid", "tid"];
@@ -128,17 +128,6 @@ pub fn new_device_row(
     }
 }
 
-async fn own_device(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<DeviceRow> {
-    let id = path_id(id, "SDV")?;
-    owned(
-        tx.device(id).await?,
-        |d| &d.merchant_id,
-        caller,
-        "smart.devices",
-        id,
-    )
-}
-
 pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let plan = list::Plan::new(&req.query, list::pushdown::DEVICES)
         .map_err(|e| ApiError::bad_request(e.0))?;
@@ -194,28 +183,10 @@ impl DeviceDto {
             row.device_type = t;
         }
         if let Some(IdRef(store)) = self.store {
-            let id = path_id(&store, "STO")?;
-            row.store_id = owned(
-                tx.store(id).await?,
-                |s| &s.merchant_id,
-                caller,
-                "general.stores",
-                id,
-            )?
-            .id;
+            row.store_id = own_store(tx, caller, &store).await?.id;
         }
         if let Some(IdRef(contract)) = self.contract {
-            let id = path_id(&contract, "GCR")?;
-            row.contract_id = Some(
-                owned(
-                    tx.contract(id).await?,
-                    |c| &c.merchant_id,
-                    caller,
-                    "general.contracts",
-                    id,
-                )?
-                .id,
-            );
+            row.contract_id = Some(own_contract(tx, caller, &contract).await?.id);
         }
         if let Some(uid) = self.vendor_uid {
             let taken = tx
@@ -314,15 +285,7 @@ pub async fn set_device_pin(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let mut tx = app.store.write().await?;
     let mut row = own_device(&mut *tx, req.caller(), req.param(0)).await?;
     if let Some(store) = dto.store_id {
-        let id = path_id(&store, "STO")?;
-        row.store_id = owned(
-            tx.store(id).await?,
-            |s| &s.merchant_id,
-            req.caller(),
-            "general.stores",
-            id,
-        )?
-        .id;
+        row.store_id = own_store(&mut *tx, req.caller(), &store).await?.id;
     }
     row.pin_hash = Some(hash_secret(&dto.pin));
     row.updated = Some(app.clock.now());

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;
 use crate::secret::new_id;
-use crate::tenancy::{merchant_param, own_merchant, owned, path_id};
+use crate::tenancy::{merchant_param, own_contract, own_merchant, own_store, path_id};
 use crate::wire::{ObjRef, stored_array, stored_json};
 
 const MERCHANT_MAIN_FIELDS: &[&str] = &["id", "user.companyname"];
@@ -148,14 +148,7 @@ pub async fn public_data(app: Arc<App>, req: Req) -> ApiResult<Response> {
     merchant_param(&app, req.caller(), req.param(0))?;
     let contract_id = path_id(req.param(1), "GCR")?;
     let mut tx = app.store.read().await?;
-    let contract = tx.contract(contract_id).await?;
-    owned(
-        contract,
-        |c| &c.merchant_id,
-        req.caller(),
-        "general.contracts",
-        contract_id,
-    )?;
+    own_contract(&mut *tx, req.caller(), contract_id).await?;
     let m = own_merchant(&mut *tx, req.caller()).await?;
     let store = match &m.default_store_id {
         Some(id) => tx.store(id).await?,
@@ -340,15 +333,8 @@ pub async fn list_stores(app: Arc<App>, req: Req) -> ApiResult<Response> {
 }
 
 pub async fn get_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let id = path_id(req.param(0), "STO")?;
     let mut tx = app.store.read().await?;
-    let row = owned(
-        tx.store(id).await?,
-        |s| &s.merchant_id,
-        req.caller(),
-        "general.stores",
-        id,
-    )?;
+    let row = own_store(&mut *tx, req.caller(), req.param(0)).await?;
     ok_json(&store_view(&app.clock, row))
 }
 
@@ -424,13 +410,7 @@ pub async fn update_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let id = path_id(req.param(0), "STO")?;
     let dto: StoreDto = json::body(&req.body)?;
     let mut tx = app.store.write().await?;
-    let mut row = owned(
-        tx.store(id).await?,
-        |s| &s.merchant_id,
-        req.caller(),
-        "general.stores",
-        id,
-    )?;
+    let mut row = own_store(&mut *tx, req.caller(), id).await?;
     dto.apply(&mut row)?;
     tx.update_store(&row).await?;
     tx.commit().await?;
@@ -441,13 +421,7 @@ pub async fn set_default_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let id = path_id(req.param(0), "STO")?;
     json::parse_body(&req.body)?;
     let mut tx = app.store.write().await?;
-    let row = owned(
-        tx.store(id).await?,
-        |s| &s.merchant_id,
-        req.caller(),
-        "general.stores",
-        id,
-    )?;
+    let row = own_store(&mut *tx, req.caller(), id).await?;
     let mut merchant = own_merchant(&mut *tx, req.caller()).await?;
     merchant.default_store_id = Some(row.id);
     tx.update_merchant(&merchant).await?;

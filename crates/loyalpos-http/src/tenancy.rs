@@ -1,6 +1,6 @@
 //! Tenancy rules (api.md §4): the token's merchant decides; another merchant's object is 404.
 
-use loyalpos_store::{MerchantRow, Tx};
+use loyalpos_store::{ContractRow, DeviceRow, MerchantRow, StoreRow, Tx};
 
 use crate::app::App;
 use crate::auth::Principal;
@@ -54,4 +54,40 @@ pub fn owned<T>(
         Some(r) if merchant_of(&r) == caller.merchant_id => Ok(r),
         _ => Err(ApiError::not_found(object, id)),
     }
+}
+
+/// A store of the caller's merchant by id (4003 malformed, 404 unknown or foreign).
+pub async fn own_store(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<StoreRow> {
+    let id = path_id(id, "STO")?;
+    owned(
+        tx.store(id).await?,
+        |s| &s.merchant_id,
+        caller,
+        "general.stores",
+        id,
+    )
+}
+
+/// A contract of the caller's merchant by id (4003 malformed, 404 unknown or foreign).
+pub async fn own_contract(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<ContractRow> {
+    let id = path_id(id, "GCR")?;
+    owned(
+        tx.contract(id).await?,
+        |c| &c.merchant_id,
+        caller,
+        "general.contracts",
+        id,
+    )
+}
+
+/// A device of the caller's merchant by id (4003 malformed, 404 unknown or foreign).
+pub async fn own_device(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<DeviceRow> {
+    let id = path_id(id, "SDV")?;
+    owned(
+        tx.device(id).await?,
+        |d| &d.merchant_id,
+        caller,
+        "smart.devices",
+        id,
+    )
 }

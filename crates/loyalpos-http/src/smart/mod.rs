@@ -33,7 +33,7 @@ use crate::loyalty::ledger::{self, Layout, Posting, balances_of, check_usable, f
 use crate::loyalty::views::receipt_json;
 use crate::loyalty_rules::card_rules;
 use crate::secret::new_id;
-use crate::tenancy::{own_merchant, owned, path_id};
+use crate::tenancy::{own_contract, own_device, own_merchant, owned, path_id};
 
 const MAIN_FIELDS: &[&str] = &[
     "id",
@@ -158,32 +158,11 @@ async fn placement(
         _ => None,
     };
     let device = match &device_id {
-        Some(id) => {
-            let id = path_id(id, "SDV")?;
-            Some(owned(
-                tx.device(id).await?,
-                |d| &d.merchant_id,
-                caller,
-                "smart.devices",
-                id,
-            )?)
-        }
+        Some(id) => Some(own_device(tx, caller, id).await?),
         None => None,
     };
     let contract_id = match contract {
-        Some(id) => {
-            let id = path_id(id, "GCR")?;
-            Some(
-                owned(
-                    tx.contract(id).await?,
-                    |c| &c.merchant_id,
-                    caller,
-                    "general.contracts",
-                    id,
-                )?
-                .id,
-            )
-        }
+        Some(id) => Some(own_contract(tx, caller, id).await?.id),
         None => device
             .as_ref()
             .and_then(|d| d.contract_id.clone())
