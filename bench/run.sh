@@ -91,7 +91,8 @@ fi
 if at long; then
 serve "sqlite:$WORK/long.db" 18087 --demo
 ( for _ in $(seq $((LONG / 30))); do sleep 30; log "RSS $(awk '/VmRSS/ {print $2/1024 " MB"}' /proc/"${PIDS[0]}"/status)"; done ) &
+sampler=$!
 bench "SQLite, long run of $LONG s" --target http://127.0.0.1:18087 --concurrency "$CONC" --duration "$LONG" --server-pid "${PIDS[0]}"
-wait
+wait "$sampler"   # not a bare wait: the server is a background job too
 stop_all
 fi
