@@ -837,28 +837,14 @@ fn schemas() -> Value {
             &address_fields,
         ),
     );
-    let mut contact: Vec<(&str, Value)> = [
-        "name",
-        "forename",
-        "surname",
-        "companyname",
-        "salutation",
-        "gender",
-        "title",
-        "email",
-        "phone",
-        "mobile",
-        "fax",
-        "dob",
-        "picture",
-        "url_website",
-        "birthplace",
-        "nationality",
-    ]
-    .into_iter()
-    .map(|k| (k, nullable(string())))
-    .collect();
-    contact.push(("address", nullable(r("Address"))));
+    // The keys the view renders (every one present), so schema and view cannot drift apart.
+    let contact: Vec<(&str, Value)> = crate::loyalty::views::CONTACT_KEYS
+        .iter()
+        .map(|&k| match k {
+            "address" => (k, nullable(r("Address"))),
+            _ => (k, nullable(string())),
+        })
+        .collect();
     put("Contact", obj(&contact));
     put(
         "ReceiptLine",
