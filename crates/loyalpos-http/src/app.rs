@@ -135,13 +135,10 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
             (error_response(&err, &support_id), internal)
         }
     };
-    if !response.headers().contains_key("x-support-id")
-        && let Ok(v) = HeaderValue::from_str(&support_id)
-    {
-        response.headers_mut().insert("x-support-id", v);
-    }
+    with_support_id(&mut response, &support_id);
     if let Some(claim) = claim_slot.take() {
-        response = idempotency::finish(&app, claim, response).await;
+        response = idempotency::finish(&app, claim, response, &support_id).await;
+        with_support_id(&mut response, &support_id);
     }
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -155,6 +152,14 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
         ),
     }
     response
+}
+
+fn with_support_id(response: &mut Response, support_id: &str) {
+    if !response.headers().contains_key("x-support-id")
+        && let Ok(v) = HeaderValue::from_str(support_id)
+    {
+        response.headers_mut().insert("x-support-id", v);
+    }
 }
 
 /// Where `handle` leaves the Idempotency-Key claim of the request, for `dispatch` to settle.

@@ -1,8 +1,10 @@
-//! `Idempotency-Key` (api.md §6, Stripe semantics). The claim is written inside the request's own
-//! write unit of work (through [`IdempotentStore`]), so the claim and the effect commit together or
-//! not at all; the answer is recorded right after. A request that wrote nothing gets its claim and
-//! answer recorded in one small unit of work. Replays return the stored status, headers and body
-//! with `Idempotent-Replayed: true`.
+//! `Idempotency-Key` (api.md §6, Stripe semantics). A keyed request runs inside a store
+//! [`Deferral`]: its first write unit of work writes the claim (through [`IdempotentStore`]), its
+//! commits are held back, and [`finish`] records the answer in that same unit of work and commits
+//! once. Claim, effect and answer become durable together or not at all, so a crash can never
+//! leave an effect whose answer is lost. A request that wrote nothing gets its claim and answer
+//! recorded in one small unit of work. Replays return the stored status, headers and body with
+//! `Idempotent-Replayed: true`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +14,7 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use loyalpos_store::{Backend, IdempotencyRow, Store, StoreError, Tx};
+use loyalpos_store::{Backend, Deferral, Deferred, IdempotencyRow, Store, StoreError, Tx};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -35,6 +37,8 @@ pub struct Claim {
     row: IdempotencyRow,
     /// The first write unit of work has tried to claim (later ones never try again).
     attempted: Arc<AtomicBool>,
+    /// Holds the request's committed work until its answer is recorded with it.
+    deferral: Arc<Deferral>,
 }
 
 pub enum Prepared {
@@ -86,6 +90,7 @@ pub async fn prepare(
         None => Ok(Prepared::Claim(Claim {
             row,
             attempted: Arc::new(AtomicBool::new(false)),
+            deferral: Deferral::new(),
         })),
         Some(existing)
             if existing.method != row.method
@@ -97,37 +102,27 @@ pub async fn prepare(
                 "this Idempotency-Key was used with another request",
             ))
         }
-        Some(existing) => match existing.status {
-            Some(_) => Ok(Prepared::Replay(replay(&existing))),
-            // A claim exists only if its request's effect committed. One older than the request
-            // timeout belongs to a request that was executed but whose answer was lost (the process
-            // died in between); executing it again could book twice.
-            None if existing.created + request_timeout_secs(app) < app.clock.now() => {
-                Err(ApiError::new(
-                    Code::DuplicateRequest,
-                    "the request with this Idempotency-Key was executed but its answer was lost \
-                 (server restart); read the object to see the result",
-                ))
-            }
-            None => Err(ApiError::new(
-                Code::DuplicateRequest,
-                "a request with this Idempotency-Key is still running",
-            )),
-        },
+        // Claim and answer commit together, so a record without an answer is never visible to
+        // another request; this is a record written by a version before that.
+        Some(existing) if existing.status.is_none() => Err(ApiError::new(
+            Code::DuplicateRequest,
+            "the request with this Idempotency-Key has no recorded answer",
+        )),
+        Some(existing) => Ok(Prepared::Replay(replay(&existing))),
     }
 }
 
-fn request_timeout_secs(app: &App) -> i64 {
-    i64::try_from(app.config.request_timeout.as_secs()).unwrap_or(i64::MAX / 2) + 1
-}
-
-/// Runs the request with its claim in scope, so that its write unit of work claims the key.
+/// Runs the request with its claim in scope (its first write unit of work claims the key) and its
+/// commits deferred to [`finish`].
 pub async fn scoped<F: Future>(claim: Claim, f: F) -> F::Output {
-    CLAIM.scope(claim, f).await
+    let deferral = claim.deferral.clone();
+    CLAIM.scope(claim, deferral.scope(f)).await
 }
 
-/// Records the answer (or releases the key for answers that mean "not executed"); returns the answer.
-pub async fn finish(app: &App, claim: Claim, response: Response) -> Response {
+/// Settles a keyed request: its answer is recorded in the unit of work that holds its effect and
+/// the claim, and that unit is committed; an answer that means "not executed" rolls the unit back
+/// instead (the key stays free). Returns the answer to send, which is 503 if the commit failed.
+pub async fn finish(app: &App, claim: Claim, response: Response, support_id: &str) -> Response {
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -140,25 +135,44 @@ pub async fn finish(app: &App, claim: Claim, response: Response) -> Response {
         || status == StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error()
         || code == Some(Code::DuplicateRequest as i64);
-    let outcome = if not_executed {
-        release(app, &claim).await
-    } else {
-        record(app, &claim, status, &parts.headers, &bytes).await
+    let row = answered(&claim.row, status, &parts.headers, &bytes);
+    let committed = match claim.deferral.close() {
+        Deferred::Abandoned => Err(ApiError::internal(
+            "a unit of work was abandoned after the request's first commit; everything rolled back",
+        )),
+        Deferred::Parked(_) if not_executed => Ok(()),
+        Deferred::Parked(tx) => record_with_effect(tx, &row).await.map_err(|e| {
+            ApiError::new(
+                Code::Unavailable,
+                format!("the request could not be committed ({e}); retry with the same key"),
+            )
+        }),
+        Deferred::Nothing if not_executed => Ok(()),
+        Deferred::Nothing => {
+            if let Err(e) = record_alone(app, &row).await {
+                // Nothing was written, so the key simply stays free: a retry executes again.
+                tracing::warn!(error = %e, "could not record the answer of a request that changed nothing");
+            }
+            Ok(())
+        }
     };
-    if let Err(e) = outcome {
-        tracing::error!(error = %e, "could not record an idempotent answer; the key stays claimed");
+    match committed {
+        Ok(()) => Response::from_parts(parts, Body::from(bytes)),
+        Err(err) => {
+            tracing::error!(support_id, cause = %err.details, "a keyed request was not committed");
+            crate::app::error_response(&err, support_id)
+        }
     }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
-async fn record(
-    app: &App,
-    claim: &Claim,
+/// The claim completed with the answer. Headers are kept as sent, X-Support-Id included, so a
+/// replayed error still matches its body's supportId.
+fn answered(
+    claim: &IdempotencyRow,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(), StoreError> {
-    // Kept as sent, X-Support-Id included, so a replayed error still matches its body's supportId.
+) -> IdempotencyRow {
     let kept: Map<String, Value> = headers
         .iter()
         .filter_map(|(name, value)| {
@@ -168,23 +182,22 @@ async fn record(
             ))
         })
         .collect();
-    let mut row = claim.row.clone();
+    let mut row = claim.clone();
     row.status = Some(i64::from(status.as_u16()));
     row.headers = Some(Value::Object(kept).to_string());
     row.body = Some(String::from_utf8_lossy(body).into_owned());
-    let mut tx = app.store.write().await?;
-    tx.record_idempotent_response(&row).await?;
+    row
+}
+
+/// Completes the claim inside the request's own unit of work and commits claim, effect and answer.
+async fn record_with_effect(mut tx: Box<dyn Tx>, row: &IdempotencyRow) -> Result<(), StoreError> {
+    tx.record_idempotent_response(row).await?;
     tx.commit().await
 }
 
-/// Deletes this request's own claim, if it wrote one; another request's row is never touched.
-async fn release(app: &App, claim: &Claim) -> Result<(), StoreError> {
-    let Some(claim_id) = &claim.row.claim_id else {
-        return Ok(());
-    };
+async fn record_alone(app: &App, row: &IdempotencyRow) -> Result<(), StoreError> {
     let mut tx = app.store.write().await?;
-    tx.release_idempotency_key(&claim.row.client_id, &claim.row.key, claim_id)
-        .await?;
+    tx.record_idempotent_response(row).await?;
     tx.commit().await
 }
 

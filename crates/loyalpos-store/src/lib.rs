@@ -5,6 +5,7 @@
 //! what it locks and becomes visible and durable only at [`Tx::commit`], which is the seam where
 //! group commit batches several units into one fsync.
 
+mod deferral;
 mod error;
 mod filter;
 mod postgres;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use deferral::{Deferral, Deferred};
 pub use error::StoreError;
 pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
 pub use rows::*;
@@ -236,13 +238,6 @@ pub trait IdempotencyTx: Send {
     /// Records the answer: inserts it, or completes the row this same claim (`claim_id`) wrote;
     /// never touches another request's row.
     async fn record_idempotent_response(&mut self, row: &IdempotencyRow) -> Result<()>;
-    /// Deletes the claim only if this request (`claim_id`) wrote it.
-    async fn release_idempotency_key(
-        &mut self,
-        client_id: &str,
-        key: &str,
-        claim_id: &str,
-    ) -> Result<()>;
     /// Deletes records created before `before`; returns how many.
     async fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64>;
 }

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 
+use crate::deferral::{Deferral, Lent};
 use crate::*;
 
 macro_rules! for_update {
@@ -74,16 +75,22 @@ impl Store for PgStore {
     /// One snapshot for the whole read unit (READ COMMITTED would give each statement its own, and a
     /// reader such as `loyalpos check` could see a booking's LTX without its balance update).
     async fn read(&self) -> Result<Box<dyn Tx>> {
+        if let Some(parked) = Deferral::lend_active(Lent::Read)? {
+            return Ok(parked);
+        }
         let tx = self
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await?;
-        Ok(Box::new(SqlTx { tx }))
+        Ok(SqlTx::read_only(Conn::Read(tx)))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
+        if let Some(parked) = Deferral::lend_active(Lent::Write)? {
+            return Ok(parked);
+        }
         let tx = self.pool.begin().await?;
-        Ok(Box::new(SqlTx { tx }))
+        Ok(SqlTx::writing(Conn::Write(tx)))
     }
 
     async fn close(&self) {
@@ -91,17 +98,43 @@ impl Store for PgStore {
     }
 }
 
-pub struct SqlTx {
-    tx: Transaction<'static, Postgres>,
+/// A transaction; dropping it rolls back.
+enum Conn {
+    Read(Transaction<'static, Postgres>),
+    Write(Transaction<'static, Postgres>),
+    /// Moved out (committed, or handed back to a deferral).
+    Gone,
 }
 
-#[async_trait]
-impl Tx for SqlTx {
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
+impl Conn {
+    async fn finish(self) -> Result<()> {
+        match self {
+            Conn::Read(tx) | Conn::Write(tx) => Ok(tx.commit().await?),
+            Conn::Gone => Err(gone()),
+        }
     }
 }
+
+impl std::ops::Deref for Conn {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        match self {
+            Conn::Read(tx) | Conn::Write(tx) => tx,
+            Conn::Gone => unreachable!("{}", gone()),
+        }
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match self {
+            Conn::Read(tx) | Conn::Write(tx) => tx,
+            Conn::Gone => unreachable!("{}", gone()),
+        }
+    }
+}
+
+include!("unit.rs");
 
 include!("sql/tenancy.rs");
 include!("sql/auth.rs");

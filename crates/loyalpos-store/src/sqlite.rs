@@ -14,6 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
+use crate::deferral::{Deferral, Lent};
 use crate::*;
 
 // SQLite has no row locks; the write transaction already excludes every other writer.
@@ -170,11 +171,17 @@ impl Store for SqliteStore {
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>> {
+        if let Some(parked) = Deferral::lend_active(Lent::Read)? {
+            return Ok(parked);
+        }
         let tx = self.readers.begin().await?;
-        Ok(Box::new(SqlTx { tx: Conn::Read(tx) }))
+        Ok(SqlTx::read_only(Conn::Read(tx)))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
+        if let Some(parked) = Deferral::lend_active(Lent::Write)? {
+            return Ok(parked);
+        }
         let mut state = tokio::time::timeout(WRITER_WAIT, self.writer.state.clone().lock_owned())
             .await
             .map_err(|_| StoreError::Unavailable("the writer is busy".into()))?;
@@ -190,9 +197,7 @@ impl Store for SqliteStore {
             state: Some(state),
             writer: self.writer.clone(),
         };
-        Ok(Box::new(SqlTx {
-            tx: Conn::Write(unit),
-        }))
+        Ok(SqlTx::writing(Conn::Write(unit)))
     }
 
     fn commit_stats(&self) -> Option<CommitStats> {
@@ -277,6 +282,18 @@ impl Drop for Unit {
 enum Conn {
     Read(Transaction<'static, Sqlite>),
     Write(Unit),
+    /// Moved out (committed, or handed back to a deferral).
+    Gone,
+}
+
+impl Conn {
+    async fn finish(self) -> Result<()> {
+        match self {
+            Conn::Read(tx) => Ok(tx.commit().await?),
+            Conn::Write(unit) => unit.commit().await,
+            Conn::Gone => Err(gone()),
+        }
+    }
 }
 
 impl std::ops::Deref for Conn {
@@ -291,6 +308,7 @@ impl std::ops::Deref for Conn {
                     .expect("a live unit holds the writer")
                     .connection
             }
+            Conn::Gone => unreachable!("{}", gone()),
         }
     }
 }
@@ -300,23 +318,12 @@ impl std::ops::DerefMut for Conn {
         match self {
             Conn::Read(tx) => tx,
             Conn::Write(unit) => unit.connection(),
+            Conn::Gone => unreachable!("{}", gone()),
         }
     }
 }
 
-pub struct SqlTx {
-    tx: Conn,
-}
-
-#[async_trait]
-impl Tx for SqlTx {
-    async fn commit(self: Box<Self>) -> Result<()> {
-        match self.tx {
-            Conn::Read(tx) => Ok(tx.commit().await?),
-            Conn::Write(unit) => unit.commit().await,
-        }
-    }
-}
+include!("unit.rs");
 
 include!("sql/tenancy.rs");
 include!("sql/auth.rs");

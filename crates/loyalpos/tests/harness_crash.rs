@@ -72,7 +72,7 @@ async fn all_or_nothing(
 /// `LOYALPOS_HARNESS_OPS`) crash often instead of growing the ledger between two kills.
 const KILL_WINDOW: usize = 600;
 
-async fn crash_loop(backend: Backend, strict_keys: bool) {
+async fn crash_loop(backend: Backend) {
     let Some(db) = Database::fresh(backend).await else {
         return;
     };
@@ -265,52 +265,21 @@ async fn crash_loop(backend: Backend, strict_keys: bool) {
         audit.explained <= unanswered_total,
         "LTXs without an answer ≤ requests without an answer"
     );
-    if strict_keys {
-        assert!(
-            stuck_keys.is_empty(),
-            "{KNOWN_BUG_STUCK_KEY}:\n{}",
-            stuck_keys.join("\n")
-        );
-    } else if !stuck_keys.is_empty() {
-        // Counted and shown, not failed: the #[ignore]d tests below assert it (KNOWN_BUG_STUCK_KEY).
-        eprintln!(
-            "[crash/{backend:?}] KNOWN SERVER BUG, {} stuck keys: {KNOWN_BUG_STUCK_KEY}\n  e.g. {}",
-            stuck_keys.len(),
-            stuck_keys[0]
-        );
-    }
+    // A key whose request was killed must answer the retry: replayed if the request committed
+    // (claim, effect and answer commit together), executed afresh if it did not.
+    assert!(
+        stuck_keys.is_empty(),
+        "keys of killed requests answer 409/4102 after the restart:\n{}",
+        stuck_keys.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_loses_no_acknowledged_booking_on_sqlite() {
-    crash_loop(Backend::Sqlite, false).await
+    crash_loop(Backend::Sqlite).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_loses_no_acknowledged_booking_on_postgres() {
-    crash_loop(Backend::Postgres, false).await
-}
-
-// SERVER BUG (found by this harness, reported in issue 6; not fixed here): the claim of an
-// Idempotency-Key commits together with the request's booking, but its answer is recorded in a
-// second unit of work afterwards (`idempotency::finish` → `record`). A SIGKILL between the two
-// leaves the key claimed without an answer for good: after the restart every retry with that key
-// answers 409/4102 "a request with this Idempotency-Key is still running" although nothing runs,
-// until the record is purged after 25 h. The register can never learn the TA code of a booking
-// made for it, and cannot retry a direct transaction safely. On SQLite the window is wide (the
-// answer waits for the single writer behind other units of work): most kills under load hit it.
-// These tests fail on it; remove `ignore` once the server is fixed.
-const KNOWN_BUG_STUCK_KEY: &str = "SERVER BUG: an Idempotency-Key whose request was killed after its commit stays claimed \
-    without an answer; after the restart it answers 409/4102 \"still running\" to every retry";
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "SERVER BUG: keys of killed requests stay claimed, 409/4102 forever after a restart (see KNOWN_BUG_STUCK_KEY)"]
-async fn keys_of_killed_requests_are_not_stuck_after_a_restart_on_sqlite() {
-    crash_loop(Backend::Sqlite, true).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "SERVER BUG: keys of killed requests stay claimed, 409/4102 forever after a restart (see KNOWN_BUG_STUCK_KEY)"]
-async fn keys_of_killed_requests_are_not_stuck_after_a_restart_on_postgres() {
-    crash_loop(Backend::Postgres, true).await
+    crash_loop(Backend::Postgres).await
 }

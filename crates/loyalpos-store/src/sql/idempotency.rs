@@ -45,16 +45,6 @@ impl IdempotencyTx for SqlTx {
         Ok(())
     }
 
-    async fn release_idempotency_key(&mut self, client_id: &str, key: &str, claim_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND claim_id = $3")
-            .bind(client_id)
-            .bind(key)
-            .bind(claim_id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
     async fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64> {
         let done = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
             .bind(before)
