@@ -77,7 +77,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 pub trait Tx:
     TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx + Send
 {
-    /// Makes the unit's writes visible and durable; returns once they are on stable storage.
+    /// Makes the unit's writes visible and durable; returns once they are on stable storage. Inside
+    /// a [`Deferral`] scope it parks the unit for the scope's owner instead.
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 

@@ -1,18 +1,12 @@
 //! Deferred commits (what keyed requests run in): inside a scope, commits park the unit of work;
 //! only its owner's commit after the scope makes anything durable. Both backends.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use loyalpos_store::{ContractRow, Deferral, Deferred, MerchantRow, Store, StoreError};
-
-fn unique() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{}_{nanos}", std::process::id())
-}
+use common::{fresh_sqlite_url, merchant, unique};
+use loyalpos_store::{ContractRow, Deferral, Deferred, Store, StoreError};
 
 /// A migrated store on a fresh database, and what drops that database again (PostgreSQL).
 struct Fresh {
@@ -22,11 +16,7 @@ struct Fresh {
 
 impl Fresh {
     async fn sqlite() -> Fresh {
-        let dir = std::env::temp_dir().join(format!("loyalpos-deferral-{}", unique()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = loyalpos_store::open(&format!("sqlite:{}/db.sqlite", dir.display()))
-            .await
-            .unwrap();
+        let store = loyalpos_store::open(&fresh_sqlite_url()).await.unwrap();
         store.migrate().await.unwrap();
         Fresh {
             store,
@@ -73,23 +63,6 @@ impl Fresh {
                 .await
                 .unwrap();
         }
-    }
-}
-
-fn merchant(id: &str) -> MerchantRow {
-    MerchantRow {
-        id: id.into(),
-        id_old: 1,
-        companyname: "M".into(),
-        user_type: "46".into(),
-        project_name: None,
-        legal_details: "[]".into(),
-        urls: "[]".into(),
-        categories: "[]".into(),
-        default_store_id: None,
-        default_contract_id: None,
-        is_demo: false,
-        created: 0,
     }
 }
 

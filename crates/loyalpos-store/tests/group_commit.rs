@@ -1,42 +1,14 @@
 //! SQLite group commit: units of work share commits, yet each stays atomic on its own.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use loyalpos_store::{ContractRow, MerchantRow, Store};
-
-fn fresh_path() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!(
-        "loyalpos-store-test-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    format!("sqlite:{}/db.sqlite", dir.display())
-}
-
-fn merchant(id: &str) -> MerchantRow {
-    MerchantRow {
-        id: id.into(),
-        id_old: 1,
-        companyname: "M".into(),
-        user_type: "46".into(),
-        project_name: None,
-        legal_details: "[]".into(),
-        urls: "[]".into(),
-        categories: "[]".into(),
-        default_store_id: None,
-        default_contract_id: None,
-        is_demo: false,
-        created: 0,
-    }
-}
+use common::{fresh_sqlite_url, merchant};
+use loyalpos_store::{ContractRow, Store};
 
 async fn store() -> Arc<dyn Store> {
-    let store = loyalpos_store::open(&fresh_path()).await.unwrap();
+    let store = loyalpos_store::open(&fresh_sqlite_url()).await.unwrap();
     store.migrate().await.unwrap();
     store
 }
