@@ -40,6 +40,7 @@ if at sqlite; then
 serve "sqlite:$WORK/a.db" 18081 --demo
 bench "SQLite, 1 process, peak" --target http://127.0.0.1:18081 --concurrency "$CONC" --duration "$DURATION" --server-pid "${PIDS[0]}"
 PEAK=$(awk '/^flows/ {v=$3} END {print v}' "$OUT")
+bench "SQLite, 1 process, Idempotency-Key on every request" --target http://127.0.0.1:18081 --concurrency "$CONC" --duration "$DURATION" --idempotency-keys
 bench "SQLite, 1 process, paced at half of peak" --target http://127.0.0.1:18081 --concurrency "$CONC" --duration "$DURATION" --rate "$(awk "BEGIN {print $PEAK/2}")"
 for lines in 3 10 50; do
   bench "SQLite, basket of $lines lines" --target http://127.0.0.1:18081 --concurrency "$CONC" --duration 15 --basket-min $lines --basket-max $lines
@@ -71,6 +72,7 @@ if at postgres; then
 URL=$(pgdb loyalpos_bench1)
 serve "$URL" 18083 --demo
 bench "PostgreSQL, 1 process" --target http://127.0.0.1:18083 --concurrency "$CONC" --duration "$DURATION" --server-pid "${PIDS[0]}"
+bench "PostgreSQL, 1 process, Idempotency-Key on every request" --target http://127.0.0.1:18083 --concurrency "$CONC" --duration "$DURATION" --idempotency-keys
 stop_all
 URL=$(pgdb loyalpos_bench3)
 serve "$URL" 18084 --demo; serve "$URL" 18085 --demo; serve "$URL" 18086 --demo

@@ -64,6 +64,9 @@ pub struct BenchArgs {
     /// Pace the registers to this many flows per second in total (default: as fast as possible).
     #[arg(long)]
     rate: Option<f64>,
+    /// Send every request with its own Idempotency-Key, as registers that retry safely do.
+    #[arg(long)]
+    idempotency_keys: bool,
 }
 
 struct Stats {
@@ -114,6 +117,8 @@ struct Shared {
     requests: AtomicU64,
     stop_after: Option<u64>,
     deadline: Instant,
+    /// Prefix of the Idempotency-Keys of this run (`None`: requests carry no key).
+    key_prefix: Option<String>,
 }
 
 pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
@@ -145,6 +150,9 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         requests: AtomicU64::new(0),
         stop_after: args.flows,
         deadline: Instant::now() + Duration::from_secs(args.duration),
+        key_prefix: args
+            .idempotency_keys
+            .then(|| format!("bench-{}", rand::random::<u64>())),
     });
     let total = Arc::new(Mutex::new(Stats::new()));
     let started = Instant::now();
@@ -289,14 +297,15 @@ async fn call(
     body: Value,
 ) -> Option<Value> {
     let started = Instant::now();
-    shared.requests.fetch_add(1, Ordering::Relaxed);
-    let sent = http
+    let n = shared.requests.fetch_add(1, Ordering::Relaxed);
+    let mut request = http
         .post(url)
         .bearer_auth(token)
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await;
+        .header("Content-Type", "application/json");
+    if let Some(prefix) = &shared.key_prefix {
+        request = request.header("Idempotency-Key", format!("{prefix}-{n}"));
+    }
+    let sent = request.body(body.to_string()).send().await;
     let response = match sent {
         Ok(r) => r,
         Err(e) => {
@@ -397,8 +406,13 @@ fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) {
     let pacing = args
         .rate
         .map_or("unpaced".to_owned(), |r| format!("paced at {r:.0} flows/s"));
+    let keys = if args.idempotency_keys {
+        ", Idempotency-Key on every request"
+    } else {
+        ""
+    };
     println!(
-        "loyalpos bench: {} registers, {:.1} s, {pacing}, pre_ratio {}, basket {}–{} lines, {} cards, targets {}",
+        "loyalpos bench: {} registers, {:.1} s, {pacing}{keys}, pre_ratio {}, basket {}–{} lines, {} cards, targets {}",
         args.concurrency,
         elapsed,
         args.pre_ratio,
