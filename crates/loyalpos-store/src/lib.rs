@@ -12,7 +12,7 @@ mod postgres;
 mod rows;
 mod sqlite;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
 

@@ -3,8 +3,9 @@
 
 pub struct SqlTx {
     tx: Conn,
-    /// The deferral scope this write unit was opened in (see `deferral.rs`).
-    home: Option<Arc<Deferral>>,
+    /// The deferral scope this write unit was opened in (see `deferral.rs`). Weak: the deferral
+    /// owns the unit while it is parked, and a request dropped midway (client gone) must drop both.
+    home: Option<Weak<Deferral>>,
 }
 
 impl SqlTx {
@@ -15,7 +16,7 @@ impl SqlTx {
     fn writing(tx: Conn) -> Box<dyn Tx> {
         Box::new(SqlTx {
             tx,
-            home: Deferral::active(),
+            home: Deferral::active().map(|d| Arc::downgrade(&d)),
         })
     }
 }
@@ -23,7 +24,7 @@ impl SqlTx {
 #[async_trait]
 impl Tx for SqlTx {
     async fn commit(mut self: Box<Self>) -> Result<()> {
-        if let Some(home) = self.home.clone()
+        if let Some(home) = self.home.as_ref().and_then(Weak::upgrade)
             && home.is_open()
         {
             home.park(self);
@@ -35,15 +36,15 @@ impl Tx for SqlTx {
 
 impl Drop for SqlTx {
     /// A lent unit dropped without commit goes back to its deferral; any other unit rolls back (the
-    /// connection's own drop does that).
+    /// connection's own drop does that), also a parked one whose deferral is being dropped.
     fn drop(&mut self) {
-        if let Some(home) = self.home.take()
+        if let Some(home) = self.home.take().and_then(|w| w.upgrade())
             && home.takes_back()
         {
             let tx = std::mem::replace(&mut self.tx, Conn::Gone);
             home.put_back(Box::new(SqlTx {
                 tx,
-                home: Some(home.clone()),
+                home: Some(Arc::downgrade(&home)),
             }));
         }
     }

@@ -168,6 +168,28 @@ async fn a_second_writer_while_the_parked_unit_is_lent_is_refused(fresh: Fresh) 
     fresh.done().await;
 }
 
+/// A request dropped midway (its client went away) drops its deferral with the parked unit: nothing
+/// is committed, and the unit's locks (SQLite's single writer) are free again at once.
+async fn a_deferral_dropped_unclosed_rolls_back_and_frees_the_writer(fresh: Fresh) {
+    let store = fresh.store.clone();
+    let deferral = Deferral::new();
+    write_and_commit_in_scope(&store, &deferral).await;
+    drop(deferral);
+    // The same row again: it waits for the parked unit's locks (the writer on SQLite, the row's
+    // unique key on PostgreSQL) and succeeds only if that unit rolled back.
+    let again = async {
+        let mut w = store.write().await?;
+        w.insert_merchant(&merchant("MRC_A")).await?;
+        w.commit().await
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), again)
+        .await
+        .expect("the parked unit's locks are free again")
+        .expect("the parked insert rolled back, so inserting the row again succeeds");
+    assert!(visible(&store, "MRC_A").await);
+    fresh.done().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -196,4 +218,5 @@ on_both_backends!(
     dropping_the_parked_unit_undoes_the_whole_scope,
     a_later_unit_dropped_without_commit_abandons_the_scope,
     a_second_writer_while_the_parked_unit_is_lent_is_refused,
+    a_deferral_dropped_unclosed_rolls_back_and_frees_the_writer,
 );
