@@ -169,6 +169,13 @@ pub trait LoyaltyTx: Send {
         merchant_id: &str,
         card_id: &str,
     ) -> Result<Option<MerchantcardRow>>;
+    /// The merchant's card with this card number, in one statement (every request with a card
+    /// ident asks this).
+    async fn merchantcard_by_number(
+        &mut self,
+        merchant_id: &str,
+        cardnumber: &str,
+    ) -> Result<Option<MerchantcardRow>>;
     async fn merchantcards(&mut self, merchant_id: &str) -> Result<Vec<MerchantcardRow>>;
     /// Reads the merchant card and locks it until the unit of work ends: balance changes of one
     /// card are serialised through this lock.

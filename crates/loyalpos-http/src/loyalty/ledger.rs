@@ -12,7 +12,7 @@ use loyalpos_domain::receipt::{
 };
 use loyalpos_domain::reversal::{LtxState, check_cancellable, reverse};
 use loyalpos_domain::settle::LtxDescription;
-use loyalpos_store::{BookingRow, CardRow, CardgroupRow, LtxRow, MerchantcardRow, Tx};
+use loyalpos_store::{BookingRow, CardgroupRow, LtxRow, MerchantcardRow, Tx};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -284,19 +284,6 @@ pub async fn cancel(
     card.last_usage = Some(now);
     tx.update_merchantcard(card).await?;
     Ok((row, receipt))
-}
-
-/// The merchant card of this merchant for a card number, with its card.
-pub async fn find_by_number(
-    tx: &mut dyn Tx,
-    merchant_id: &str,
-    cardnumber: &str,
-) -> ApiResult<Option<(MerchantcardRow, CardRow)>> {
-    let Some(card) = tx.card_by_number(cardnumber).await? else {
-        return Ok(None);
-    };
-    let mc = tx.merchantcard_by_card(merchant_id, &card.id).await?;
-    Ok(mc.map(|m| (m, card)))
 }
 
 /// Valid = not expired (a locked card is valid but unusable).

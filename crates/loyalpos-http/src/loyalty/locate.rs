@@ -9,7 +9,7 @@ use loyalpos_store::{CardRow, MerchantcardRow, Tx};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::loyalty::{ledger, own_merchantcard};
+use crate::loyalty::own_merchantcard;
 use crate::tenancy::path_id;
 
 /// How a request names its card: the path segment and the body's `cardnumber`.
@@ -48,11 +48,16 @@ pub async fn locate(
     let number = address.check()?;
     if address.is_me() {
         let number = number.expect("checked: `me` carries a card number");
-        let Some((mc, card)) =
-            ledger::find_by_number(tx, &caller.merchant_id, number.as_str()).await?
+        let Some(mc) = tx
+            .merchantcard_by_number(&caller.merchant_id, number.as_str())
+            .await?
         else {
             return Ok(None);
         };
+        let card = tx
+            .card(&mc.card_id)
+            .await?
+            .ok_or_else(|| ApiError::internal(format!("card {} missing", mc.card_id)))?;
         if !lock {
             return Ok(Some((mc, card)));
         }

@@ -293,10 +293,10 @@ pub async fn validate(app: Arc<App>, req: Req) -> ApiResult<Response> {
         return invalid();
     };
     let mut tx = app.store.read().await?;
-    let found =
-        crate::loyalty::ledger::find_by_number(&mut *tx, &caller.merchant_id, number.as_str())
-            .await?;
-    let Some((mc, _)) = found.filter(|(mc, _)| is_valid(mc, app.clock.now())) else {
+    let found = tx
+        .merchantcard_by_number(&caller.merchant_id, number.as_str())
+        .await?;
+    let Some(mc) = found.filter(|mc| is_valid(mc, app.clock.now())) else {
         return invalid();
     };
     let parts = merchantcard_parts(&mut *tx, &mc).await?;

@@ -29,7 +29,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::json;
 use crate::list;
 use crate::loyalty::issue::{DEFAULT_PREFIX, IssueRequest, issue_card};
-use crate::loyalty::ledger::{self, Layout, Posting, balances_of, check_usable, find_by_number};
+use crate::loyalty::ledger::{self, Layout, Posting, balances_of, check_usable};
 use crate::loyalty::views::receipt_json;
 use crate::loyalty_rules::card_rules;
 use crate::secret::new_id;
@@ -185,12 +185,14 @@ async fn ident_group(
         return Ok(None);
     };
     let group_id = match (ident.kind.as_str(), &ident.issued_cardnumber) {
-        ("card", _) => find_by_number(tx, merchant_id, &ident.value)
+        ("card", _) => tx
+            .merchantcard_by_number(merchant_id, &ident.value)
             .await?
-            .map(|(mc, _)| mc.cardgroup_id),
-        (_, Some(number)) => find_by_number(tx, merchant_id, number)
+            .map(|mc| mc.cardgroup_id),
+        (_, Some(number)) => tx
+            .merchantcard_by_number(merchant_id, number)
             .await?
-            .map(|(mc, _)| mc.cardgroup_id),
+            .map(|mc| mc.cardgroup_id),
         _ => Some(ident.value.clone()),
     };
     let Some(group_id) = group_id else {
@@ -298,7 +300,8 @@ async fn card_context(
     };
     let ctx = match number {
         Some(number) => {
-            let (mc, card) = find_by_number(tx, merchant_id, number)
+            let mc = tx
+                .merchantcard_by_number(merchant_id, number)
                 .await?
                 .ok_or_else(|| {
                     DomainError::CardInvalid(format!("card {number} is unknown here"))
@@ -319,7 +322,7 @@ async fn card_context(
                 balances: balances_of(&mc),
                 rules: card_rules(&group)?,
                 group,
-                card: Some((mc, card.cardnumber)),
+                card: Some((mc, number.to_owned())),
             }
         }
         None => {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::doc::{Ident, StxDoc};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
-use crate::loyalty::ledger::{find_by_number, is_valid};
+use crate::loyalty::ledger::is_valid;
 use crate::loyalty::views::{compact_customer, merchantcard_parts, merchantcard_view};
 use crate::wire::ObjRef;
 
@@ -155,8 +155,8 @@ async fn render_ident(
         _ => ident.issued_cardnumber.as_deref(),
     };
     let (valid, merchantcard, customer) = match number {
-        Some(number) => match find_by_number(tx, merchant_id, number).await? {
-            Some((mc, _)) => {
+        Some(number) => match tx.merchantcard_by_number(merchant_id, number).await? {
+            Some(mc) => {
                 let parts = merchantcard_parts(tx, &mc).await?;
                 let customer = parts.customer.as_ref().map(|c| compact_customer(clock, c));
                 let view = merchantcard_view(clock, &mc, &parts);

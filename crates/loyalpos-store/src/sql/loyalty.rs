@@ -211,6 +211,24 @@ impl LoyaltyTx for SqlTx {
             .await?)
     }
 
+    async fn merchantcard_by_number(
+        &mut self,
+        merchant_id: &str,
+        cardnumber: &str,
+    ) -> Result<Option<MerchantcardRow>> {
+        let q = concat!(
+            "SELECT ",
+            merchantcard_cols!(),
+            " FROM merchantcards WHERE merchant_id = $1 \
+             AND card_id = (SELECT id FROM cards WHERE cardnumber = $2)"
+        );
+        Ok(sqlx::query_as(q)
+            .bind(merchant_id)
+            .bind(cardnumber)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
     async fn merchantcards(&mut self, merchant_id: &str) -> Result<Vec<MerchantcardRow>> {
         let q = concat!("SELECT ", merchantcard_cols!(), " FROM merchantcards WHERE merchant_id = $1");
         Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
