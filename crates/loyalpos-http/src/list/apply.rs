@@ -34,22 +34,13 @@ pub fn apply(items: Vec<Json>, params: &ListParams, main_fields: &[&str]) -> Jso
         sort(&mut selected, &params.sort);
     }
 
-    let total = selected.len();
-    let projection = params.fields.as_deref().map(Selection::from_fields);
-    let data: Vec<Json> = selected
+    let total = selected.len() as u64;
+    let page: Vec<Json> = selected
         .into_iter()
         .skip(params.offset)
         .take(params.count)
-        .map(|item| match &projection {
-            Some(selection) => selection.project(&item),
-            None => item,
-        })
         .collect();
-
-    let mut answer = Map::new();
-    answer.insert("count".into(), Json::from(total));
-    answer.insert("data".into(), Json::Array(data));
-    Json::Object(answer)
+    answer_page(page, total, params)
 }
 
 /// The answer for a page the store already filtered exactly, ordered and cut: `total` matches in
