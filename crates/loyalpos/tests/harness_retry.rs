@@ -235,6 +235,42 @@ impl Harness {
         Some(oks[0].body.clone())
     }
 
+    /// Sends the request twice, judges the pair and, after a concurrent pair with one key, sends it a
+    /// third time; false when the pair already failed (the failure is recorded).
+    async fn send_twice(
+        &mut self,
+        label: &str,
+        what: &str,
+        path: &str,
+        body: Option<&Value>,
+        keys: Keys,
+        timing: Timing,
+    ) -> bool {
+        let (a, b, key) = self.twice(path, body, keys, timing).await;
+        let Some(first) = self.judge_pair(&format!("{label}: {what}"), &a, &b, keys, timing) else {
+            return false;
+        };
+        if let (Some(k), Timing::AtOnce) = (&key, timing) {
+            self.third_attempt(label, path, body, k, &first).await;
+        }
+        true
+    }
+
+    /// The smart transaction as read now, and the ids of its loyalty transactions.
+    async fn stx_and_ltx_ids(&self, stx: &str) -> (Value, Vec<String>) {
+        let view = self
+            .api
+            .get_ok(&format!("/Smart/Transactions/{stx}"), &self.token)
+            .await;
+        let ids = view["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect();
+        (view, ids)
+    }
+
     /// After a concurrent pair with one key, a third attempt with that key must replay the stored 200.
     async fn third_attempt(
         &mut self,
@@ -316,25 +352,14 @@ impl Harness {
 
         // start, twice
         let path = format!("/Smart/Transactions/{stx}/start/{method}");
-        let (a, b, key) = self.twice(&path, None, keys, timing).await;
-        let Some(first) =
-            self.judge_pair(&format!("{label}: start/{method}"), &a, &b, keys, timing)
-        else {
+        let what = format!("start/{method}");
+        if !self
+            .send_twice(&label, &what, &path, None, keys, timing)
+            .await
+        {
             return;
-        };
-        if let (Some(k), Timing::AtOnce) = (&key, timing) {
-            self.third_attempt(&label, &path, None, k, &first).await;
         }
-        let view = self
-            .api
-            .get_ok(&format!("/Smart/Transactions/{stx}"), &self.token)
-            .await;
-        let ids: Vec<String> = view["transactions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["id"].as_str().unwrap().to_owned())
-            .collect();
+        let (view, ids) = self.stx_and_ltx_ids(&stx).await;
         if view["status"] != "ok" || ids.len() != 1 {
             self.double_bookings += ids.len().saturating_sub(1);
             self.fail(format!("{label}: after two starts expected status ok with transactions [X], got {} {ids:?}", view["status"]));
@@ -356,23 +381,13 @@ impl Harness {
 
         // cancel, twice
         let path = format!("/Smart/Transactions/{stx}/cancel");
-        let (a, b, key) = self.twice(&path, None, keys, timing).await;
-        let Some(first) = self.judge_pair(&format!("{label}: cancel"), &a, &b, keys, timing) else {
+        if !self
+            .send_twice(&label, "cancel", &path, None, keys, timing)
+            .await
+        {
             return;
-        };
-        if let (Some(k), Timing::AtOnce) = (&key, timing) {
-            self.third_attempt(&label, &path, None, k, &first).await;
         }
-        let view = self
-            .api
-            .get_ok(&format!("/Smart/Transactions/{stx}"), &self.token)
-            .await;
-        let after_ids: Vec<String> = view["transactions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["id"].as_str().unwrap().to_owned())
-            .collect();
+        let (view, after_ids) = self.stx_and_ltx_ids(&stx).await;
         if view["status"] != "cancelled" || after_ids.len() != 2 || after_ids[0] != ids[0] {
             self.double_bookings += after_ids.len().saturating_sub(2);
             self.fail(format!("{label}: after two cancels expected status cancelled with [X, Y], got {} {after_ids:?}", view["status"]));
@@ -404,20 +419,11 @@ impl Harness {
         let amount = self.rng.random_range(100..=900);
         let path = format!("/Loyalty/MerchantCards/{0}/transaction/{0}", card.mcd);
         let charge = json!({"action": "charge", "amount": amount});
-        let (a, b, key) = self.twice(&path, Some(&charge), Keys::Same, timing).await;
-        let Some(first) = self.judge_pair(&format!("{label}: charge"), &a, &b, Keys::Same, timing)
-        else {
+        if !self
+            .send_twice(&label, "charge", &path, Some(&charge), Keys::Same, timing)
+            .await
+        {
             return;
-        };
-        if timing == Timing::AtOnce {
-            self.third_attempt(
-                &label,
-                &path,
-                Some(&charge),
-                key.as_deref().unwrap(),
-                &first,
-            )
-            .await;
         }
         let after = snapshot(self, card).await;
         if (after.0, after.1) != (before.0 + 1, before.1 + amount) {
@@ -428,15 +434,18 @@ impl Harness {
             ));
         }
         let undo = json!({"action": "cancel_last"});
-        let (a, b, key) = self.twice(&path, Some(&undo), Keys::Same, timing).await;
-        let Some(first) =
-            self.judge_pair(&format!("{label}: cancel_last"), &a, &b, Keys::Same, timing)
-        else {
+        if !self
+            .send_twice(
+                &label,
+                "cancel_last",
+                &path,
+                Some(&undo),
+                Keys::Same,
+                timing,
+            )
+            .await
+        {
             return;
-        };
-        if timing == Timing::AtOnce {
-            self.third_attempt(&label, &path, Some(&undo), key.as_deref().unwrap(), &first)
-                .await;
         }
         let end = snapshot(self, card).await;
         if (end.0, end.1, end.2, end.3) != (before.0 + 2, before.1, before.2, before.3) {
