@@ -135,13 +135,13 @@ pub async fn finish(app: &App, claim: Claim, response: Response, support_id: &st
         || status == StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error()
         || code == Some(Code::DuplicateRequest as i64);
-    let row = answered(&claim.row, status, &parts.headers, &bytes);
+    let row = || answered(&claim.row, status, &parts.headers, &bytes);
     let committed = match claim.deferral.close() {
         Deferred::Abandoned => Err(ApiError::internal(
             "a unit of work was abandoned after the request's first commit; everything rolled back",
         )),
         Deferred::Parked(_) if not_executed => Ok(()),
-        Deferred::Parked(tx) => record_with_effect(tx, &row).await.map_err(|e| {
+        Deferred::Parked(tx) => record_with_effect(tx, &row()).await.map_err(|e| {
             ApiError::new(
                 Code::Unavailable,
                 format!("the request could not be committed ({e}); retry with the same key"),
@@ -149,7 +149,7 @@ pub async fn finish(app: &App, claim: Claim, response: Response, support_id: &st
         }),
         Deferred::Nothing if not_executed => Ok(()),
         Deferred::Nothing => {
-            if let Err(e) = record_alone(app, &row).await {
+            if let Err(e) = record_alone(app, &row()).await {
                 // Nothing was written, so the key simply stays free: a retry executes again.
                 tracing::warn!(error = %e, "could not record the answer of a request that changed nothing");
             }
