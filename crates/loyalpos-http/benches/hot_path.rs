@@ -2,14 +2,14 @@
 //! start settlement, the receipt, and the JSON of a full smart transaction.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use loyalpos_app::loyalty::receipt_json;
+use loyalpos_app::smart::doc::StxDoc;
 use loyalpos_domain::basket::Line;
 use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_domain::plan::{Balances, plan};
 use loyalpos_domain::program::{BonusBase, BonusProduct, BonusProgram, CardRules, FilterMode};
 use loyalpos_domain::receipt::booking_receipt;
 use loyalpos_domain::settle::settle;
-use loyalpos_http::loyalty::views::receipt_json;
-use loyalpos_http::smart::doc::StxDoc;
 
 fn basket(lines: i64) -> Vec<Line> {
     (1..=lines)

@@ -12,16 +12,16 @@ use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::FutureExt;
-use loyalpos_store::Store;
+use loyalpos_app::clock::Clock;
+use loyalpos_app::secret::new_support_id;
+use loyalpos_app::{ApiError, ApiResult, Code, Principal};
+use loyalpos_store::{Store, Tx};
 use serde::Serialize;
 
-use crate::auth::{self, Principal, Right};
-use crate::clock::Clock;
-use crate::error::{ApiError, ApiResult, Code};
-use crate::idempotency;
+use crate::auth::{self, Right};
+use crate::idempotency::{self, Claim};
 use crate::limits::{self, RateLimiter};
 use crate::routes::{self, RouteMatch};
-use crate::secret::new_support_id;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -56,14 +56,14 @@ impl Default for Config {
 }
 
 pub struct App {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     pub clock: Clock,
     pub config: Config,
     pub rate_limiter: Option<RateLimiter>,
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, clock: Clock, config: Config) -> App {
+    pub fn new(store: Store, clock: Clock, config: Config) -> App {
         let rate_limiter = config.rate_limit.map(RateLimiter::new);
         App {
             store,
@@ -74,16 +74,52 @@ impl App {
     }
 }
 
-/// What a handler gets: the caller, the path parameters in route order, the raw query, the body.
+/// What a handler gets: the caller, the path parameters in route order, the raw query, the body,
+/// the request's support id and its Idempotency-Key claim.
 pub struct Req {
     pub principal: Option<Principal>,
     pub params: Vec<String>,
     pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    pub support_id: String,
+    pub claim: Option<Arc<Claim>>,
 }
 
 impl Req {
+    /// Runs `job` — the whole command and the rendering of its answer — as one unit of work. For a
+    /// request with an Idempotency-Key, the claim of the key and the recorded answer are part of
+    /// the same unit, so effect and answer become durable together. A request runs at most one
+    /// write job.
+    pub async fn write<F>(&self, app: &App, job: F) -> ApiResult<Response>
+    where
+        F: FnOnce(&mut dyn Tx) -> ApiResult<Answer> + Send + 'static,
+    {
+        let answer = match &self.claim {
+            Some(claim) => {
+                let job = idempotency::keyed(claim.clone(), self.support_id.clone(), job);
+                app.store.write(job).await?
+            }
+            None => app.store.write(job).await?,
+        };
+        Ok(answer.into_response())
+    }
+
+    /// Runs `job` in one consistent read-only snapshot, off the async worker threads.
+    pub async fn read<T, F>(&self, app: &App, job: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut dyn Tx) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        app.store.read(job).await
+    }
+
+    /// The envelope of an error that a committed job answers with (e.g. 402/4301 after the declined
+    /// payment was recorded).
+    pub fn error_answer(&self, err: &ApiError) -> Answer {
+        Answer::error(err, &self.support_id)
+    }
+
     /// The caller of a route that requires a token (the dispatcher guarantees one).
     pub fn caller(&self) -> &Principal {
         self.principal
@@ -100,15 +136,92 @@ pub type Handler = fn(Arc<App>, Req) -> HandlerFuture;
 
 /// A 200 with a JSON body serialised once, straight from the wire type.
 pub fn ok_json<T: Serialize + ?Sized>(value: &T) -> ApiResult<Response> {
-    let bytes = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok((
-        [(
+    Answer::json(value).map(IntoResponse::into_response)
+}
+
+/// An answer as plain data: what a job renders (and an Idempotency-Key records) before it is sent.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Answer {
+    /// A 200 with a JSON body serialised once, straight from the wire type.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> ApiResult<Answer> {
+        let bytes = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response())
+        );
+        Ok(Answer {
+            status: StatusCode::OK,
+            headers,
+            body: Bytes::from(bytes),
+        })
+    }
+
+    /// The error envelope (api.md §3.1) as an answer.
+    pub fn error(err: &ApiError, support_id: &str) -> Answer {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            status: &'static str,
+            error: &'static str,
+            error_details: &'a str,
+            error_user: &'static str,
+            code: u16,
+            #[serde(rename = "supportId")]
+            support_id: &'a str,
+        }
+        let body = Envelope {
+            status: "error",
+            error: err.code.exception(),
+            error_details: &err.details,
+            error_user: err.code.user_text(),
+            code: err.code as u16,
+            support_id,
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        match err.code {
+            Code::Unauthenticated => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Code::MethodNotAllowed => {
+                if let Some(allow) = err
+                    .allow
+                    .as_deref()
+                    .and_then(|a| HeaderValue::from_str(a).ok())
+                {
+                    headers.insert(header::ALLOW, allow);
+                }
+            }
+            Code::RateLimited | Code::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        Answer {
+            status: StatusCode::from_u16(err.code.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers,
+            body: Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+        }
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::from(self.body));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response
+    }
 }
 
 pub fn router(app: Arc<App>) -> axum::Router {
@@ -127,7 +240,7 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
             .unwrap_or("/"),
     );
     let claim_slot = ClaimSlot::default();
-    let outcome = guarded(handle(app.clone(), request, &claim_slot)).await;
+    let outcome = guarded(handle(app.clone(), request, &support_id, &claim_slot)).await;
     let (mut response, internal) = match outcome {
         Ok(response) => (response, None),
         Err(err) => {
@@ -137,8 +250,7 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
     };
     with_support_id(&mut response, &support_id);
     if let Some(claim) = claim_slot.take() {
-        response = idempotency::finish(&app, claim, response, &support_id).await;
-        with_support_id(&mut response, &support_id);
+        response = idempotency::finish_unwritten(&app, &claim, response).await;
     }
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -164,13 +276,13 @@ fn with_support_id(response: &mut Response, support_id: &str) {
 
 /// Where `handle` leaves the Idempotency-Key claim of the request, for `dispatch` to settle.
 #[derive(Default)]
-struct ClaimSlot(std::sync::Mutex<Option<idempotency::Claim>>);
+struct ClaimSlot(std::sync::Mutex<Option<Arc<Claim>>>);
 
 impl ClaimSlot {
-    fn put(&self, claim: idempotency::Claim) {
+    fn put(&self, claim: Arc<Claim>) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(claim);
     }
-    fn take(&self) -> Option<idempotency::Claim> {
+    fn take(&self) -> Option<Arc<Claim>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
@@ -178,6 +290,7 @@ impl ClaimSlot {
 async fn handle(
     app: Arc<App>,
     request: Request<Body>,
+    support_id: &str,
     claim_slot: &ClaimSlot,
 ) -> ApiResult<Response> {
     let (parts, body) = request.into_parts();
@@ -210,25 +323,21 @@ async fn handle(
         }
         None => None,
     };
+    if let Some(claim) = &claim {
+        claim_slot.put(claim.clone());
+    }
     let req = Req {
         principal,
         params,
         query: parts.uri.query().unwrap_or("").to_owned(),
         headers: parts.headers,
         body,
+        support_id: support_id.to_owned(),
+        claim,
     };
     let limit = app.config.request_timeout;
-    let run = async move {
-        match claim {
-            Some(claim) => {
-                claim_slot.put(claim.clone());
-                idempotency::scoped(claim, handler(app, req)).await
-            }
-            None => handler(app, req).await,
-        }
-    };
-    // Dropping the handler future drops its open unit of work: nothing it did is committed.
-    tokio::time::timeout(limit, run)
+    // A job whose request gave up (dropped future) before it ran, or while it ran, is rolled back.
+    tokio::time::timeout(limit, handler(app, req))
         .await
         .map_err(|_| limits::timed_out(limit))?
 }
@@ -249,54 +358,7 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<B
 
 /// The error envelope (api.md §3.1). The reason phrase is the standard one; clients must not rely on it.
 pub fn error_response(err: &ApiError, support_id: &str) -> Response {
-    #[derive(Serialize)]
-    struct Envelope<'a> {
-        status: &'static str,
-        error: &'static str,
-        error_details: &'a str,
-        error_user: &'static str,
-        code: u16,
-        #[serde(rename = "supportId")]
-        support_id: &'a str,
-    }
-    let body = Envelope {
-        status: "error",
-        error: err.code.exception(),
-        error_details: &err.details,
-        error_user: err.code.user_text(),
-        code: err.code as u16,
-        support_id,
-    };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let mut response = (
-        err.code.status(),
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response();
-    let headers = response.headers_mut();
-    match err.code {
-        Code::Unauthenticated => {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        Code::MethodNotAllowed => {
-            if let Some(allow) = err
-                .allow
-                .as_deref()
-                .and_then(|a| HeaderValue::from_str(a).ok())
-            {
-                headers.insert(header::ALLOW, allow);
-            }
-        }
-        Code::RateLimited | Code::Unavailable => {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        _ => {}
-    }
-    response
+    Answer::error(err, support_id).into_response()
 }
 
 /// Runs a request; a panic anywhere inside becomes an internal error (500/1001) instead of a dropped connection.

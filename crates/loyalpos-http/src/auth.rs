@@ -1,47 +1,12 @@
-//! Bearer tokens: who is calling, and what that kind of credential may do (api.md §2.8).
+//! Bearer tokens: who is calling (through the store's token cache, README "Caches"), and what
+//! that kind of credential may do (api.md §2.8).
 
 use axum::http::HeaderMap;
+use loyalpos_app::secret::lookup_hash;
+use loyalpos_app::{ApiError, ApiResult, Principal, TokenKind};
 use loyalpos_store::TokenRow;
 
 use crate::app::App;
-use crate::error::{ApiError, ApiResult};
-use crate::secret::lookup_hash;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Device,
-    Client,
-    User,
-}
-
-impl TokenKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Device => "device",
-            TokenKind::Client => "client",
-            TokenKind::User => "user",
-        }
-    }
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "device" => Some(TokenKind::Device),
-            "client" => Some(TokenKind::Client),
-            "user" => Some(TokenKind::User),
-            _ => None,
-        }
-    }
-}
-
-/// The authenticated caller. Every query is scoped to `merchant_id`.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub kind: TokenKind,
-    pub merchant_id: String,
-    pub client_id: String,
-    pub device_id: Option<String>,
-    pub store_id: Option<String>,
-    pub user_id: Option<String>,
-}
 
 /// What a route demands of the credential beyond a valid token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,8 +49,15 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 
 pub async fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<Principal> {
     let token = bearer(headers).ok_or_else(ApiError::unauthenticated)?;
-    let row = app.store.token(&lookup_hash(&token)).await?;
-    let row = row.ok_or_else(ApiError::unauthenticated)?;
+    let hash = lookup_hash(&token);
+    let row = match app.store.cached_token(&hash) {
+        Some(row) => row,
+        None => app
+            .store
+            .read(move |tx| tx.live_token(&hash))
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?,
+    };
     if !token_usable(app, &row) {
         return Err(ApiError::unauthenticated());
     }

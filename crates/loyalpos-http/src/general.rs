@@ -1,19 +1,22 @@
-//! General/Merchants and General/Stores (api.md §14).
+//! General/Merchants and General/Stores (api.md §14): wire types and views; the commands are
+//! `loyalpos_app::general`.
 
 use std::sync::Arc;
 
 use axum::response::Response;
-use loyalpos_store::{MerchantRow, StoreRow, Tx};
+use loyalpos_app::clock::Clock;
+use loyalpos_app::general::{
+    self, LegalDetail, MerchantProfile, MerchantUrl, PublicData, StoreChanges,
+};
+use loyalpos_app::tenancy::{merchant_param, own_merchant, path_id};
+use loyalpos_store::StoreRow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::{App, Req, ok_json};
-use crate::clock::Clock;
+use crate::app::{Answer, App, Req, ok_json};
 use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;
-use crate::secret::new_id;
-use crate::tenancy::{merchant_param, own_contract, own_merchant, own_store, path_id};
 use crate::wire::{ObjRef, stored_array, stored_json};
 
 const MERCHANT_MAIN_FIELDS: &[&str] = &["id", "user.companyname"];
@@ -48,12 +51,9 @@ struct MerchantUser {
     email: Vec<Value>,
 }
 
-async fn merchant_view(tx: &mut dyn Tx, m: MerchantRow) -> ApiResult<MerchantView> {
-    let store_name = match &m.default_store_id {
-        Some(id) => tx.store(id).await?.map(|s| s.name),
-        None => None,
-    };
-    Ok(MerchantView {
+fn merchant_view(profile: MerchantProfile) -> MerchantView {
+    let m = profile.merchant;
+    MerchantView {
         object: "general.merchants",
         id: m.id,
         id_old: m.id_old,
@@ -72,32 +72,36 @@ async fn merchant_view(tx: &mut dyn Tx, m: MerchantRow) -> ApiResult<MerchantVie
         invited_by: Vec::new(),
         legal_details: stored_array(&m.legal_details),
         urls: stored_array(&m.urls),
-        store_name,
+        store_name: profile.default_store.map(|s| s.name),
         acceptance_points: Vec::new(),
         two_fa: None,
-    })
+    }
 }
 
 pub async fn list_merchants(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let params = list::parse_params(&req.query).map_err(|e| ApiError::bad_request(e.0))?;
-    let mut tx = app.store.read().await?;
-    let m = own_merchant(&mut *tx, req.caller()).await?;
-    let item = to_value(&merchant_view(&mut *tx, m).await?)?;
+    let caller = req.caller().clone();
+    let profile = req
+        .read(&app, move |tx| general::merchant(tx, &caller))
+        .await?;
+    let item = to_value(&merchant_view(profile))?;
     ok_json(&list::apply(vec![item], &params, MERCHANT_MAIN_FIELDS))
 }
 
 pub async fn get_merchant(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    merchant_param(&app, req.caller(), req.param(0))?;
-    let mut tx = app.store.read().await?;
-    let m = own_merchant(&mut *tx, req.caller()).await?;
-    ok_json(&merchant_view(&mut *tx, m).await?)
+    merchant_param(app.config.demo, req.caller(), req.param(0))?;
+    let caller = req.caller().clone();
+    let profile = req
+        .read(&app, move |tx| general::merchant(tx, &caller))
+        .await?;
+    ok_json(&merchant_view(profile))
 }
 
 pub async fn merchant_categories(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    merchant_param(&app, req.caller(), req.param(0))?;
-    let mut tx = app.store.read().await?;
-    let m = own_merchant(&mut *tx, req.caller()).await?;
-    ok_json(&stored_array(&m.categories))
+    merchant_param(app.config.demo, req.caller(), req.param(0))?;
+    let caller = req.caller().clone();
+    let merchant = req.read(&app, move |tx| own_merchant(tx, &caller)).await?;
+    ok_json(&stored_array(&merchant.categories))
 }
 
 #[derive(Deserialize)]
@@ -116,45 +120,69 @@ struct LegalDetailDto {
     language: Option<String>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 struct UrlDto {
     #[serde(rename = "type")]
     kind: Option<String>,
     url: Option<String>,
 }
 
+impl From<PublicDataDto> for PublicData {
+    fn from(dto: PublicDataDto) -> Self {
+        PublicData {
+            legal_details: dto
+                .legal_details
+                .map(|details| details.into_iter().map(Into::into).collect()),
+            urls: dto
+                .urls
+                .map(|urls| urls.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+impl From<LegalDetailDto> for LegalDetail {
+    fn from(dto: LegalDetailDto) -> Self {
+        LegalDetail {
+            content: dto.content,
+            kind: dto.kind,
+            language: dto.language,
+        }
+    }
+}
+
+impl From<UrlDto> for MerchantUrl {
+    fn from(dto: UrlDto) -> Self {
+        MerchantUrl {
+            kind: dto.kind,
+            url: dto.url,
+        }
+    }
+}
+
 pub async fn update_merchant(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    merchant_param(&app, req.caller(), req.param(0))?;
+    merchant_param(app.config.demo, req.caller(), req.param(0))?;
     let dto: PublicDataDto = json::body(&req.body)?;
-    let mut tx = app.store.write().await?;
-    let mut m = own_merchant(&mut *tx, req.caller()).await?;
-    if let Some(details) = dto.legal_details {
-        let stored: Vec<Value> = details
-            .into_iter()
-            .map(|d| json!({"url": d.content, "type": d.kind, "content_type": "text/html", "language": d.language}))
-            .collect();
-        m.legal_details = Value::Array(stored).to_string();
-    }
-    if let Some(urls) = dto.urls {
-        m.urls = serde_json::to_string(&urls).map_err(|e| ApiError::internal(e.to_string()))?;
-    }
-    tx.update_merchant(&m).await?;
-    let view = merchant_view(&mut *tx, m).await?;
-    tx.commit().await?;
-    ok_json(&view)
+    let caller = req.caller().clone();
+    req.write(&app, move |tx| {
+        let profile = general::update_public_data(tx, &caller, dto.into())?;
+        Answer::json(&merchant_view(profile))
+    })
+    .await
 }
 
 pub async fn public_data(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    merchant_param(&app, req.caller(), req.param(0))?;
-    let contract_id = path_id(req.param(1), "GCR")?;
-    let mut tx = app.store.read().await?;
-    own_contract(&mut *tx, req.caller(), contract_id).await?;
-    let m = own_merchant(&mut *tx, req.caller()).await?;
-    let store = match &m.default_store_id {
-        Some(id) => tx.store(id).await?,
-        None => None,
-    };
-    let address = store.as_ref().map(|s| geo_address(s.address.as_deref()));
+    merchant_param(app.config.demo, req.caller(), req.param(0))?;
+    let contract_id = path_id(req.param(1), "GCR")?.to_owned();
+    let caller = req.caller().clone();
+    let profile = req
+        .read(&app, move |tx| {
+            general::public_data(tx, &caller, &contract_id)
+        })
+        .await?;
+    let m = profile.merchant;
+    let address = profile
+        .default_store
+        .map(|s| geo_address(s.address.as_deref()));
     ok_json(&json!({
         "object": "general.merchants",
         "id": m.id,
@@ -202,7 +230,7 @@ pub struct StoreView {
 pub fn store_view(clock: &Clock, s: StoreRow) -> StoreView {
     let geo = geo_address(s.address.as_deref());
     let open_hours = stored_array(&s.open_hours);
-    let open_now = open_now(clock, &open_hours);
+    let open_now = general::open_at(&open_hours, &clock.zoned(clock.now()));
     StoreView {
         object: "general.stores",
         id: s.id,
@@ -282,37 +310,6 @@ fn geo_address(address: Option<&str>) -> Value {
     })
 }
 
-/// `open_hours` entries `{open: {day, time: "HHMM"}, close: {day, time}}`, Sunday = 0.
-fn open_now(clock: &Clock, open_hours: &Value) -> bool {
-    let now = clock.zoned(clock.now());
-    let week_minute = |day: i64, hhmm: &str| -> Option<i64> {
-        let t: i64 = hhmm.parse().ok()?;
-        Some(day * 1440 + (t / 100) * 60 + t % 100)
-    };
-    let current = i64::from(now.weekday().to_sunday_zero_offset()) * 1440
-        + i64::from(now.hour()) * 60
-        + i64::from(now.minute());
-    let Some(entries) = open_hours.as_array() else {
-        return false;
-    };
-    entries.iter().any(|e| {
-        let open = week_minute(
-            e["open"]["day"].as_i64().unwrap_or(-1),
-            e["open"]["time"].as_str().unwrap_or(""),
-        );
-        let close = week_minute(
-            e["close"]["day"].as_i64().unwrap_or(-1),
-            e["close"]["time"].as_str().unwrap_or(""),
-        );
-        match (open, close) {
-            (Some(o), Some(c)) if o <= c => (o..c).contains(&current),
-            // wraps past Saturday midnight
-            (Some(o), Some(c)) => current >= o || current < c,
-            _ => false,
-        }
-    })
-}
-
 fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
     serde_json::to_value(v).map_err(|e| ApiError::internal(e.to_string()))
 }
@@ -320,9 +317,12 @@ fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
 pub async fn list_stores(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let plan = list::Plan::new(&req.query, list::pushdown::STORES)
         .map_err(|e| ApiError::bad_request(e.0))?;
-    let mut tx = app.store.read().await?;
-    let found = tx
-        .list_stores(&req.caller().merchant_id, plan.query())
+    let caller = req.caller().clone();
+    let (plan, found) = req
+        .read(&app, move |tx| {
+            let found = general::stores(tx, &caller, plan.query())?;
+            Ok((plan, found))
+        })
         .await?;
     let items = found
         .rows
@@ -333,12 +333,15 @@ pub async fn list_stores(app: Arc<App>, req: Req) -> ApiResult<Response> {
 }
 
 pub async fn get_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let mut tx = app.store.read().await?;
-    let row = own_store(&mut *tx, req.caller(), req.param(0)).await?;
+    let caller = req.caller().clone();
+    let id = req.param(0).to_owned();
+    let row = req
+        .read(&app, move |tx| general::store(tx, &caller, &id))
+        .await?;
     ok_json(&store_view(&app.clock, row))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct StoreDto {
     name: Option<String>,
     address: Option<Value>,
@@ -350,81 +353,51 @@ struct StoreDto {
     open_hours: Option<Vec<Value>>,
 }
 
-impl StoreDto {
-    fn apply(self, row: &mut StoreRow) -> ApiResult<()> {
-        if let Some(name) = self.name {
-            if name.trim().is_empty() {
-                return Err(ApiError::bad_request("name: must not be empty"));
-            }
-            row.name = name;
+impl From<StoreDto> for StoreChanges {
+    fn from(dto: StoreDto) -> Self {
+        StoreChanges {
+            name: dto.name,
+            address: dto.address,
+            facebook_id: dto.facebook_id,
+            phone: dto.phone,
+            url_website: dto.url_website,
+            photo_main: dto.photo_main,
+            photo: dto.photo,
+            open_hours: dto.open_hours,
         }
-        if let Some(address) = self.address {
-            if !address.is_object() {
-                return Err(ApiError::bad_request("address: expected an object"));
-            }
-            row.address = Some(address.to_string());
-        }
-        row.facebook_id = self.facebook_id.or(row.facebook_id.take());
-        row.phone = self.phone.or(row.phone.take());
-        row.url_website = self.url_website.or(row.url_website.take());
-        row.photo_main = self.photo_main.or(row.photo_main.take());
-        if let Some(photo) = self.photo {
-            row.photo = json!(photo).to_string();
-        }
-        if let Some(hours) = self.open_hours {
-            row.open_hours = Value::Array(hours).to_string();
-        }
-        Ok(())
     }
 }
 
 pub async fn create_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let dto: StoreDto = json::body(&req.body)?;
-    if dto.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        return Err(ApiError::bad_request("name: missing field"));
-    }
-    let mut tx = app.store.write().await?;
-    let merchant = own_merchant(&mut *tx, req.caller()).await?;
-    let stores = tx.stores(&merchant.id).await?;
-    let mut row = StoreRow {
-        id: new_id("STO"),
-        merchant_id: merchant.id,
-        id_old: (200_001 + stores.len() as i64).to_string(),
-        name: String::new(),
-        address: None,
-        facebook_id: None,
-        phone: None,
-        url_website: None,
-        photo_main: None,
-        photo: "[]".into(),
-        open_hours: "[]".into(),
-        created: app.clock.now(),
-    };
-    dto.apply(&mut row)?;
-    tx.insert_store(&row).await?;
-    tx.commit().await?;
-    ok_json(&store_view(&app.clock, row))
+    let caller = req.caller().clone();
+    let (now, clock) = (app.clock.now(), app.clock.clone());
+    req.write(&app, move |tx| {
+        let row = general::create_store(tx, &caller, dto.into(), now)?;
+        Answer::json(&store_view(&clock, row))
+    })
+    .await
 }
 
 pub async fn update_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let id = path_id(req.param(0), "STO")?;
+    let id = path_id(req.param(0), "STO")?.to_owned();
     let dto: StoreDto = json::body(&req.body)?;
-    let mut tx = app.store.write().await?;
-    let mut row = own_store(&mut *tx, req.caller(), id).await?;
-    dto.apply(&mut row)?;
-    tx.update_store(&row).await?;
-    tx.commit().await?;
-    ok_json(&store_view(&app.clock, row))
+    let caller = req.caller().clone();
+    let clock = app.clock.clone();
+    req.write(&app, move |tx| {
+        let row = general::update_store(tx, &caller, &id, dto.into())?;
+        Answer::json(&store_view(&clock, row))
+    })
+    .await
 }
 
 pub async fn set_default_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
-    let id = path_id(req.param(0), "STO")?;
+    let id = path_id(req.param(0), "STO")?.to_owned();
     json::parse_body(&req.body)?;
-    let mut tx = app.store.write().await?;
-    let row = own_store(&mut *tx, req.caller(), id).await?;
-    let mut merchant = own_merchant(&mut *tx, req.caller()).await?;
-    merchant.default_store_id = Some(row.id);
-    tx.update_merchant(&merchant).await?;
-    tx.commit().await?;
-    ok_json(&json!({"result": true}))
+    let caller = req.caller().clone();
+    req.write(&app, move |tx| {
+        general::set_default_store(tx, &caller, &id)?;
+        Answer::json(&json!({"result": true}))
+    })
+    .await
 }

@@ -1,44 +1,36 @@
-//! `Idempotency-Key` (api.md §6, Stripe semantics). A keyed request runs inside a store
-//! [`Deferral`]: its first write unit of work writes the claim (through [`IdempotentStore`]), its
-//! commits are held back, and [`finish`] records the answer in that same unit of work and commits
-//! once. Claim, effect and answer become durable together or not at all, so a crash can never
-//! leave an effect whose answer is lost. A request that wrote nothing gets its claim and answer
-//! recorded in one small unit of work. Replays return the stored status, headers and body with
-//! `Idempotent-Replayed: true`.
+//! `Idempotency-Key` (api.md §6, Stripe semantics). A keyed request's write job is wrapped by
+//! [`keyed`]: inside the one unit of work it claims the key, runs the command in a savepoint, and
+//! records the answer — claim, effect and answer become durable together or not at all, so a crash
+//! can never leave an effect whose answer is lost. An answer that means "not executed" (401, 429,
+//! 409/4102, any 5xx) rolls the whole unit back, claim included, so the key stays free. A keyed
+//! request that ran no write job gets its answer recorded by [`finish_unwritten`]. Replays return
+//! the stored status, headers and body with `Idempotent-Replayed: true`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use loyalpos_store::{Backend, Deferral, Deferred, IdempotencyRow, Store, StoreError, Tx};
+use bytes::Bytes;
+use loyalpos_app::clock::Clock;
+use loyalpos_app::{ApiError, ApiResult, Code, Principal};
+use loyalpos_store::{IdempotencyRow, Store, StoreError, Tx};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::app::App;
-use crate::auth::Principal;
-use crate::clock::Clock;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::app::{Answer, App};
 
 /// How long answers are kept (at least 24 h; purged after 25 h).
 const KEEP_SECONDS: i64 = 25 * 3600;
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
-tokio::task_local! {
-    static CLAIM: Claim;
-}
-
 /// A key claimed by the running request.
-#[derive(Clone)]
 pub struct Claim {
     row: IdempotencyRow,
-    /// The first write unit of work has tried to claim (later ones never try again).
-    attempted: Arc<AtomicBool>,
-    /// Holds the request's committed work until its answer is recorded with it.
-    deferral: Arc<Deferral>,
+    /// A write job of the request has claimed the key (and recorded the answer with its effect).
+    written: AtomicBool,
 }
 
 pub enum Prepared {
@@ -46,7 +38,7 @@ pub enum Prepared {
     None,
     /// The stored answer of an earlier request with this key.
     Replay(Response),
-    Claim(Claim),
+    Claim(Arc<Claim>),
 }
 
 /// Step 6 of api.md §1.7 for POST/PUT under `/api/v2`.
@@ -83,15 +75,18 @@ pub async fn prepare(
         headers: None,
         body: None,
         created: app.clock.now(),
-        claim_id: Some(crate::secret::new_support_id()),
+        claim_id: Some(loyalpos_app::secret::new_support_id()),
     };
-    let mut tx = app.store.read().await?;
-    match tx.idempotency_record(&row.client_id, &row.key).await? {
-        None => Ok(Prepared::Claim(Claim {
+    let (client_id, key) = (row.client_id.clone(), row.key.clone());
+    let existing = app
+        .store
+        .read(move |tx| tx.idempotency_record(&client_id, &key))
+        .await?;
+    match existing {
+        None => Ok(Prepared::Claim(Arc::new(Claim {
             row,
-            attempted: Arc::new(AtomicBool::new(false)),
-            deferral: Deferral::new(),
-        })),
+            written: AtomicBool::new(false),
+        }))),
         Some(existing)
             if existing.method != row.method
                 || existing.path != row.path
@@ -112,57 +107,84 @@ pub async fn prepare(
     }
 }
 
-/// Runs the request with its claim in scope (its first write unit of work claims the key) and its
-/// commits deferred to [`finish`].
-pub async fn scoped<F: Future>(claim: Claim, f: F) -> F::Output {
-    let deferral = claim.deferral.clone();
-    CLAIM.scope(claim, deferral.scope(f)).await
+/// Wraps a keyed request's write job: claim, effect (in a savepoint) and answer in one unit.
+pub fn keyed<F>(
+    claim: Arc<Claim>,
+    support_id: String,
+    job: F,
+) -> impl FnOnce(&mut dyn Tx) -> ApiResult<Answer> + Send + 'static
+where
+    F: FnOnce(&mut dyn Tx) -> ApiResult<Answer> + Send + 'static,
+{
+    move |tx: &mut dyn Tx| {
+        if claim.written.swap(true, Ordering::SeqCst) {
+            return Err(ApiError::internal("a keyed request ran a second write job"));
+        }
+        match tx.claim_idempotency_key(&claim.row) {
+            Err(StoreError::Duplicate(_)) => return Err(StoreError::KeyInUse.into()),
+            other => other?,
+        }
+        tx.savepoint()?;
+        let mut answer = match job(tx) {
+            Ok(answer) => {
+                tx.release_savepoint()?;
+                answer
+            }
+            Err(err) if executed(err.code) => {
+                tx.rollback_savepoint()?;
+                Answer::error(&err, &support_id)
+            }
+            Err(err) => return Err(err),
+        };
+        if let Ok(v) = HeaderValue::from_str(&support_id) {
+            answer.headers.insert("x-support-id", v);
+        }
+        tx.record_idempotent_response(&answered(
+            &claim.row,
+            answer.status,
+            &answer.headers,
+            &answer.body,
+        ))?;
+        Ok(answer)
+    }
 }
 
-/// Settles a keyed request: its answer is recorded in the unit of work that holds its effect and
-/// the claim, and that unit is committed; an answer that means "not executed" rolls the unit back
-/// instead (the key stays free). Returns the answer to send, which is 503 if the commit failed.
-pub async fn finish(app: &App, claim: Claim, response: Response, support_id: &str) -> Response {
+/// Whether an error answer means the request was executed (and so is recorded for replays).
+fn executed(code: Code) -> bool {
+    let status = code.status();
+    !(status == 401 || status == 429 || status >= 500 || code == Code::DuplicateRequest)
+}
+
+/// Records the answer of a keyed request that ran no write job (a refusal, or a command that
+/// changed nothing), in a small unit of its own. An answer that means "not executed" is not
+/// recorded: the key stays free. Returns the answer to send.
+pub async fn finish_unwritten(app: &App, claim: &Claim, response: Response) -> Response {
+    if claim.written.load(Ordering::SeqCst) {
+        return response;
+    }
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
     let code = serde_json::from_slice::<Value>(&bytes)
         .ok()
-        .and_then(|v| v.get("code").and_then(Value::as_i64));
-    let status = parts.status;
-    let not_executed = status == StatusCode::UNAUTHORIZED
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error()
-        || code == Some(Code::DuplicateRequest as i64);
-    let row = || answered(&claim.row, status, &parts.headers, &bytes);
-    let committed = match claim.deferral.close() {
-        Deferred::Abandoned => Err(ApiError::internal(
-            "a unit of work was abandoned after the request's first commit; everything rolled back",
-        )),
-        Deferred::Parked(_) if not_executed => Ok(()),
-        Deferred::Parked(tx) => record_with_effect(tx, &row()).await.map_err(|e| {
-            ApiError::new(
-                Code::Unavailable,
-                format!("the request could not be committed ({e}); retry with the same key"),
-            )
-        }),
-        Deferred::Nothing if not_executed => Ok(()),
-        Deferred::Nothing => {
-            if let Err(e) = record_alone(app, &row()).await {
-                // Nothing was written, so the key simply stays free: a retry executes again.
-                tracing::warn!(error = %e, "could not record the answer of a request that changed nothing");
-            }
-            Ok(())
-        }
-    };
-    match committed {
-        Ok(()) => Response::from_parts(parts, Body::from(bytes)),
-        Err(err) => {
-            tracing::error!(support_id, cause = %err.details, "a keyed request was not committed");
-            crate::app::error_response(&err, support_id)
+        .and_then(|v| v.get("code").and_then(Value::as_u64));
+    let not_executed = parts.status == StatusCode::UNAUTHORIZED
+        || parts.status == StatusCode::TOO_MANY_REQUESTS
+        || parts.status.is_server_error()
+        || code == Some(Code::DuplicateRequest as u64);
+    if !not_executed {
+        let row = answered(&claim.row, parts.status, &parts.headers, &bytes);
+        let recorded = app
+            .store
+            .write(move |tx| tx.record_idempotent_response(&row))
+            .await;
+        if let Err(e) = recorded {
+            // Nothing was written, so the key simply stays free: a retry executes again.
+            tracing::warn!(error = %e, "could not record the answer of a request that changed nothing");
         }
     }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The claim completed with the answer. Headers are kept as sent, X-Support-Id included, so a
@@ -171,7 +193,7 @@ fn answered(
     claim: &IdempotencyRow,
     status: StatusCode,
     headers: &HeaderMap,
-    body: &[u8],
+    body: &Bytes,
 ) -> IdempotencyRow {
     let kept: Map<String, Value> = headers
         .iter()
@@ -187,18 +209,6 @@ fn answered(
     row.headers = Some(Value::Object(kept).to_string());
     row.body = Some(String::from_utf8_lossy(body).into_owned());
     row
-}
-
-/// Completes the claim inside the request's own unit of work and commits claim, effect and answer.
-async fn record_with_effect(mut tx: Box<dyn Tx>, row: &IdempotencyRow) -> Result<(), StoreError> {
-    tx.record_idempotent_response(row).await?;
-    tx.commit().await
-}
-
-async fn record_alone(app: &App, row: &IdempotencyRow) -> Result<(), StoreError> {
-    let mut tx = app.store.write().await?;
-    tx.record_idempotent_response(row).await?;
-    tx.commit().await
 }
 
 fn replay(row: &IdempotencyRow) -> Response {
@@ -260,72 +270,16 @@ fn canonical_json(v: &Value) -> String {
     }
 }
 
-/// Wraps a store so that the first write unit of work of a request with a claim writes the claim.
-/// Units of work opened outside a claimed request (recording, purging) never claim anything.
-pub struct IdempotentStore {
-    inner: Arc<dyn Store>,
-}
-
-impl IdempotentStore {
-    pub fn wrap(inner: Arc<dyn Store>) -> Arc<dyn Store> {
-        Arc::new(IdempotentStore { inner })
-    }
-}
-
-#[async_trait]
-impl Store for IdempotentStore {
-    fn backend(&self) -> Backend {
-        self.inner.backend()
-    }
-    async fn migrate(&self) -> Result<(), StoreError> {
-        self.inner.migrate().await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
-    async fn token(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<loyalpos_store::TokenRow>, StoreError> {
-        self.inner.token(token_hash).await
-    }
-    async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
-        self.inner.read().await
-    }
-    async fn write(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let mut tx = self.inner.write().await?;
-        let claim = CLAIM.try_with(Claim::clone).ok();
-        if let Some(claim) = claim
-            && !claim.attempted.swap(true, Ordering::SeqCst)
-        {
-            match tx.claim_idempotency_key(&claim.row).await {
-                Ok(()) => {}
-                Err(StoreError::Duplicate(_)) => return Err(StoreError::KeyInUse),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(tx)
-    }
-    async fn close(&self) {
-        self.inner.close().await
-    }
-}
-
 /// Deletes expired records every ten minutes, for the life of the server.
-pub async fn purge_loop(store: Arc<dyn Store>, clock: Clock) {
+pub async fn purge_loop(store: Store, clock: Clock) {
     let mut ticker = tokio::time::interval(PURGE_EVERY);
     loop {
         ticker.tick().await;
-        let purged = async {
-            let mut tx = store.write().await?;
-            let n = tx
-                .purge_idempotency_keys(clock.now() - KEEP_SECONDS)
-                .await?;
-            tx.commit().await?;
-            Ok::<u64, StoreError>(n)
-        }
-        .await;
-        match purged {
+        let before = clock.now() - KEEP_SECONDS;
+        match store
+            .write(move |tx| tx.purge_idempotency_keys(before))
+            .await
+        {
             Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys deleted"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),

@@ -269,6 +269,9 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         (M::GET, "/ready") => {
             Op::new("The database answers (503 otherwise)").gives(r("ServiceStatus"))
         }
+        (M::GET, "/metrics") => Op::new(
+            "Store counters in the Prometheus text format (statements, units, commits, cache hits)",
+        ),
         (M::POST, "/oauth/token") => Op::new(
             "Token endpoint: client_credentials, device, refresh_token, device_pin, appuser",
         )

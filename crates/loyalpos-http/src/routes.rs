@@ -78,6 +78,7 @@ fn table() -> &'static [Route] {
         vec![
             r(get.clone(), "/health", Public, h!(health::health)),
             r(get.clone(), "/ready", Public, h!(health::ready)),
+            r(get.clone(), "/metrics", Public, h!(health::metrics)),
             r(post.clone(), "/oauth/token", Public, h!(oauth::token)),
             // General
             r(get.clone(), "/api/v2/General/Merchants", Any, h!(general::list_merchants)),

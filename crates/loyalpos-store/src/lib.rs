@@ -1,22 +1,24 @@
 //! Storage for loyalpos.
 //!
-//! One [`Store`] trait hands out units of work ([`Tx`]); the SQL behind them is written once
-//! (`sql/*.rs`) and instantiated for SQLite and PostgreSQL. A write unit of work is exclusive for
-//! what it locks and becomes visible and durable only at [`Tx::commit`], which is the seam where
-//! group commit batches several units into one fsync.
+//! A [`Store`] runs *jobs*: a job is a whole command, a synchronous function over one unit of work
+//! ([`Tx`]). [`Store::write`] runs it as one atomic, durable unit (SQLite: on the single writer
+//! thread, one savepoint per job and one COMMIT — one fsync — per batch of jobs; PostgreSQL: one
+//! transaction on a pooled connection). [`Store::read`] runs it in a consistent read-only snapshot,
+//! off the async worker threads. The SQL is written once (`sql/*.rs`) over a small driver interface
+//! (`driver.rs`) that both engines implement.
 
-mod deferral;
+mod cache;
+mod driver;
 mod error;
 mod filter;
+mod migrate;
 mod postgres;
 mod rows;
 mod sqlite;
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_trait::async_trait;
-
-pub use deferral::{Deferral, Deferred};
 pub use error::StoreError;
 pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
 pub use rows::*;
@@ -30,258 +32,432 @@ pub enum Backend {
     Postgres,
 }
 
-#[async_trait]
-pub trait Store: Send + Sync {
-    fn backend(&self) -> Backend;
-    /// Applies pending migrations of this backend.
-    async fn migrate(&self) -> Result<()>;
-    /// Checks that the database answers.
-    async fn ping(&self) -> Result<()>;
-    /// An unrevoked access token by its hash, in one statement outside any unit of work (every
-    /// authenticated request asks this first).
-    async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>>;
-    /// A consistent read-only view; never blocks writers.
-    async fn read(&self) -> Result<Box<dyn Tx>>;
-    /// A unit of work that may write. Dropping it without `commit` rolls everything back.
-    async fn write(&self) -> Result<Box<dyn Tx>>;
-    async fn close(&self);
-    /// Units committed and commits (fsyncs) issued so far, where the backend batches commits.
-    fn commit_stats(&self) -> Option<CommitStats> {
-        None
-    }
-}
-
-/// Group-commit counters: `units / batches` is how many units of work shared one fsync on average.
+/// Counters of the work a store did: `units / batches` is how many units of work shared one commit
+/// (one fsync on SQLite); `statements` counts every SQL statement a job executed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CommitStats {
+pub struct Stats {
     pub units: u64,
     pub batches: u64,
+    pub statements: u64,
+    /// Reads of cached rows (tokens, merchants, card groups, devices) answered from the cache…
+    pub cache_hits: u64,
+    /// …and read from the database.
+    pub cache_misses: u64,
 }
 
-/// Opens the store named by a database URL: `sqlite:PATH` or `postgres://…`.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url).await?))
-    } else if let Some(path) = url.strip_prefix("sqlite:") {
-        let path = path.trim_start_matches("//");
-        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
-    } else {
-        Err(StoreError::Config(format!(
-            "unsupported database URL (expected sqlite:PATH or postgres://…): {url}"
-        )))
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub units: AtomicU64,
+    pub batches: AtomicU64,
+    pub statements: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self, cache: &cache::Cache) -> Stats {
+        Stats {
+            units: self.units.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
+            statements: self.statements.load(Ordering::Relaxed),
+            cache_hits: cache.hits.load(Ordering::Relaxed),
+            cache_misses: cache.misses.load(Ordering::Relaxed),
+        }
     }
+}
+
+/// What a finished job hands back to its engine: whether to keep its work, and how to tell its
+/// caller once the work is durable (or why it is not).
+pub(crate) struct Settle {
+    pub keep: bool,
+    pub notify: Box<dyn FnOnce(Result<()>) + Send>,
+}
+
+/// A job with its result type erased, as the engines run it. `None` means the engine could not run
+/// it (the database is unavailable); the job then reports the error given to its `notify`.
+pub(crate) type ErasedJob = Box<dyn FnOnce(Option<&mut dyn Tx>) -> Settle + Send>;
+
+/// Runs a job on a unit of work; a panic inside the job drops the job's reply (its caller gets an
+/// internal error) and its work is rolled back, while the engine's thread goes on.
+pub(crate) fn run_job(job: ErasedJob, tx: &mut dyn Tx) -> Settle {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(tx)))) {
+        Ok(settle) => settle,
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %text, "a store job panicked; its work was rolled back");
+            Settle {
+                keep: false,
+                notify: Box::new(|_| {}),
+            }
+        }
+    }
+}
+
+/// A database engine: runs erased jobs (see [`Store`]).
+pub(crate) trait Engine: Send + Sync {
+    fn backend(&self) -> Backend;
+    fn counters(&self) -> &Counters;
+    fn cache(&self) -> &cache::Cache;
+    /// Runs a read job in a snapshot; blocking, called on a blocking thread.
+    fn run_read(&self, job: ErasedJob);
+    /// Queues a write job; the engine runs it and calls its `notify` after the commit.
+    fn submit_write(&self, job: ErasedJob);
+    /// Blocking: applies the migrations of this backend.
+    fn migrate(&self) -> Result<()>;
+    /// Blocking: stops the writer (if any) after the queued jobs.
+    fn close(&self);
+}
+
+/// The database: runs whole commands as jobs (module docs).
+#[derive(Clone)]
+pub struct Store {
+    engine: Arc<dyn Engine>,
+}
+
+impl Store {
+    /// Opens the store named by a database URL: `sqlite:PATH` or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store> {
+        let url = url.to_owned();
+        blocking(move || {
+            let engine: Arc<dyn Engine> =
+                if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                    Arc::new(postgres::PgEngine::connect(&url)?)
+                } else if let Some(path) = url.strip_prefix("sqlite:") {
+                    Arc::new(sqlite::SqliteEngine::open(path.trim_start_matches("//"))?)
+                } else {
+                    return Err(StoreError::Config(format!(
+                        "unsupported database URL (expected sqlite:PATH or postgres://…): {url}"
+                    )));
+                };
+            Ok(Store { engine })
+        })
+        .await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.engine.backend()
+    }
+
+    /// Applies pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        let engine = self.engine.clone();
+        blocking(move || engine.migrate()).await
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.read(|tx| tx.ping()).await
+    }
+
+    /// Runs `job` in one consistent read-only snapshot, on a blocking thread. It never blocks writers.
+    pub async fn read<T, E, F>(&self, job: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&mut dyn Tx) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (job, answer) = erase(job);
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || engine.run_read(job))
+            .await
+            .map_err(|e| E::from(StoreError::Internal(format!("read job failed: {e}"))))?;
+        receive(answer).await
+    }
+
+    /// Runs `job` as one unit of work. `Ok` means its work is committed and on stable storage; on
+    /// `Err` nothing of it remains. A caller that stops waiting before the job ran (or before it
+    /// finished) has its work rolled back instead of committed.
+    pub async fn write<T, E, F>(&self, job: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&mut dyn Tx) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (job, answer) = erase(job);
+        self.engine.submit_write(job);
+        receive(answer).await
+    }
+
+    /// A live access token from this process's cache, without touching the database; `None` when
+    /// it is not cached (a job's `live_token` reads it and caches it).
+    pub fn cached_token(&self, token_hash: &str) -> Option<TokenRow> {
+        self.engine.cache().peek(token_hash)
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.engine.counters().snapshot(self.engine.cache())
+    }
+
+    /// Finishes the queued writes and stops the writer.
+    pub async fn close(&self) {
+        let engine = self.engine.clone();
+        let _ = tokio::task::spawn_blocking(move || engine.close()).await;
+    }
+}
+
+type Answer<T, E> = tokio::sync::oneshot::Receiver<std::result::Result<T, E>>;
+
+/// Wraps a typed job for the engines: the result goes to the caller only after the engine settled
+/// the unit (so an `Ok` is never seen before it is durable).
+fn erase<T, E, F>(job: F) -> (ErasedJob, Answer<T, E>)
+where
+    F: FnOnce(&mut dyn Tx) -> std::result::Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let erased: ErasedJob = Box::new(move |tx: Option<&mut dyn Tx>| {
+        // Nobody waits any more (timeout, client gone), or the engine cannot run it: do nothing.
+        let Some(tx) = tx.filter(|_| !reply.is_closed()) else {
+            return Settle {
+                keep: false,
+                notify: Box::new(move |settled: Result<()>| {
+                    let cause = settled
+                        .err()
+                        .unwrap_or_else(|| StoreError::Unavailable("the job was not run".into()));
+                    let _ = reply.send(Err(E::from(cause)));
+                }),
+            };
+        };
+        let result = job(tx);
+        let keep = result.is_ok() && !reply.is_closed();
+        Settle {
+            keep,
+            notify: Box::new(move |settled: Result<()>| {
+                let result = match (result, settled) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok(_), Err(e)) => Err(E::from(e)),
+                    (Err(e), _) => Err(e),
+                };
+                let _ = reply.send(result);
+            }),
+        }
+    });
+    (erased, answer)
+}
+
+async fn receive<T, E: From<StoreError>>(answer: Answer<T, E>) -> std::result::Result<T, E> {
+    answer
+        .await
+        .unwrap_or_else(|_| Err(E::from(StoreError::Internal("the job panicked".into()))))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Internal(format!("blocking task failed: {e}")))?
 }
 
 /// One unit of work. Every data method lives in one of the per-area traits below.
-#[async_trait]
-pub trait Tx:
-    TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx + Send
-{
-    /// Makes the unit's writes visible and durable; returns once they are on stable storage. Inside
-    /// a [`Deferral`] scope it parks the unit for the scope's owner instead.
-    async fn commit(self: Box<Self>) -> Result<()>;
+pub trait Tx: TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx {
+    /// Checks that the connection answers.
+    fn ping(&mut self) -> Result<()>;
+    /// Starts a nested savepoint inside the unit of work (one level: `inner`).
+    fn savepoint(&mut self) -> Result<()>;
+    /// Keeps what was done since [`Tx::savepoint`] as part of the unit.
+    fn release_savepoint(&mut self) -> Result<()>;
+    /// Undoes what was done since [`Tx::savepoint`]; the rest of the unit stays.
+    fn rollback_savepoint(&mut self) -> Result<()>;
 }
 
-#[async_trait]
-pub trait TenancyTx: Send {
-    async fn insert_merchant(&mut self, row: &MerchantRow) -> Result<()>;
-    async fn merchant(&mut self, id: &str) -> Result<Option<MerchantRow>>;
-    async fn update_merchant(&mut self, row: &MerchantRow) -> Result<()>;
-    async fn demo_merchant_exists(&mut self) -> Result<bool>;
+pub trait TenancyTx {
+    fn insert_merchant(&mut self, row: &MerchantRow) -> Result<()>;
+    fn merchant(&mut self, id: &str) -> Result<Option<MerchantRow>>;
+    fn update_merchant(&mut self, row: &MerchantRow) -> Result<()>;
+    fn demo_merchant_exists(&mut self) -> Result<bool>;
 
-    async fn insert_contract(&mut self, row: &ContractRow) -> Result<()>;
-    async fn contract(&mut self, id: &str) -> Result<Option<ContractRow>>;
+    fn insert_contract(&mut self, row: &ContractRow) -> Result<()>;
+    fn contract(&mut self, id: &str) -> Result<Option<ContractRow>>;
 
-    async fn insert_store(&mut self, row: &StoreRow) -> Result<()>;
-    async fn store(&mut self, id: &str) -> Result<Option<StoreRow>>;
-    async fn stores(&mut self, merchant_id: &str) -> Result<Vec<StoreRow>>;
-    async fn update_store(&mut self, row: &StoreRow) -> Result<()>;
+    fn insert_store(&mut self, row: &StoreRow) -> Result<()>;
+    fn store(&mut self, id: &str) -> Result<Option<StoreRow>>;
+    fn stores(&mut self, merchant_id: &str) -> Result<Vec<StoreRow>>;
+    fn update_store(&mut self, row: &StoreRow) -> Result<()>;
 
-    async fn insert_device(&mut self, row: &DeviceRow) -> Result<()>;
-    async fn device(&mut self, id: &str) -> Result<Option<DeviceRow>>;
-    async fn devices(&mut self, merchant_id: &str) -> Result<Vec<DeviceRow>>;
-    async fn device_by_vendor_uid(
+    fn insert_device(&mut self, row: &DeviceRow) -> Result<()>;
+    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>>;
+    fn devices(&mut self, merchant_id: &str) -> Result<Vec<DeviceRow>>;
+    fn device_by_vendor_uid(
         &mut self,
         merchant_id: Option<&str>,
         vendor_uid: &str,
     ) -> Result<Vec<DeviceRow>>;
-    async fn update_device(&mut self, row: &DeviceRow) -> Result<()>;
+    fn update_device(&mut self, row: &DeviceRow) -> Result<()>;
     /// Locks the device row for the rest of the unit of work (receipt numbers, end of day).
-    async fn lock_device(&mut self, id: &str) -> Result<Option<DeviceRow>>;
+    fn lock_device(&mut self, id: &str) -> Result<Option<DeviceRow>>;
 }
 
-#[async_trait]
-pub trait AuthTx: Send {
-    async fn insert_client(&mut self, row: &ClientRow) -> Result<()>;
-    async fn client(&mut self, client_id: &str) -> Result<Option<ClientRow>>;
+pub trait AuthTx {
+    fn insert_client(&mut self, row: &ClientRow) -> Result<()>;
+    fn client(&mut self, client_id: &str) -> Result<Option<ClientRow>>;
 
-    async fn insert_user(&mut self, row: &UserRow) -> Result<()>;
-    async fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>>;
-    async fn user(&mut self, id: &str) -> Result<Option<UserRow>>;
-    async fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool>;
+    fn insert_user(&mut self, row: &UserRow) -> Result<()>;
+    fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>>;
+    fn user(&mut self, id: &str) -> Result<Option<UserRow>>;
+    fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool>;
 
-    async fn insert_authorization(&mut self, row: &AuthorizationRow) -> Result<()>;
-    async fn authorization(&mut self, id: &str) -> Result<Option<AuthorizationRow>>;
-    async fn authorization_by_refresh(
-        &mut self,
-        refresh_hash: &str,
-    ) -> Result<Option<AuthorizationRow>>;
+    fn insert_authorization(&mut self, row: &AuthorizationRow) -> Result<()>;
+    fn authorization(&mut self, id: &str) -> Result<Option<AuthorizationRow>>;
+    fn authorization_by_refresh(&mut self, refresh_hash: &str) -> Result<Option<AuthorizationRow>>;
 
-    async fn insert_token(&mut self, row: &TokenRow) -> Result<()>;
+    fn insert_token(&mut self, row: &TokenRow) -> Result<()>;
+    /// An unrevoked access token by its hash (every authenticated request asks this first).
+    fn live_token(&mut self, token_hash: &str) -> Result<Option<TokenRow>>;
     /// Revokes every live token of an authorisation (one live token per device session).
-    async fn revoke_tokens_of(&mut self, authorization_id: &str) -> Result<()>;
+    fn revoke_tokens_of(&mut self, authorization_id: &str) -> Result<()>;
     /// True while the device has an unexpired, unrevoked access token.
-    async fn device_online(&mut self, device_id: &str, now: i64) -> Result<bool>;
+    fn device_online(&mut self, device_id: &str, now: i64) -> Result<bool>;
 
-    async fn insert_registration(&mut self, row: &RegistrationRow) -> Result<()>;
-    async fn registration(&mut self, device_code_hash: &str) -> Result<Option<RegistrationRow>>;
-    async fn registration_by_user_code(
-        &mut self,
-        user_code: &str,
-    ) -> Result<Option<RegistrationRow>>;
-    async fn update_registration(&mut self, row: &RegistrationRow) -> Result<()>;
+    fn insert_registration(&mut self, row: &RegistrationRow) -> Result<()>;
+    fn registration(&mut self, device_code_hash: &str) -> Result<Option<RegistrationRow>>;
+    fn registration_by_user_code(&mut self, user_code: &str) -> Result<Option<RegistrationRow>>;
+    fn update_registration(&mut self, row: &RegistrationRow) -> Result<()>;
 }
 
-#[async_trait]
-pub trait LoyaltyTx: Send {
-    async fn insert_cardgroup(&mut self, row: &CardgroupRow) -> Result<()>;
-    async fn cardgroup(&mut self, id: &str) -> Result<Option<CardgroupRow>>;
-    async fn cardgroups(&mut self, merchant_id: &str) -> Result<Vec<CardgroupRow>>;
-    async fn update_cardgroup(&mut self, row: &CardgroupRow) -> Result<()>;
-    async fn cardgroup_has_cards(&mut self, id: &str) -> Result<bool>;
+/// A merchant card with the rows shown with it: its card, group and customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullMerchantcard {
+    pub merchantcard: MerchantcardRow,
+    pub card: CardRow,
+    pub group: CardgroupRow,
+    pub customer: Option<CustomerRow>,
+}
 
-    async fn insert_card(&mut self, row: &CardRow) -> Result<()>;
-    async fn card(&mut self, id: &str) -> Result<Option<CardRow>>;
-    async fn card_by_number(&mut self, cardnumber: &str) -> Result<Option<CardRow>>;
+pub trait LoyaltyTx {
+    fn insert_cardgroup(&mut self, row: &CardgroupRow) -> Result<()>;
+    fn cardgroup(&mut self, id: &str) -> Result<Option<CardgroupRow>>;
+    fn cardgroups(&mut self, merchant_id: &str) -> Result<Vec<CardgroupRow>>;
+    fn update_cardgroup(&mut self, row: &CardgroupRow) -> Result<()>;
+    fn cardgroup_has_cards(&mut self, id: &str) -> Result<bool>;
+
+    fn insert_card(&mut self, row: &CardRow) -> Result<()>;
+    fn card(&mut self, id: &str) -> Result<Option<CardRow>>;
+    fn card_by_number(&mut self, cardnumber: &str) -> Result<Option<CardRow>>;
     /// Cards that have a merchant card at this merchant.
-    async fn cards_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<CardRow>>;
-    async fn update_card(&mut self, row: &CardRow) -> Result<()>;
+    fn cards_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<CardRow>>;
+    fn update_card(&mut self, row: &CardRow) -> Result<()>;
 
-    async fn insert_customer(&mut self, row: &CustomerRow) -> Result<()>;
-    async fn customer(&mut self, id: &str) -> Result<Option<CustomerRow>>;
-    async fn customers(&mut self, merchant_id: &str) -> Result<Vec<CustomerRow>>;
-    async fn update_customer(&mut self, row: &CustomerRow) -> Result<()>;
+    fn insert_customer(&mut self, row: &CustomerRow) -> Result<()>;
+    fn customer(&mut self, id: &str) -> Result<Option<CustomerRow>>;
+    fn customers(&mut self, merchant_id: &str) -> Result<Vec<CustomerRow>>;
+    fn update_customer(&mut self, row: &CustomerRow) -> Result<()>;
 
-    async fn insert_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
-    async fn merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
-    async fn merchantcard_by_card(
+    fn insert_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
+    fn merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
+    fn merchantcard_by_card(
         &mut self,
         merchant_id: &str,
         card_id: &str,
     ) -> Result<Option<MerchantcardRow>>;
     /// The merchant's card with this card number, in one statement (every request with a card
     /// ident asks this).
-    async fn merchantcard_by_number(
+    fn merchantcard_by_number(
         &mut self,
         merchant_id: &str,
         cardnumber: &str,
     ) -> Result<Option<MerchantcardRow>>;
-    async fn merchantcards(&mut self, merchant_id: &str) -> Result<Vec<MerchantcardRow>>;
+    fn merchantcards(&mut self, merchant_id: &str) -> Result<Vec<MerchantcardRow>>;
     /// Reads the merchant card and locks it until the unit of work ends: balance changes of one
     /// card are serialised through this lock.
-    async fn lock_merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
+    fn lock_merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
     /// Writes the card's non-ledger fields and its balance cache. Only call after `lock_merchantcard`.
-    async fn update_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
+    fn update_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
+    /// The merchant's card with this card number and its card, group and customer (every smart
+    /// transaction with a card ident shows them), in one statement plus the cached group.
+    fn full_merchantcard_by_number(
+        &mut self,
+        merchant_id: &str,
+        cardnumber: &str,
+    ) -> Result<Option<FullMerchantcard>>;
+    /// [`LoyaltyTx::full_merchantcard_by_number`] with the merchant card locked as by
+    /// [`LoyaltyTx::lock_merchantcard`] (a start books on it).
+    fn lock_full_merchantcard_by_number(
+        &mut self,
+        merchant_id: &str,
+        cardnumber: &str,
+    ) -> Result<Option<FullMerchantcard>>;
 
     /// Allocates the next TA code inside this unit of work (a rollback leaves a gap, never a reuse).
     /// Callers hold the card's lock, so one card's codes follow its booking order.
-    async fn next_ta_code(&mut self) -> Result<i64>;
+    fn next_ta_code(&mut self) -> Result<i64>;
     /// Makes the next TA code larger than `at_least` (imports that keep their codes).
-    async fn raise_ta_code(&mut self, at_least: i64) -> Result<()>;
-    async fn insert_ltx(&mut self, row: &LtxRow, bookings: &[BookingRow]) -> Result<()>;
-    async fn ltx(&mut self, id: &str) -> Result<Option<LtxRow>>;
-    async fn ltxs(&mut self, merchant_id: &str) -> Result<Vec<LtxRow>>;
-    async fn ltxs_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<LtxRow>>;
+    fn raise_ta_code(&mut self, at_least: i64) -> Result<()>;
+    fn insert_ltx(&mut self, row: &LtxRow, bookings: &[BookingRow]) -> Result<()>;
+    fn ltx(&mut self, id: &str) -> Result<Option<LtxRow>>;
+    fn ltxs(&mut self, merchant_id: &str) -> Result<Vec<LtxRow>>;
+    fn ltxs_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<LtxRow>>;
     /// Marks an LTX cancelled by `child_id` (the LTX row is not a booking; bookings stay untouched).
-    async fn mark_ltx_cancelled(&mut self, id: &str, child_id: &str, at: i64) -> Result<()>;
-    async fn bookings_of(&mut self, ltx_id: &str) -> Result<Vec<BookingRow>>;
-    async fn bookings_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<BookingRow>>;
-    /// Every booking of the merchant's loyalty transactions, by transaction and position (lists).
-    async fn bookings_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<BookingRow>>;
+    fn mark_ltx_cancelled(&mut self, id: &str, child_id: &str, at: i64) -> Result<()>;
+    fn bookings_of(&mut self, ltx_id: &str) -> Result<Vec<BookingRow>>;
+    fn bookings_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<BookingRow>>;
+    /// The bookings of these loyalty transactions (one page of a list), by transaction and position.
+    fn bookings_of_ltxs(&mut self, ltx_ids: &[String]) -> Result<Vec<BookingRow>>;
 }
 
-#[async_trait]
-pub trait SmartTx: Send {
-    async fn insert_stx(&mut self, row: &StxRow) -> Result<()>;
-    async fn stx(&mut self, id: &str) -> Result<Option<StxRow>>;
+pub trait SmartTx {
+    fn insert_stx(&mut self, row: &StxRow) -> Result<()>;
+    fn stx(&mut self, id: &str) -> Result<Option<StxRow>>;
     /// Reads and locks the smart transaction: transitions of one transaction are serialised.
-    async fn lock_stx(&mut self, id: &str) -> Result<Option<StxRow>>;
-    async fn stxs(&mut self, merchant_id: &str) -> Result<Vec<StxRow>>;
+    fn lock_stx(&mut self, id: &str) -> Result<Option<StxRow>>;
+    fn stxs(&mut self, merchant_id: &str) -> Result<Vec<StxRow>>;
     /// Finds (does not lock) the transaction of a device's receipt number.
-    async fn stx_by_receipt_number(
+    fn stx_by_receipt_number(
         &mut self,
         device_id: &str,
         receipt_number: i64,
     ) -> Result<Option<StxRow>>;
-    async fn update_stx(&mut self, row: &StxRow) -> Result<()>;
-    async fn stxs_of_device_after_receipt(
-        &mut self,
-        device_id: &str,
-        after: i64,
-    ) -> Result<Vec<StxRow>>;
-    async fn insert_reserved_ltx_id(&mut self, stx_id: &str, ltx_id: &str) -> Result<()>;
+    fn update_stx(&mut self, row: &StxRow) -> Result<()>;
+    fn stxs_of_device_after_receipt(&mut self, device_id: &str, after: i64) -> Result<Vec<StxRow>>;
+    fn insert_reserved_ltx_id(&mut self, stx_id: &str, ltx_id: &str) -> Result<()>;
     /// Takes (and removes) the demo's reserved LTX id for this smart transaction, if any.
-    async fn take_reserved_ltx_id(&mut self, stx_id: &str) -> Result<Option<String>>;
+    fn take_reserved_ltx_id(&mut self, stx_id: &str) -> Result<Option<String>>;
 }
 
 /// Installation-wide reads for the invariant checker (`loyalpos check`); never used by the API.
-#[async_trait]
-pub trait AuditTx: Send {
-    async fn all_merchantcards(&mut self) -> Result<Vec<MerchantcardRow>>;
-    async fn all_cardgroups(&mut self) -> Result<Vec<CardgroupRow>>;
-    async fn all_ltxs(&mut self) -> Result<Vec<LtxRow>>;
-    async fn all_bookings(&mut self) -> Result<Vec<BookingRow>>;
-    async fn all_stxs(&mut self) -> Result<Vec<StxRow>>;
+pub trait AuditTx {
+    fn all_merchantcards(&mut self) -> Result<Vec<MerchantcardRow>>;
+    fn all_cardgroups(&mut self) -> Result<Vec<CardgroupRow>>;
+    fn all_ltxs(&mut self) -> Result<Vec<LtxRow>>;
+    fn all_bookings(&mut self) -> Result<Vec<BookingRow>>;
+    fn all_stxs(&mut self) -> Result<Vec<StxRow>>;
 }
 
-#[async_trait]
-pub trait IdempotencyTx: Send {
-    async fn idempotency_record(
-        &mut self,
-        client_id: &str,
-        key: &str,
-    ) -> Result<Option<IdempotencyRow>>;
+pub trait IdempotencyTx {
+    fn idempotency_record(&mut self, client_id: &str, key: &str) -> Result<Option<IdempotencyRow>>;
     /// Claims a key; `StoreError::Duplicate` when it is already claimed.
-    async fn claim_idempotency_key(&mut self, row: &IdempotencyRow) -> Result<()>;
+    fn claim_idempotency_key(&mut self, row: &IdempotencyRow) -> Result<()>;
     /// Records the answer: inserts it, or completes the row this same claim (`claim_id`) wrote;
     /// never touches another request's row.
-    async fn record_idempotent_response(&mut self, row: &IdempotencyRow) -> Result<()>;
+    fn record_idempotent_response(&mut self, row: &IdempotencyRow) -> Result<()>;
     /// Deletes records created before `before`; returns how many.
-    async fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64>;
+    fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64>;
 }
 
 /// The lists of the API (api.md §5): the merchant's rows that satisfy a pushed-down filter, in the
 /// default order (newest first, ties by id; loyalty transactions by TA code), all of them or one
 /// page with the total.
-#[async_trait]
-pub trait ListTx: Send {
-    async fn list_stxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StxRow>>;
-    async fn list_merchantcards(
+pub trait ListTx {
+    fn list_stxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StxRow>>;
+    fn list_merchantcards(
         &mut self,
         merchant_id: &str,
         q: ListQuery<'_>,
     ) -> Result<Listed<MerchantcardRow>>;
     /// Cards that have a merchant card at this merchant.
-    async fn list_cards(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<CardRow>>;
-    async fn list_cardgroups(
+    fn list_cards(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<CardRow>>;
+    fn list_cardgroups(
         &mut self,
         merchant_id: &str,
         q: ListQuery<'_>,
     ) -> Result<Listed<CardgroupRow>>;
-    async fn list_customers(
+    fn list_customers(
         &mut self,
         merchant_id: &str,
         q: ListQuery<'_>,
     ) -> Result<Listed<CustomerRow>>;
-    async fn list_ltxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<LtxRow>>;
-    async fn list_stores(
-        &mut self,
-        merchant_id: &str,
-        q: ListQuery<'_>,
-    ) -> Result<Listed<StoreRow>>;
-    async fn list_devices(
-        &mut self,
-        merchant_id: &str,
-        q: ListQuery<'_>,
-    ) -> Result<Listed<DeviceRow>>;
+    fn list_ltxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<LtxRow>>;
+    fn list_stores(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StoreRow>>;
+    fn list_devices(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<DeviceRow>>;
 }

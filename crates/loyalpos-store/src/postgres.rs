@@ -1,18 +1,30 @@
-//! PostgreSQL: a connection pool, default (durable) commits, row locks (`SELECT … FOR UPDATE`) on
-//! the merchant card and the smart transaction, so several loyalpos processes can share one database.
+//! PostgreSQL: a pool of connections, one transaction per job (default, durable commits), row locks
+//! (`SELECT … FOR UPDATE`) on the merchant card and the smart transaction, so several loyalpos
+//! processes can share one database. Jobs run on blocking threads with the synchronous `postgres`
+//! client; each connection keeps its prepared statements.
 
+use std::collections::HashMap;
+use std::error::Error;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Postgres, Transaction};
+use ::postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use ::postgres::{Client, NoTls, Statement};
 
-use crate::deferral::{Deferral, Lent};
+use crate::cache::{Cache, Dirty, Kind};
+use crate::driver::{Arg, Driver, FromRecord, Q, Record, Val};
 use crate::*;
 
 macro_rules! for_update {
     () => {
         " FOR UPDATE"
+    };
+}
+
+// Locks the merchant card of a join (PostgreSQL cannot lock the nullable side of an outer join).
+macro_rules! lock_merchantcard_row {
+    () => {
+        " FOR UPDATE OF mc"
     };
 }
 
@@ -30,108 +42,347 @@ macro_rules! raise_ta_code_sql {
 
 include!("sql/columns.rs");
 
-pub struct PgStore {
-    pool: PgPool,
+const MAX_CONNECTIONS: usize = 16;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Prepared statements kept per connection (list queries vary; the hot path's are few).
+const STATEMENT_CACHE: usize = 512;
+
+pub struct PgEngine {
+    inner: Arc<Pool>,
+    counters: Arc<Counters>,
+    cache: Arc<Cache>,
 }
 
-impl PgStore {
-    pub async fn connect(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
-        Ok(Self { pool })
+struct Pool {
+    url: String,
+    idle: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+struct PoolState {
+    connections: Vec<PgConnection>,
+    open: usize,
+}
+
+struct PgConnection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl PgEngine {
+    pub fn connect(url: &str) -> Result<Self> {
+        let pool = Pool {
+            url: url.to_owned(),
+            idle: Mutex::new(PoolState {
+                connections: Vec::new(),
+                open: 0,
+            }),
+            returned: Condvar::new(),
+        };
+        // Fail at start-up, with the cause, when the database cannot be reached.
+        let first = pool.connect()?;
+        pool.give_back(first);
+        Ok(PgEngine {
+            inner: Arc::new(pool),
+            counters: Arc::new(Counters::default()),
+            cache: Arc::new(Cache::new()),
+        })
     }
 }
 
-#[async_trait]
-impl Store for PgStore {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Pool {
+    fn connect(&self) -> Result<PgConnection> {
+        let mut config: ::postgres::Config = self
+            .url
+            .parse()
+            .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
+        config.connect_timeout(ACQUIRE_TIMEOUT);
+        let client = config
+            .connect(NoTls)
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        lock(&self.idle).open += 1;
+        Ok(PgConnection {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    /// An idle connection, a new one while fewer than the maximum are open, else waits.
+    fn acquire(&self) -> Result<PgConnection> {
+        let mut state = lock(&self.idle);
+        loop {
+            if let Some(c) = state.connections.pop() {
+                return Ok(c);
+            }
+            if state.open < MAX_CONNECTIONS {
+                drop(state);
+                return self.connect();
+            }
+            let (next, waited) = self
+                .returned
+                .wait_timeout(state, ACQUIRE_TIMEOUT)
+                .unwrap_or_else(|p| p.into_inner());
+            state = next;
+            if waited.timed_out() && state.connections.is_empty() {
+                return Err(StoreError::Unavailable(
+                    "no PostgreSQL connection became free".into(),
+                ));
+            }
+        }
+    }
+
+    fn give_back(&self, connection: PgConnection) {
+        let mut state = lock(&self.idle);
+        if connection.client.is_closed() {
+            state.open -= 1;
+        } else {
+            state.connections.push(connection);
+        }
+        drop(state);
+        self.returned.notify_one();
+    }
+
+    /// Runs a job in a transaction begun with `begin`; commits if the job keeps its work.
+    fn run(&self, counters: &Counters, cache: &Cache, begin: &str, job: ErasedJob) {
+        let mut connection = match self.acquire() {
+            Ok(c) => c,
+            Err(e) => return (job(None).notify)(Err(e)),
+        };
+        let mut driver = PgDriver {
+            connection: &mut connection,
+            counters,
+        };
+        if let Err(e) = driver.batch(begin) {
+            self.give_back(connection);
+            return (job(None).notify)(Err(e));
+        }
+        let mut tx = SqlTx::new(&mut driver, cache);
+        let settle = run_job(job, &mut tx);
+        let dirty = tx.into_dirty();
+        let ended = if settle.keep {
+            driver.batch("COMMIT")
+        } else {
+            driver.batch("ROLLBACK")
+        };
+        cache.forget(&dirty);
+        if ended.is_ok() {
+            counters
+                .units
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            counters
+                .batches
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.give_back(connection);
+        (settle.notify)(ended);
+    }
+}
+
+impl Drop for Pool {
+    /// Closing a synchronous client blocks on its own runtime, which must not happen on an async
+    /// worker thread (where the last handle of a store may be dropped): close them on a thread.
+    fn drop(&mut self) {
+        let connections = std::mem::take(&mut lock(&self.idle).connections);
+        if !connections.is_empty() {
+            let _ = std::thread::spawn(move || drop(connections)).join();
+        }
+    }
+}
+
+impl Engine for PgEngine {
     fn backend(&self) -> Backend {
         Backend::Postgres
     }
 
-    async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("migrations/postgres")
-            .run(&self.pool)
-            .await?;
-        Ok(())
+    fn counters(&self) -> &Counters {
+        &self.counters
     }
 
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    fn cache(&self) -> &Cache {
+        &self.cache
     }
 
-    async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>> {
-        let q = live_token_query!();
-        Ok(sqlx::query_as(q)
-            .bind(token_hash)
-            .bind(false)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
-    /// One snapshot for the whole read unit (READ COMMITTED would give each statement its own, and a
+    /// One snapshot for the whole read job (READ COMMITTED would give each statement its own, and a
     /// reader such as `loyalpos check` could see a booking's LTX without its balance update).
-    async fn read(&self) -> Result<Box<dyn Tx>> {
-        if let Some(parked) = Deferral::lend_active(Lent::Read)? {
-            return Ok(parked);
-        }
-        let tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await?;
-        Ok(SqlTx::read_only(Conn::Read(tx)))
+    fn run_read(&self, job: ErasedJob) {
+        self.inner.run(
+            &self.counters,
+            &self.cache,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            job,
+        );
     }
 
-    async fn write(&self) -> Result<Box<dyn Tx>> {
-        if let Some(parked) = Deferral::lend_active(Lent::Write)? {
-            return Ok(parked);
-        }
-        let tx = self.pool.begin().await?;
-        Ok(SqlTx::writing(Conn::Write(tx)))
+    fn submit_write(&self, job: ErasedJob) {
+        let (pool, counters, cache) = (
+            self.inner.clone(),
+            self.counters.clone(),
+            self.cache.clone(),
+        );
+        tokio::task::spawn_blocking(move || pool.run(&counters, &cache, "BEGIN", job));
     }
 
-    async fn close(&self) {
-        self.pool.close().await;
+    fn migrate(&self) -> Result<()> {
+        let mut connection = self.inner.acquire()?;
+        let mut driver = PgDriver {
+            connection: &mut connection,
+            counters: &self.counters,
+        };
+        let done = crate::migrate::run(
+            &mut driver,
+            crate::migrate::POSTGRES,
+            Some((
+                "SELECT pg_advisory_lock(7126001)",
+                "SELECT pg_advisory_unlock(7126001)",
+            )),
+        );
+        self.inner.give_back(connection);
+        done
     }
-}
 
-/// A transaction; dropping it rolls back.
-enum Conn {
-    Read(Transaction<'static, Postgres>),
-    Write(Transaction<'static, Postgres>),
-    /// Moved out (committed, or handed back to a deferral).
-    Gone,
-}
-
-impl Conn {
-    async fn finish(self) -> Result<()> {
-        match self {
-            Conn::Read(tx) | Conn::Write(tx) => Ok(tx.commit().await?),
-            Conn::Gone => Err(gone()),
-        }
-    }
-}
-
-impl std::ops::Deref for Conn {
-    type Target = PgConnection;
-    fn deref(&self) -> &PgConnection {
-        match self {
-            Conn::Read(tx) | Conn::Write(tx) => tx,
-            Conn::Gone => unreachable!("{}", gone()),
-        }
+    fn close(&self) {
+        let mut state = lock(&self.inner.idle);
+        let closed = std::mem::take(&mut state.connections);
+        state.open -= closed.len();
     }
 }
 
-impl std::ops::DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut PgConnection {
-        match self {
-            Conn::Read(tx) | Conn::Write(tx) => tx,
-            Conn::Gone => unreachable!("{}", gone()),
+impl ToSql for Arg<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match *self {
+            Arg::Null => Ok(IsNull::Yes),
+            Arg::Int(v) => match *ty {
+                Type::INT2 => i16::try_from(v)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            Arg::Text(s) => s.to_sql(ty, out),
+            Arg::Bool(b) => b.to_sql(ty, out),
         }
     }
+
+    fn accepts(_: &Type) -> bool {
+        // Each value checks its type in `to_sql`.
+        true
+    }
+
+    to_sql_checked!();
+}
+
+struct PgDriver<'c> {
+    connection: &'c mut PgConnection,
+    counters: &'c Counters,
+}
+
+impl PgDriver<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.connection.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let statement = self.connection.client.prepare(sql).map_err(pg_error)?;
+        if self.connection.statements.len() >= STATEMENT_CACHE {
+            self.connection.statements.clear();
+        }
+        self.connection
+            .statements
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn params<'a>(args: &'a [Arg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+        args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+    }
+}
+
+impl Driver for PgDriver<'_> {
+    fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        self.counters
+            .statements
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let statement = self.statement(sql)?;
+        self.connection
+            .client
+            .execute(&statement, &Self::params(args))
+            .map_err(pg_error)
+    }
+
+    fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Record>> {
+        self.counters
+            .statements
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let statement = self.statement(sql)?;
+        let names: Arc<[String]> = statement
+            .columns()
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect();
+        let rows = self
+            .connection
+            .client
+            .query(&statement, &Self::params(args))
+            .map_err(pg_error)?;
+        rows.iter()
+            .map(|row| {
+                let vals = (0..row.len())
+                    .map(|i| value(row, i))
+                    .collect::<Result<Vec<Val>>>()?;
+                Ok(Record {
+                    names: names.clone(),
+                    vals,
+                })
+            })
+            .collect()
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.connection.client.batch_execute(sql).map_err(pg_error)
+    }
+}
+
+fn value(row: &::postgres::Row, i: usize) -> Result<Val> {
+    let ty = row.columns()[i].type_().clone();
+    let decoded = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i).map(|v| v.map(Val::Int)),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)
+            .map(|v| v.map(|n| Val::Int(i64::from(n)))),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)
+            .map(|v| v.map(|n| Val::Int(i64::from(n)))),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(Val::Bool)),
+        _ => row
+            .try_get::<_, Option<String>>(i)
+            .map(|v| v.map(Val::Text)),
+    };
+    decoded
+        .map(|v| v.unwrap_or(Val::Null))
+        .map_err(|e| StoreError::Internal(format!("column {i} ({ty}): {e}")))
+}
+
+fn pg_error(err: ::postgres::Error) -> StoreError {
+    if let Some(db) = err.as_db_error() {
+        let code = db.code().code();
+        return match code {
+            "23505" => StoreError::Duplicate(db.message().to_owned()),
+            // serialization failure, deadlock, lock not available, admin shutdown
+            "40001" | "40P01" | "55P03" | "57P01" => {
+                StoreError::Unavailable(db.message().to_owned())
+            }
+            _ => StoreError::Internal(format!("{code}: {}", db.message())),
+        };
+    }
+    if err.is_closed() {
+        return StoreError::Unavailable(format!("PostgreSQL connection closed: {err}"));
+    }
+    StoreError::Internal(err.to_string())
 }
 
 include!("unit.rs");

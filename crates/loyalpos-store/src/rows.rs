@@ -1,9 +1,9 @@
 //! Rows as stored. Columns named `*_json`-free: JSON-valued columns are plain `String`s here and
 //! are owned (parsed and rendered) by the layer above; the store never interprets them.
 
-use sqlx::FromRow;
+use crate::driver::from_record;
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantRow {
     pub id: String,
     pub id_old: i64,
@@ -19,14 +19,14 @@ pub struct MerchantRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractRow {
     pub id: String,
     pub merchant_id: String,
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreRow {
     pub id: String,
     pub merchant_id: String,
@@ -42,7 +42,7 @@ pub struct StoreRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {
     pub id: String,
     pub merchant_id: String,
@@ -67,7 +67,7 @@ pub struct DeviceRow {
     pub updated: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRow {
     pub client_id: String,
     pub secret_hash: String,
@@ -77,7 +77,7 @@ pub struct ClientRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub id: String,
     pub merchant_id: String,
@@ -86,7 +86,7 @@ pub struct UserRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationRow {
     pub id: String,
     /// `device` or `user`.
@@ -101,7 +101,7 @@ pub struct AuthorizationRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRow {
     pub token_hash: String,
     /// `device`, `client` or `user`.
@@ -119,7 +119,7 @@ pub struct TokenRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationRow {
     pub device_code_hash: String,
     pub user_code: String,
@@ -137,7 +137,7 @@ pub struct RegistrationRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardgroupRow {
     pub id: String,
     pub merchant_id: String,
@@ -161,7 +161,7 @@ pub struct CardgroupRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardRow {
     pub id: String,
     pub cardnumber: String,
@@ -169,7 +169,7 @@ pub struct CardRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerRow {
     pub id: String,
     pub merchant_id: String,
@@ -181,7 +181,7 @@ pub struct CustomerRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantcardRow {
     pub id: String,
     pub merchant_id: String,
@@ -207,7 +207,7 @@ pub struct MerchantcardRow {
     pub created: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LtxRow {
     pub id: String,
     pub merchant_id: String,
@@ -236,7 +236,7 @@ pub struct LtxRow {
     pub last_change: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingRow {
     pub ltx_id: String,
     pub seq: i64,
@@ -246,7 +246,7 @@ pub struct BookingRow {
     pub amount: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StxRow {
     pub id: String,
     pub merchant_id: String,
@@ -260,7 +260,7 @@ pub struct StxRow {
     pub updated: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRow {
     pub client_id: String,
     pub key: String,
@@ -275,3 +275,229 @@ pub struct IdempotencyRow {
     /// Random id of the request that wrote the row.
     pub claim_id: Option<String>,
 }
+
+from_record!(MerchantRow {
+    id,
+    id_old,
+    companyname,
+    user_type,
+    project_name,
+    legal_details,
+    urls,
+    categories,
+    default_store_id,
+    default_contract_id,
+    is_demo,
+    created
+});
+from_record!(ContractRow {
+    id,
+    merchant_id,
+    created
+});
+from_record!(StoreRow {
+    id,
+    merchant_id,
+    id_old,
+    name,
+    address,
+    facebook_id,
+    phone,
+    url_website,
+    photo_main,
+    photo,
+    open_hours,
+    created
+});
+from_record!(DeviceRow {
+    id,
+    merchant_id,
+    store_id,
+    contract_id,
+    vendor,
+    vendor_uid,
+    device_type,
+    description,
+    tid,
+    products,
+    terminal_type,
+    base_version,
+    status,
+    device,
+    user_pin,
+    pin_hash,
+    next_receipt_number,
+    end_of_day_receipt,
+    created,
+    updated
+});
+from_record!(ClientRow {
+    client_id,
+    secret_hash,
+    merchant_id,
+    grants,
+    created
+});
+from_record!(UserRow {
+    id,
+    merchant_id,
+    username,
+    password_hash,
+    created
+});
+from_record!(AuthorizationRow {
+    id,
+    kind,
+    merchant_id,
+    client_id,
+    device_id,
+    store_id,
+    user_id,
+    refresh_hash,
+    revoked,
+    created
+});
+from_record!(TokenRow {
+    token_hash,
+    kind,
+    merchant_id,
+    client_id,
+    device_id,
+    store_id,
+    user_id,
+    authorization_id,
+    expires_at,
+    demo_only,
+    revoked,
+    created
+});
+from_record!(RegistrationRow {
+    device_code_hash,
+    user_code,
+    client_id,
+    uuid,
+    state,
+    merchant_id,
+    device_id,
+    store_id,
+    authorization_id,
+    expires_at,
+    reusable,
+    created
+});
+from_record!(CardgroupRow {
+    id,
+    merchant_id,
+    display_name,
+    picture,
+    stock_warn_limit,
+    description,
+    cancel_selected,
+    currency,
+    bonus_rate,
+    bonus_base,
+    filter_mode,
+    filter_codes,
+    bonus_products,
+    overdraft_allowed,
+    overdraft_limit,
+    passcode_policy,
+    card_creation_via_stx,
+    created
+});
+from_record!(CardRow {
+    id,
+    cardnumber,
+    account_id,
+    created
+});
+from_record!(CustomerRow {
+    id,
+    merchant_id,
+    merchant_contact,
+    customernumber,
+    note,
+    consent,
+    additional_data,
+    created
+});
+from_record!(MerchantcardRow {
+    id,
+    merchant_id,
+    card_id,
+    cardgroup_id,
+    created_for_merchant_id,
+    created_for_store_id,
+    customer_id,
+    customer_assignment_date,
+    is_base_card,
+    cash_balance,
+    bonus_balance,
+    points,
+    last_usage,
+    last_charge,
+    stock_status,
+    lock_status,
+    lock_reason,
+    lock_note,
+    expiry_date,
+    csc_hash,
+    passcode_hash,
+    created
+});
+from_record!(LtxRow {
+    id,
+    merchant_id,
+    merchantcard_id,
+    cardgroup_id,
+    store_id,
+    trans_id,
+    tid,
+    status,
+    amount,
+    currency,
+    balance,
+    description,
+    purpose,
+    additional_data,
+    receipt,
+    figures,
+    is_cancelling,
+    revenue,
+    smart_transaction_id,
+    parent_id,
+    child_id,
+    created,
+    last_change
+});
+from_record!(BookingRow {
+    ltx_id,
+    seq,
+    merchantcard_id,
+    kind,
+    balance_kind,
+    amount
+});
+from_record!(StxRow {
+    id,
+    merchant_id,
+    status,
+    device_id,
+    receipt_number,
+    trans_id,
+    doc,
+    created,
+    updated
+});
+from_record!(IdempotencyRow {
+    client_id,
+    key,
+    method,
+    path,
+    fingerprint,
+    status,
+    headers,
+    body,
+    created,
+    claim_id
+});

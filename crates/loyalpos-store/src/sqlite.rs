@@ -1,24 +1,29 @@
-//! SQLite: one file, WAL, `synchronous=FULL`. Readers use a pool. Every write unit of work runs on the
-//! single writer connection, exclusively for its whole duration, as a SAVEPOINT inside a
-//! `BEGIN IMMEDIATE` batch; `commit` returns once the batch's one COMMIT (one fsync for every unit in
-//! it) is on stable storage. A unit that fails or is dropped rolls back to its savepoint only.
+//! SQLite: one file, WAL, `synchronous=FULL`. Every write job runs on one writer thread that owns
+//! the only writing connection: it takes the jobs queued so far as a batch, runs each inside its
+//! own SAVEPOINT of one `BEGIN IMMEDIATE` transaction, and COMMITs the batch once — one fsync for
+//! all of them — before any job's caller learns its result. Read jobs run on blocking threads with
+//! connections of their own (WAL readers never block the writer).
 
-use std::str::FromStr;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
 
-use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
-use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
-
-use crate::deferral::{Deferral, Lent};
+use crate::cache::{Cache, Dirty, Kind};
+use crate::driver::{Arg, Driver, FromRecord, Q, Record, Val};
 use crate::*;
 
 // SQLite has no row locks; the write transaction already excludes every other writer.
 macro_rules! for_update {
+    () => {
+        ""
+    };
+}
+
+macro_rules! lock_merchantcard_row {
     () => {
         ""
     };
@@ -38,288 +43,376 @@ macro_rules! raise_ta_code_sql {
 
 include!("sql/columns.rs");
 
-pub struct SqliteStore {
-    readers: SqlitePool,
-    writer: Arc<Writer>,
-    committer: tokio::task::JoinHandle<()>,
+/// How many jobs at most share one commit.
+const MAX_BATCH: usize = 256;
+/// Jobs waiting for the writer; beyond this a write is refused as unavailable (503, safe to retry).
+const QUEUE_CAPACITY: usize = 4096;
+/// Read connections kept open between reads.
+const IDLE_READERS: usize = 8;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct SqliteEngine {
+    path: String,
+    queue: Mutex<Option<SyncSender<ErasedJob>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    counters: Arc<Counters>,
+    cache: Arc<Cache>,
 }
 
-impl SqliteStore {
-    pub async fn open(path: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite:{path}"))
-            .map_err(|e| StoreError::Config(e.to_string()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let connection = SqliteConnection::connect_with(&options).await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
-        let writer = Arc::new(Writer {
-            state: Arc::new(Mutex::new(WriterState {
-                connection,
-                in_batch: false,
-                waiting: Vec::new(),
-            })),
-            units_waiting: Notify::new(),
-            units: AtomicU64::new(0),
-            batches: AtomicU64::new(0),
-        });
-        let committer = tokio::spawn(commit_batches(writer.clone()));
-        Ok(Self {
-            readers,
-            writer,
-            committer,
+impl SqliteEngine {
+    pub fn open(path: &str) -> Result<Self> {
+        let connection = connect(path, true)?;
+        let counters = Arc::new(Counters::default());
+        let cache = Arc::new(Cache::new());
+        let (queue, jobs) = mpsc::sync_channel(QUEUE_CAPACITY);
+        let (writer_counters, writer_cache) = (counters.clone(), cache.clone());
+        let writer = std::thread::Builder::new()
+            .name("loyalpos-sqlite-writer".into())
+            .spawn(move || write_batches(connection, jobs, &writer_counters, &writer_cache))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteEngine {
+            path: path.to_owned(),
+            queue: Mutex::new(Some(queue)),
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Vec::new()),
+            counters,
+            cache,
         })
     }
-}
 
-/// The single writer connection and the batch it is building.
-struct Writer {
-    state: Arc<Mutex<WriterState>>,
-    units: AtomicU64,
-    batches: AtomicU64,
-    /// Signalled when a unit has released its savepoint and waits for the batch commit.
-    units_waiting: Notify,
-}
-
-struct WriterState {
-    connection: SqliteConnection,
-    /// A `BEGIN IMMEDIATE` transaction is open and collecting units.
-    in_batch: bool,
-    /// Units whose work is in the open batch, each waiting for its COMMIT.
-    waiting: Vec<oneshot::Sender<Result<()>>>,
-}
-
-impl WriterState {
-    async fn exec(&mut self, sql: &str) -> Result<()> {
-        sqlx::query(sql).execute(&mut self.connection).await?;
-        Ok(())
+    fn reader(&self) -> Result<Connection> {
+        let idle = lock(&self.readers).pop();
+        match idle {
+            Some(c) => Ok(c),
+            None => connect(&self.path, false),
+        }
     }
 
-    /// Gives up the open batch: every waiting unit learns that nothing was committed.
-    async fn abandon_batch(&mut self, cause: &str) {
-        if self.in_batch {
-            let _ = self.exec("ROLLBACK").await;
-            self.in_batch = false;
-        }
-        for unit in self.waiting.drain(..) {
-            let _ = unit.send(Err(StoreError::Unavailable(cause.to_owned())));
+    fn return_reader(&self, connection: Connection) {
+        let mut idle = lock(&self.readers);
+        if idle.len() < IDLE_READERS {
+            idle.push(connection);
         }
     }
 }
 
-/// Group commit: whenever units wait, take the connection (the mutex is FIFO, so every unit queued
-/// before this point joins the batch) and COMMIT them together — one fsync for all of them.
-async fn commit_batches(writer: Arc<Writer>) {
-    loop {
-        writer.units_waiting.notified().await;
-        let mut state = writer.state.clone().lock_owned().await;
-        if state.waiting.is_empty() {
-            continue;
-        }
-        match state.exec("COMMIT").await {
-            Ok(()) => {
-                state.in_batch = false;
-                writer.batches.fetch_add(1, Ordering::Relaxed);
-                writer
-                    .units
-                    .fetch_add(state.waiting.len() as u64, Ordering::Relaxed);
-                for unit in state.waiting.drain(..) {
-                    let _ = unit.send(Ok(()));
-                }
-            }
-            Err(e) => {
-                state
-                    .abandon_batch(&format!("batch commit failed: {e}"))
-                    .await
-            }
-        }
-    }
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-#[async_trait]
-impl Store for SqliteStore {
+fn connect(path: &str, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let c = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Config(format!("cannot open the SQLite database {path}: {e}")))?;
+    c.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(sqlite_error)?;
+    c.set_prepared_statement_cache_capacity(256);
+    Ok(c)
+}
+
+impl Engine for SqliteEngine {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
 
-    /// Runs at start-up, before any batch exists; the migrator takes SQLite's write lock itself.
-    async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("migrations/sqlite")
-            .run(&self.readers)
-            .await?;
-        Ok(())
+    fn counters(&self) -> &Counters {
+        &self.counters
     }
 
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.readers).await?;
-        Ok(())
+    fn cache(&self) -> &Cache {
+        &self.cache
     }
 
-    async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>> {
-        let q = live_token_query!();
-        Ok(sqlx::query_as(q)
-            .bind(token_hash)
-            .bind(false)
-            .fetch_optional(&self.readers)
-            .await?)
-    }
-
-    async fn read(&self) -> Result<Box<dyn Tx>> {
-        if let Some(parked) = Deferral::lend_active(Lent::Read)? {
-            return Ok(parked);
-        }
-        let tx = self.readers.begin().await?;
-        Ok(SqlTx::read_only(Conn::Read(tx)))
-    }
-
-    async fn write(&self) -> Result<Box<dyn Tx>> {
-        if let Some(parked) = Deferral::lend_active(Lent::Write)? {
-            return Ok(parked);
-        }
-        let mut state = tokio::time::timeout(WRITER_WAIT, self.writer.state.clone().lock_owned())
-            .await
-            .map_err(|_| StoreError::Unavailable("the writer is busy".into()))?;
-        if !state.in_batch {
-            state.exec("BEGIN IMMEDIATE").await?;
-            state.in_batch = true;
-        }
-        if let Err(e) = state.exec("SAVEPOINT unit").await {
-            state.abandon_batch(&e.to_string()).await;
-            return Err(e);
-        }
-        let unit = Unit {
-            state: Some(state),
-            writer: self.writer.clone(),
+    fn run_read(&self, job: ErasedJob) {
+        let connection = match self.reader() {
+            Ok(c) => c,
+            Err(e) => return (job(None).notify)(Err(e)),
         };
-        Ok(SqlTx::writing(Conn::Write(unit)))
+        let mut driver = SqliteDriver {
+            connection: &connection,
+            counters: &self.counters,
+        };
+        // A deferred transaction: one snapshot from the first read to the end of the job.
+        if let Err(e) = driver.batch("BEGIN") {
+            return (job(None).notify)(Err(e));
+        }
+        let settle = run_job(job, &mut SqlTx::new(&mut driver, &self.cache));
+        let ended = driver.batch("COMMIT");
+        (settle.notify)(ended);
+        if connection.is_autocommit() {
+            self.return_reader(connection);
+        }
     }
 
-    fn commit_stats(&self) -> Option<CommitStats> {
-        Some(CommitStats {
-            units: self.writer.units.load(Ordering::Relaxed),
-            batches: self.writer.batches.load(Ordering::Relaxed),
+    fn submit_write(&self, job: ErasedJob) {
+        let refused = match lock(&self.queue).as_ref() {
+            Some(queue) => match queue.try_send(job) {
+                Ok(()) => return,
+                Err(TrySendError::Full(job)) => (job, "the writer's queue is full"),
+                Err(TrySendError::Disconnected(job)) => (job, "the writer has stopped"),
+            },
+            None => {
+                return (job(None).notify)(Err(StoreError::Unavailable(
+                    "the store is closed".into(),
+                )));
+            }
+        };
+        let (job, cause) = refused;
+        (job(None).notify)(Err(StoreError::Unavailable(cause.into())));
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let connection = connect(&self.path, true)?;
+        let mut driver = SqliteDriver {
+            connection: &connection,
+            counters: &self.counters,
+        };
+        crate::migrate::run(&mut driver, crate::migrate::SQLITE, None)
+    }
+
+    fn close(&self) {
+        lock(&self.queue).take();
+        if let Some(writer) = lock(&self.writer).take() {
+            let _ = writer.join();
+        }
+        lock(&self.readers).clear();
+    }
+}
+
+/// The writer thread: batches of jobs, one savepoint each, one COMMIT per batch.
+fn write_batches(
+    connection: Connection,
+    jobs: Receiver<ErasedJob>,
+    counters: &Counters,
+    cache: &Cache,
+) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut driver = SqliteDriver {
+            connection: &connection,
+            counters,
+        };
+        run_batch(&mut driver, batch, counters, cache);
+    }
+}
+
+fn run_batch(
+    driver: &mut SqliteDriver<'_>,
+    batch: Vec<ErasedJob>,
+    counters: &Counters,
+    cache: &Cache,
+) {
+    let units = batch.len() as u64;
+    if let Err(e) = driver.batch("BEGIN IMMEDIATE") {
+        for job in batch {
+            (job(None).notify)(Err(StoreError::Unavailable(e.to_string())));
+        }
+        return;
+    }
+    let mut settled = Vec::with_capacity(batch.len());
+    let mut dirty = Dirty::default();
+    let mut failure = None;
+    for job in batch {
+        if failure.is_some() {
+            settled.push(job(None));
+            continue;
+        }
+        match run_in_savepoint(driver, cache, job) {
+            Ok((settle, wrote)) => {
+                settled.push(settle);
+                dirty.absorb(wrote);
+            }
+            Err((settle, e)) => {
+                settled.push(settle);
+                failure = Some(e);
+            }
+        }
+    }
+    let outcome = match failure {
+        Some(e) => Err(e),
+        None => driver.batch("COMMIT"),
+    };
+    // Also after a failed commit: a job of the batch may have read a batch mate's write.
+    cache.forget(&dirty);
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, "a batch of write jobs was rolled back");
+        let _ = driver.batch("ROLLBACK");
+    } else {
+        counters
+            .batches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        counters
+            .units
+            .fetch_add(units, std::sync::atomic::Ordering::Relaxed);
+    }
+    for settle in settled {
+        let result = match &outcome {
+            Ok(()) => Ok(()),
+            Err(e) => Err(StoreError::Unavailable(format!(
+                "the batch commit failed: {e}"
+            ))),
+        };
+        (settle.notify)(result);
+    }
+}
+
+/// Runs one job inside its savepoint: released when the job keeps its work, else rolled back. A
+/// failing savepoint statement spoils the whole batch (returned as the error).
+fn run_in_savepoint(
+    driver: &mut SqliteDriver<'_>,
+    cache: &Cache,
+    job: ErasedJob,
+) -> std::result::Result<(Settle, Dirty), (Settle, StoreError)> {
+    if let Err(e) = driver.batch("SAVEPOINT job") {
+        let settle = job(None);
+        return Err((settle, e));
+    }
+    let mut tx = SqlTx::new(driver, cache);
+    let settle = run_job(job, &mut tx);
+    let dirty = tx.into_dirty();
+    let end = if settle.keep {
+        "RELEASE SAVEPOINT job"
+    } else {
+        "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"
+    };
+    match driver.batch(end) {
+        Ok(()) if settle.keep => Ok((settle, dirty)),
+        Ok(()) => Ok((settle, Dirty::default())),
+        Err(e) => Err((settle, e)),
+    }
+}
+
+struct SqliteDriver<'c> {
+    connection: &'c Connection,
+    counters: &'c Counters,
+}
+
+impl ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            Arg::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Arg::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
+            Arg::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Arg::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(b))),
         })
     }
+}
 
-    async fn close(&self) {
-        self.committer.abort();
-        let mut state = self.writer.state.lock().await;
-        if state.in_batch && state.waiting.is_empty() {
-            let _ = state.exec("ROLLBACK").await;
-            state.in_batch = false;
-        }
-        self.readers.close().await;
+/// The shared SQL numbers its parameters `$1`, `$2` …; SQLite reads `$1` as a *named* parameter
+/// (numbered by first appearance), so they are rewritten to `?1`, `?2` …, which keep their number.
+fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = sql.as_bytes();
+    if !bytes
+        .windows(2)
+        .any(|w| w[0] == b'$' && w[1].is_ascii_digit())
+    {
+        return std::borrow::Cow::Borrowed(sql);
     }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|(_, n)| n.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
-/// How long a unit of work waits for the writer before answering "unavailable" (503, safe to retry).
-const WRITER_WAIT: Duration = Duration::from_secs(10);
-
-/// One write unit of work: a savepoint inside the open batch, holding the writer until it ends.
-struct Unit {
-    state: Option<OwnedMutexGuard<WriterState>>,
-    writer: Arc<Writer>,
-}
-
-impl Unit {
-    fn connection(&mut self) -> &mut SqliteConnection {
-        &mut self
-            .state
-            .as_mut()
-            .expect("a live unit holds the writer")
+impl Driver for SqliteDriver<'_> {
+    fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        self.counters
+            .statements
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut statement = self
             .connection
+            .prepare_cached(&numbered(sql))
+            .map_err(sqlite_error)?;
+        let changed = statement
+            .execute(rusqlite::params_from_iter(args.iter()))
+            .map_err(sqlite_error)?;
+        Ok(changed as u64)
     }
 
-    /// Keeps the unit's work in the batch and waits until the batch is on stable storage.
-    async fn commit(mut self) -> Result<()> {
-        let mut state = self.state.take().expect("a live unit holds the writer");
-        if let Err(e) = state.exec("RELEASE SAVEPOINT unit").await {
-            state.abandon_batch(&e.to_string()).await;
-            return Err(e);
-        }
-        let (done, committed) = oneshot::channel();
-        state.waiting.push(done);
-        drop(state);
-        self.writer.units_waiting.notify_one();
-        committed
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Unavailable("the committer stopped".into())))
-    }
-}
-
-impl Drop for Unit {
-    /// A unit dropped without commit undoes only its own work; the batch goes on. Drop cannot await,
-    /// so the rollback runs on a task that keeps holding the writer until it is done.
-    fn drop(&mut self) {
-        let Some(mut state) = self.state.take() else {
-            return;
-        };
-        tokio::spawn(async move {
-            let undone = async {
-                state.exec("ROLLBACK TO SAVEPOINT unit").await?;
-                state.exec("RELEASE SAVEPOINT unit").await
+    fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Record>> {
+        self.counters
+            .statements
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut statement = self
+            .connection
+            .prepare_cached(&numbered(sql))
+            .map_err(sqlite_error)?;
+        let names: Arc<[String]> = statement
+            .column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let width = names.len();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(args.iter()))
+            .map_err(sqlite_error)?;
+        let mut records = Vec::new();
+        while let Some(row) = rows.next().map_err(sqlite_error)? {
+            let mut vals = Vec::with_capacity(width);
+            for i in 0..width {
+                vals.push(match row.get_ref(i).map_err(sqlite_error)? {
+                    ValueRef::Null => Val::Null,
+                    ValueRef::Integer(v) => Val::Int(v),
+                    ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Real(r) => {
+                        return Err(StoreError::Internal(format!("unexpected REAL value {r}")));
+                    }
+                    ValueRef::Blob(_) => {
+                        return Err(StoreError::Internal("unexpected BLOB value".into()));
+                    }
+                });
             }
-            .await;
-            if let Err(e) = undone {
-                state
-                    .abandon_batch(&format!("unit rollback failed: {e}"))
-                    .await;
-            } else if state.waiting.is_empty() {
-                // Nothing else is in this batch: end it so the database lock is not held idle.
-                let _ = state.exec("ROLLBACK").await;
-                state.in_batch = false;
+            records.push(Record {
+                names: names.clone(),
+                vals,
+            });
+        }
+        Ok(records)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.connection.execute_batch(sql).map_err(sqlite_error)
+    }
+}
+
+fn sqlite_error(err: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &err {
+        rusqlite::Error::SqliteFailure(e, message) => {
+            let text = message.clone().unwrap_or_else(|| e.to_string());
+            match e.code {
+                ErrorCode::ConstraintViolation if matches!(e.extended_code, 1555 | 2067) => {
+                    StoreError::Duplicate(text)
+                }
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    StoreError::Unavailable(text)
+                }
+                ErrorCode::CannotOpen => StoreError::Config(text),
+                _ => StoreError::Internal(err.to_string()),
             }
-        });
-    }
-}
-
-enum Conn {
-    Read(Transaction<'static, Sqlite>),
-    Write(Unit),
-    /// Moved out (committed, or handed back to a deferral).
-    Gone,
-}
-
-impl Conn {
-    async fn finish(self) -> Result<()> {
-        match self {
-            Conn::Read(tx) => Ok(tx.commit().await?),
-            Conn::Write(unit) => unit.commit().await,
-            Conn::Gone => Err(gone()),
         }
-    }
-}
-
-impl std::ops::Deref for Conn {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        match self {
-            Conn::Read(tx) => tx,
-            Conn::Write(unit) => {
-                &unit
-                    .state
-                    .as_ref()
-                    .expect("a live unit holds the writer")
-                    .connection
-            }
-            Conn::Gone => unreachable!("{}", gone()),
-        }
-    }
-}
-
-impl std::ops::DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        match self {
-            Conn::Read(tx) => tx,
-            Conn::Write(unit) => unit.connection(),
-            Conn::Gone => unreachable!("{}", gone()),
-        }
+        _ => StoreError::Internal(err.to_string()),
     }
 }
 
@@ -332,3 +425,17 @@ include!("sql/smart.rs");
 include!("sql/audit.rs");
 include!("sql/idempotency.rs");
 include!("sql/lists.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn numbered_parameters_keep_their_number_and_json_paths_stay() {
+        assert_eq!(
+            numbered("SELECT x FROM t WHERE b = $2 AND a = $1 AND json_extract(d, '$.k') = $10"),
+            "SELECT x FROM t WHERE b = ?2 AND a = ?1 AND json_extract(d, '$.k') = ?10"
+        );
+        assert_eq!(numbered("SELECT 1"), "SELECT 1");
+    }
+}

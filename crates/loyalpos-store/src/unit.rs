@@ -1,55 +1,46 @@
-// One unit of work, the same for both backends (`include!`d next to the backend's `Conn`, which has
-// `Read`, `Write` and `Gone` variants and an async `finish` that commits it).
+// One unit of work, the same for both backends (`include!`d next to the backend's dialect macros):
+// the shared SQL of `sql/*.rs` runs over the backend's driver through `SqlTx::q`.
 
-pub struct SqlTx {
-    tx: Conn,
-    /// The deferral scope this write unit was opened in (see `deferral.rs`). Weak: the deferral
-    /// owns the unit while it is parked, and a request dropped midway (client gone) must drop both.
-    home: Option<Weak<Deferral>>,
+pub(crate) struct SqlTx<'c> {
+    driver: &'c mut dyn Driver,
+    cache: &'c Cache,
+    /// The cached rows this job wrote, forgotten by the cache after the commit.
+    dirty: Dirty,
 }
 
-impl SqlTx {
-    fn read_only(tx: Conn) -> Box<dyn Tx> {
-        Box::new(SqlTx { tx, home: None })
-    }
-
-    fn writing(tx: Conn) -> Box<dyn Tx> {
-        Box::new(SqlTx {
-            tx,
-            home: Deferral::active().map(|d| Arc::downgrade(&d)),
-        })
-    }
-}
-
-#[async_trait]
-impl Tx for SqlTx {
-    async fn commit(mut self: Box<Self>) -> Result<()> {
-        if let Some(home) = self.home.as_ref().and_then(Weak::upgrade)
-            && home.is_open()
-        {
-            home.park(self);
-            return Ok(());
-        }
-        std::mem::replace(&mut self.tx, Conn::Gone).finish().await
-    }
-}
-
-impl Drop for SqlTx {
-    /// A lent unit dropped without commit goes back to its deferral; any other unit rolls back (the
-    /// connection's own drop does that), also a parked one whose deferral is being dropped.
-    fn drop(&mut self) {
-        if let Some(home) = self.home.take().and_then(|w| w.upgrade())
-            && home.takes_back()
-        {
-            let tx = std::mem::replace(&mut self.tx, Conn::Gone);
-            home.put_back(Box::new(SqlTx {
-                tx,
-                home: Some(Arc::downgrade(&home)),
-            }));
+impl<'c> SqlTx<'c> {
+    pub(crate) fn new(driver: &'c mut dyn Driver, cache: &'c Cache) -> Self {
+        SqlTx {
+            driver,
+            cache,
+            dirty: Dirty::default(),
         }
     }
+
+    pub(crate) fn into_dirty(self) -> Dirty {
+        self.dirty
+    }
+
+    fn q<'s, 'a>(&'s mut self, sql: &'a str) -> Q<'s, 'a> {
+        Q::new(&mut *self.driver, sql)
+    }
 }
 
-fn gone() -> StoreError {
-    StoreError::Internal("the unit of work has already ended".into())
+impl Tx for SqlTx<'_> {
+    fn ping(&mut self) -> Result<()> {
+        self.q("SELECT 1").scalar::<i64>().map(drop)
+    }
+
+    fn savepoint(&mut self) -> Result<()> {
+        self.driver.batch("SAVEPOINT inner_unit")
+    }
+
+    fn release_savepoint(&mut self) -> Result<()> {
+        self.driver.batch("RELEASE SAVEPOINT inner_unit")
+    }
+
+    fn rollback_savepoint(&mut self) -> Result<()> {
+        self.driver
+            .batch("ROLLBACK TO SAVEPOINT inner_unit; RELEASE SAVEPOINT inner_unit")
+    }
 }

@@ -1,14 +1,16 @@
 //! Wire views of the loyalty objects (models.md §3), rendered from rows. A list item equals the
 //! single-object view, and the merchant card inside a smart-transaction ident is this same view.
 
-use loyalpos_domain::receipt::ReceiptLine;
-use loyalpos_store::{BookingRow, CardRow, CardgroupRow, CustomerRow, LtxRow, MerchantcardRow, Tx};
+use loyalpos_app::clock::Clock;
+use loyalpos_app::loyalty::Merchantcard;
+/// What a merchant card view is rendered from besides the row (a smart ident's card too).
+pub use loyalpos_app::loyalty::MerchantcardParts;
+use loyalpos_app::loyalty::rules::{bonus_products, filter_codes};
+use loyalpos_app::loyalty::transactions::Ltx;
+use loyalpos_store::{CardRow, CardgroupRow, CustomerRow, LtxRow, MerchantcardRow};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
-use crate::error::{ApiError, ApiResult};
-use crate::loyalty_rules::{bonus_products, filter_codes};
 use crate::wire::{ObjRef, stored_array, stored_json};
 
 pub const CONTACT_KEYS: [&str; 17] = [
@@ -30,28 +32,6 @@ pub const CONTACT_KEYS: [&str; 17] = [
     "nationality",
     "address",
 ];
-
-/// A receipt as JSON lines (`space` has no `value`; `separator` no `decoration`).
-pub fn receipt_json(lines: &[ReceiptLine]) -> Value {
-    let decoration = |d: &[loyalpos_domain::receipt::Decoration]| -> Value {
-        d.iter().map(|x| Value::from(x.as_str())).collect()
-    };
-    Value::Array(
-        lines
-            .iter()
-            .map(|line| match line {
-                ReceiptLine::Separator { caption } => json!({"type": "separator", "value": {"caption": caption}}),
-                ReceiptLine::NameValue { name, value, decoration: d } => {
-                    json!({"type": "name-value", "value": {"name": name, "value": value, "decoration": decoration(d)}})
-                }
-                ReceiptLine::TextLine { text, decoration: d } => {
-                    json!({"type": "textline", "value": {"text": text, "decoration": decoration(d)}})
-                }
-                ReceiptLine::Space => json!({"type": "space"}),
-            })
-            .collect(),
-    )
-}
 
 /// The full Contact: every key present, `name` derived from forename and surname unless sent.
 pub fn full_contact(stored: Option<&str>) -> Value {
@@ -249,36 +229,6 @@ impl MerchantcardView {
     }
 }
 
-/// Everything a merchant card's view needs besides its row.
-pub struct MerchantcardParts {
-    pub card: CardRow,
-    pub group: CardgroupRow,
-    pub customer: Option<CustomerRow>,
-}
-
-pub async fn merchantcard_parts(
-    tx: &mut dyn Tx,
-    m: &MerchantcardRow,
-) -> ApiResult<MerchantcardParts> {
-    let card = tx
-        .card(&m.card_id)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("card {} missing", m.card_id)))?;
-    let group = tx
-        .cardgroup(&m.cardgroup_id)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("card group {} missing", m.cardgroup_id)))?;
-    let customer = match &m.customer_id {
-        Some(id) => tx.customer(id).await?,
-        None => None,
-    };
-    Ok(MerchantcardParts {
-        card,
-        group,
-        customer,
-    })
-}
-
 pub fn merchantcard_view(
     clock: &Clock,
     m: &MerchantcardRow,
@@ -309,33 +259,19 @@ pub fn merchantcard_view(
     }
 }
 
-/// Loads the parts and renders in one step.
-pub async fn render_merchantcard(
-    tx: &mut dyn Tx,
-    clock: &Clock,
-    m: &MerchantcardRow,
-) -> ApiResult<MerchantcardView> {
-    let parts = merchantcard_parts(tx, m).await?;
-    Ok(merchantcard_view(clock, m, &parts))
+/// The view of a merchant card as a command left it.
+pub fn render_merchantcard(clock: &Clock, m: &Merchantcard) -> MerchantcardView {
+    merchantcard_view(clock, &m.row, &m.parts)
 }
 
 fn related(ltx: &LtxRow) -> Value {
     json!({"object": "loyalty.transactions", "id": ltx.id, "trans_id": ltx.trans_id, "ref_type_id": null, "relation_type": "cancellation"})
 }
 
-/// Everything a loyalty transaction's view needs besides its row.
-pub struct LtxParts<'a> {
-    pub card: &'a CardRow,
-    pub group: &'a CardgroupRow,
-    pub parent: Option<&'a LtxRow>,
-    pub child: Option<&'a LtxRow>,
-    /// The LTX's bookings in booking order.
-    pub bookings: &'a [BookingRow],
-}
-
 /// The loyalty transaction view (models.md §3.5).
-pub fn ltx_view(clock: &Clock, l: &LtxRow, parts: &LtxParts<'_>) -> Value {
-    let bookings: Vec<Value> = parts
+pub fn ltx_view(clock: &Clock, ltx: &Ltx) -> Value {
+    let l = &ltx.row;
+    let bookings: Vec<Value> = ltx
         .bookings
         .iter()
         .map(|b| json!({"type": b.kind, "balance": b.balance_kind, "amount": b.amount}))
@@ -345,12 +281,12 @@ pub fn ltx_view(clock: &Clock, l: &LtxRow, parts: &LtxParts<'_>) -> Value {
         "id": l.id,
         "created": clock.render(l.created),
         "merchant": ObjRef::new("general.merchants", &l.merchant_id),
-        "cardgroup": cardgroup_ref(parts.group),
+        "cardgroup": cardgroup_ref(&ltx.group),
         "store": ObjRef::opt("general.stores", l.store_id.as_deref()),
         "merchantcard": ObjRef::new("loyalty.merchantcards", &l.merchantcard_id),
-        "card": card_ref(clock, parts.card),
-        "parents": parts.parent.map(related).into_iter().collect::<Vec<_>>(),
-        "children": parts.child.map(related).into_iter().collect::<Vec<_>>(),
+        "card": card_ref(clock, &ltx.card),
+        "parents": ltx.parent.as_ref().map(related).into_iter().collect::<Vec<_>>(),
+        "children": ltx.child.as_ref().map(related).into_iter().collect::<Vec<_>>(),
         "cleared": false,
         "clearing_information": [],
         "trans_id": l.trans_id,
@@ -369,39 +305,4 @@ pub fn ltx_view(clock: &Clock, l: &LtxRow, parts: &LtxParts<'_>) -> Value {
         "revenue": l.revenue,
         "smart_transaction": ObjRef::opt("smart.transactions", l.smart_transaction_id.as_deref()),
     })
-}
-
-/// Loads the parts of one loyalty transaction and renders it.
-pub async fn render_ltx(tx: &mut dyn Tx, clock: &Clock, l: &LtxRow) -> ApiResult<Value> {
-    let card_row = tx.merchantcard(&l.merchantcard_id).await?.ok_or_else(|| {
-        ApiError::internal(format!("merchant card {} missing", l.merchantcard_id))
-    })?;
-    let card = tx
-        .card(&card_row.card_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("card missing"))?;
-    let group = tx
-        .cardgroup(&l.cardgroup_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("card group missing"))?;
-    let parent = match &l.parent_id {
-        Some(id) => tx.ltx(id).await?,
-        None => None,
-    };
-    let child = match &l.child_id {
-        Some(id) => tx.ltx(id).await?,
-        None => None,
-    };
-    let bookings = tx.bookings_of(&l.id).await?;
-    Ok(ltx_view(
-        clock,
-        l,
-        &LtxParts {
-            card: &card,
-            group: &group,
-            parent: parent.as_ref(),
-            child: child.as_ref(),
-            bookings: &bookings,
-        },
-    ))
 }

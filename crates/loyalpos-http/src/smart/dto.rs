@@ -1,14 +1,15 @@
 //! The smart transaction DTO of POST and PUT (models.md §2.2), parsed into a stored document.
 
-use loyalpos_domain::basket::{Totals, validate};
+use loyalpos_app::secret::is_id;
+use loyalpos_app::smart::NewStx;
+use loyalpos_app::smart::doc::{BasketLine, Ident, StxDoc};
+use loyalpos_domain::basket::validate;
 use loyalpos_domain::card::CardNumber;
 use loyalpos_domain::money::Cents;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::doc::{BasketLine, Ident, StxDoc};
 use crate::error::{ApiError, ApiResult};
-use crate::secret::is_id;
 use crate::wire::IdRef;
 
 const ITEM_TYPES: [&str; 6] = [
@@ -163,17 +164,8 @@ impl LineDto {
 }
 
 /// The client part of a smart transaction, validated (api.md §8.2–8.4). Everything that needs the
-/// database (contract, device, card) is resolved by the caller.
-pub struct Parsed {
-    pub doc: StxDoc,
-    pub totals: Totals,
-    /// Currency sent in `basket_info`, if any (defaults depend on the card's group).
-    pub currency_sent: Option<String>,
-    pub contract: Option<String>,
-    pub device_source: Option<String>,
-}
-
-pub fn parse(dto: StxDto) -> ApiResult<Parsed> {
+/// database (contract, device, card) is resolved by the command.
+pub fn parse(dto: StxDto) -> ApiResult<NewStx> {
     let intent = match dto.intent.as_deref() {
         None => None,
         Some(i @ ("sale" | "order")) => Some(i.to_owned()),
@@ -205,7 +197,7 @@ pub fn parse(dto: StxDto) -> ApiResult<Parsed> {
         }
     };
     let domain_lines: Vec<_> = lines.iter().map(|l| l.domain(false)).collect();
-    let totals = validate(&domain_lines, Cents(sum))?;
+    validate(&domain_lines, Cents(sum))?;
     let mut echo = Map::new();
     for key in ECHO_OBJECTS {
         match dto.rest.get(key) {
@@ -255,10 +247,9 @@ pub fn parse(dto: StxDto) -> ApiResult<Parsed> {
         receipt: Value::Array(Vec::new()),
         terminal_amount: None,
     };
-    Ok(Parsed {
+    Ok(NewStx {
         doc,
-        totals,
-        currency_sent,
+        currency: currency_sent,
         contract: dto.contract.map(|c| c.0),
         device_source: dto.device_source.map(|d| d.0),
     })

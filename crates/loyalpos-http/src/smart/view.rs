@@ -1,46 +1,30 @@
 //! The smart transaction as returned (models.md §2.1): every field present, `null` when empty; the
-//! merchant card inside an ident is rendered live with the current balances.
+//! merchant card inside an ident is shown with its balances after the command.
 
-use loyalpos_store::{StxRow, Tx};
+use loyalpos_app::clock::Clock;
+use loyalpos_app::smart::doc::{BasketLine, Ident, StxDoc};
+use loyalpos_app::smart::{IdentCard, SmartTransaction};
+use loyalpos_domain::plan::Plan;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::doc::{Ident, StxDoc};
-use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
-use crate::loyalty::ledger::is_valid;
-use crate::loyalty::views::{compact_customer, merchantcard_parts, merchantcard_view};
+use crate::loyalty::views::{
+    CompactCustomer, MerchantcardParts, MerchantcardView, compact_customer, merchantcard_view,
+};
 use crate::wire::ObjRef;
 
-pub async fn render(
-    tx: &mut dyn Tx,
-    clock: &Clock,
-    row: &StxRow,
-    doc: &StxDoc,
-) -> ApiResult<Value> {
-    let merchant = tx
-        .merchant(&row.merchant_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("smart transaction without merchant"))?;
-    let mut idents = Vec::with_capacity(doc.idents.len());
-    for (i, ident) in doc.idents.iter().enumerate() {
-        idents.push(render_ident(tx, clock, &row.merchant_id, i, ident).await?);
-    }
-    let mut basket_info =
-        json!({"sum": shown_sum(doc), "gratuity": doc.gratuity, "currency": doc.currency});
-    if let Some(plan) = &doc.plan {
-        basket_info["missing_sum"] = plan.missing_sum.into();
-    }
-    let echo = |k: &str| doc.echo.get(k).cloned().unwrap_or(Value::Null);
-    let transactions: Vec<ObjRef> = doc
-        .transactions
-        .iter()
-        .map(|id| ObjRef::new("loyalty.transactions", id))
-        .collect();
-    let view = StxView {
+pub fn render<'a>(clock: &Clock, stx: &'a SmartTransaction) -> StxView<'a> {
+    let (row, doc) = (&stx.row, &stx.doc);
+    let echo = |k: &str| doc.echo.get(k);
+    StxView {
         object: "smart.transactions",
         id: &row.id,
-        merchant: json!({"object": "general.merchants", "id": merchant.id, "companyname": merchant.companyname}),
+        merchant: MerchantRef {
+            object: "general.merchants",
+            id: &row.merchant_id,
+            companyname: &stx.merchant_name,
+        },
         contract: ObjRef::opt("general.contracts", doc.contract_id.as_deref()),
         provider_contract: echo("provider_contract"),
         customer: echo("customer"),
@@ -50,7 +34,11 @@ pub async fn render(
         device_source: ObjRef::opt("smart.devices", row.device_id.as_deref()),
         device_destination: ObjRef::opt("smart.devices", doc.device_destination_id.as_deref()),
         store: ObjRef::opt("general.stores", doc.store_id.as_deref()),
-        transactions,
+        transactions: doc
+            .transactions
+            .iter()
+            .map(|id| ObjRef::new("loyalty.transactions", id))
+            .collect(),
         created: clock.render(row.created),
         updated: clock.render_opt(row.updated),
         status: &row.status,
@@ -58,13 +46,28 @@ pub async fn render(
         transaction_ref: doc.transaction_ref.as_deref(),
         intent: doc.intent.as_deref(),
         is_demo: doc.is_demo,
-        basket: json!({"products": doc.shown_lines(), "texts": [], "type": doc.basket_type}),
+        basket: BasketView {
+            products: doc.shown_lines(),
+            texts: [],
+            kind: &doc.basket_type,
+        },
         receipt: &doc.receipt,
         receipt_merchant: [],
         receipt_merchant_print: false,
         receipt_number: row.receipt_number,
-        basket_info,
-        idents,
+        basket_info: BasketInfo {
+            sum: shown_sum(doc),
+            gratuity: doc.gratuity,
+            currency: &doc.currency,
+            missing_sum: doc.plan.as_ref().map(|p| p.missing_sum),
+        },
+        idents: doc
+            .idents
+            .iter()
+            .zip(&stx.idents)
+            .enumerate()
+            .map(|(i, (ident, card))| render_ident(clock, i, ident, card))
+            .collect(),
         payment_method: doc.payment_method.as_deref(),
         trans_id: row.trans_id.as_deref(),
         tax_rate: echo("tax_rate"),
@@ -83,21 +86,25 @@ pub async fn render(
         payment_links: None,
         payment_instructions: None,
         subscription: None,
-    };
-    serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))
+    }
+}
+
+/// The view as a JSON value (a list item, which the list engine filters and projects).
+pub fn to_value(clock: &Clock, stx: &SmartTransaction) -> ApiResult<Value> {
+    serde_json::to_value(render(clock, stx)).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 #[derive(Serialize)]
-struct StxView<'a> {
+pub struct StxView<'a> {
     object: &'static str,
     id: &'a str,
-    merchant: Value,
+    merchant: MerchantRef<'a>,
     contract: Option<ObjRef>,
-    provider_contract: Value,
-    customer: Value,
-    shipping_address: Value,
-    container: Value,
-    checkin: Value,
+    provider_contract: Option<&'a Value>,
+    customer: Option<&'a Value>,
+    shipping_address: Option<&'a Value>,
+    container: Option<&'a Value>,
+    checkin: Option<&'a Value>,
     device_source: Option<ObjRef>,
     device_destination: Option<ObjRef>,
     store: Option<ObjRef>,
@@ -111,26 +118,26 @@ struct StxView<'a> {
     transaction_ref: Option<&'a str>,
     intent: Option<&'a str>,
     is_demo: bool,
-    basket: Value,
+    basket: BasketView<'a>,
     receipt: &'a Value,
     receipt_merchant: [Value; 0],
     receipt_merchant_print: bool,
     receipt_number: Option<i64>,
-    basket_info: Value,
-    idents: Vec<Value>,
+    basket_info: BasketInfo<'a>,
+    idents: Vec<IdentView<'a>>,
     payment_method: Option<&'a str>,
     trans_id: Option<&'a str>,
-    tax_rate: Value,
-    tax_amount: Value,
-    cashier: Value,
-    market: Value,
-    product: Value,
-    last_visited_page: Value,
-    delivery_options: Value,
-    checkout_links: Value,
-    communications: Value,
-    application_context: Value,
-    payment_context: Value,
+    tax_rate: Option<&'a Value>,
+    tax_amount: Option<&'a Value>,
+    cashier: Option<&'a Value>,
+    market: Option<&'a Value>,
+    product: Option<&'a Value>,
+    last_visited_page: Option<&'a Value>,
+    delivery_options: Option<&'a Value>,
+    checkout_links: Option<&'a Value>,
+    communications: Option<&'a Value>,
+    application_context: Option<&'a Value>,
+    payment_context: Option<&'a Value>,
     iframe_url: Option<Value>,
     prepaid_sales: Option<Value>,
     payment_links: Option<Value>,
@@ -138,52 +145,89 @@ struct StxView<'a> {
     subscription: Option<Value>,
 }
 
+#[derive(Serialize)]
+struct MerchantRef<'a> {
+    object: &'static str,
+    id: &'a str,
+    companyname: &'a str,
+}
+
+#[derive(Serialize)]
+struct BasketView<'a> {
+    products: Vec<&'a BasketLine>,
+    texts: [Value; 0],
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+struct BasketInfo<'a> {
+    sum: i64,
+    gratuity: Option<i64>,
+    currency: &'a str,
+    /// Only after preTransaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing_sum: Option<i64>,
+}
+
 /// `basket_info.sum` always equals the shown lines: after preTransaction, T − bonus spent.
-pub fn shown_sum(doc: &StxDoc) -> i64 {
+fn shown_sum(doc: &StxDoc) -> i64 {
     doc.sum - doc.plan.as_ref().map_or(0, |p| p.bonus_spent)
 }
 
-async fn render_ident(
-    tx: &mut dyn Tx,
-    clock: &Clock,
-    merchant_id: &str,
-    i: usize,
-    ident: &Ident,
-) -> ApiResult<Value> {
-    let number = match ident.kind.as_str() {
-        "card" => Some(ident.value.as_str()),
-        _ => ident.issued_cardnumber.as_deref(),
-    };
-    let (valid, merchantcard, customer) = match number {
-        Some(number) => match tx.merchantcard_by_number(merchant_id, number).await? {
-            Some(mc) => {
-                let parts = merchantcard_parts(tx, &mc).await?;
-                let customer = parts.customer.as_ref().map(|c| compact_customer(clock, c));
-                let view = merchantcard_view(clock, &mc, &parts);
-                (
-                    is_valid(&mc, clock.now()),
-                    serde_json::to_value(view).ok(),
-                    serde_json::to_value(customer).ok(),
-                )
-            }
-            None => (false, None, None),
-        },
-        None => {
-            let group = tx.cardgroup(&ident.value).await?;
-            let valid =
-                group.is_some_and(|g| g.merchant_id == merchant_id && g.card_creation_via_stx);
-            (valid, None, None)
-        }
-    };
-    Ok(json!({
-        "object": "smart.idents",
-        "id": format!("smi_{}", i + 1),
-        "prefix": number.map(|n| &n[..4.min(n.len())]),
-        "name": "secucard Kundenkarte",
-        "type": ident.kind,
-        "value": ident.value,
-        "valid": valid,
-        "merchantcard": merchantcard.unwrap_or(Value::Null),
-        "customer": customer.unwrap_or(Value::Null),
-    }))
+#[derive(Serialize)]
+struct IdentView<'a> {
+    object: &'static str,
+    id: String,
+    prefix: Option<&'a str>,
+    name: &'static str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    value: &'a str,
+    valid: bool,
+    merchantcard: Option<MerchantcardView>,
+    customer: Option<CompactCustomer>,
+}
+
+fn render_ident<'a>(clock: &Clock, i: usize, ident: &'a Ident, card: &IdentCard) -> IdentView<'a> {
+    let merchantcard = card.merchantcard.as_ref().map(|full| {
+        let parts = MerchantcardParts {
+            card: full.card.clone(),
+            group: full.group.clone(),
+            customer: full.customer.clone(),
+        };
+        merchantcard_view(clock, &full.merchantcard, &parts)
+    });
+    let customer = card
+        .merchantcard
+        .as_ref()
+        .and_then(|full| full.customer.as_ref())
+        .map(|c| compact_customer(clock, c));
+    IdentView {
+        object: "smart.idents",
+        id: format!("smi_{}", i + 1),
+        prefix: ident.cardnumber().map(|n| &n[..4.min(n.len())]),
+        name: "secucard Kundenkarte",
+        kind: &ident.kind,
+        value: &ident.value,
+        valid: card.valid,
+        merchantcard,
+        customer,
+    }
+}
+
+/// The answer of preTransaction: what is left to pay and the bonus lines the card pays with. A
+/// bonus product without EAN shows `null` here (in the basket line it is `""`).
+pub fn render_plan(plan: &Plan) -> Value {
+    let bonus_products: Vec<Value> = plan
+        .bonus_lines
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "id": l.id, "articleNumber": l.article_number, "ean": l.ean, "quantity": 1,
+                "priceOne": l.price_one.value(), "tax": l.tax, "desc": l.desc, "serialNumber": null,
+            })
+        })
+        .collect();
+    serde_json::json!({"missing_sum": plan.missing_sum.value(), "bonus_products": bonus_products})
 }

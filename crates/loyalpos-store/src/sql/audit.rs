@@ -1,27 +1,26 @@
-#[async_trait]
-impl AuditTx for SqlTx {
-    async fn all_merchantcards(&mut self) -> Result<Vec<MerchantcardRow>> {
+impl AuditTx for SqlTx<'_> {
+    fn all_merchantcards(&mut self) -> Result<Vec<MerchantcardRow>> {
         let q = concat!("SELECT ", merchantcard_cols!(), " FROM merchantcards ORDER BY id");
-        Ok(sqlx::query_as(q).fetch_all(&mut *self.tx).await?)
+        self.q(q).fetch_all()
     }
 
-    async fn all_cardgroups(&mut self) -> Result<Vec<CardgroupRow>> {
+    fn all_cardgroups(&mut self) -> Result<Vec<CardgroupRow>> {
         let q = concat!("SELECT ", cardgroup_cols!(), " FROM cardgroups ORDER BY id");
-        Ok(sqlx::query_as(q).fetch_all(&mut *self.tx).await?)
+        self.q(q).fetch_all()
     }
 
-    async fn all_ltxs(&mut self) -> Result<Vec<LtxRow>> {
+    fn all_ltxs(&mut self) -> Result<Vec<LtxRow>> {
         let q = concat!("SELECT ", ltx_cols!(), " FROM loyalty_transactions ORDER BY trans_id");
-        Ok(sqlx::query_as(q).fetch_all(&mut *self.tx).await?)
+        self.q(q).fetch_all()
     }
 
-    async fn all_bookings(&mut self) -> Result<Vec<BookingRow>> {
+    fn all_bookings(&mut self) -> Result<Vec<BookingRow>> {
         let q = "SELECT ltx_id, seq, merchantcard_id, kind, balance_kind, amount FROM bookings ORDER BY ltx_id, seq";
-        Ok(sqlx::query_as(q).fetch_all(&mut *self.tx).await?)
+        self.q(q).fetch_all()
     }
 
-    async fn all_stxs(&mut self) -> Result<Vec<StxRow>> {
+    fn all_stxs(&mut self) -> Result<Vec<StxRow>> {
         let q = concat!("SELECT ", stx_cols!(), " FROM smart_transactions ORDER BY id");
-        Ok(sqlx::query_as(q).fetch_all(&mut *self.tx).await?)
+        self.q(q).fetch_all()
     }
 }

@@ -1,7 +1,6 @@
-#[async_trait]
-impl AuthTx for SqlTx {
-    async fn insert_client(&mut self, r: &ClientRow) -> Result<()> {
-        sqlx::query(
+impl AuthTx for SqlTx<'_> {
+    fn insert_client(&mut self, r: &ClientRow) -> Result<()> {
+        self.q(
             "INSERT INTO api_clients (client_id, secret_hash, merchant_id, grants, created) \
              VALUES ($1,$2,$3,$4,$5)",
         )
@@ -10,19 +9,18 @@ impl AuthTx for SqlTx {
         .bind(&r.merchant_id)
         .bind(&r.grants)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn client(&mut self, client_id: &str) -> Result<Option<ClientRow>> {
+    fn client(&mut self, client_id: &str) -> Result<Option<ClientRow>> {
         let q = "SELECT client_id, secret_hash, merchant_id, grants, created FROM api_clients \
                  WHERE client_id = $1";
-        Ok(sqlx::query_as(q).bind(client_id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(client_id).fetch_optional()
     }
 
-    async fn insert_user(&mut self, r: &UserRow) -> Result<()> {
-        sqlx::query(
+    fn insert_user(&mut self, r: &UserRow) -> Result<()> {
+        self.q(
             "INSERT INTO users (id, merchant_id, username, password_hash, created) VALUES ($1,$2,$3,$4,$5)",
         )
         .bind(&r.id)
@@ -30,31 +28,29 @@ impl AuthTx for SqlTx {
         .bind(&r.username)
         .bind(&r.password_hash)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>> {
+    fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>> {
         let q = "SELECT id, merchant_id, username, password_hash, created FROM users WHERE username = $1";
-        Ok(sqlx::query_as(q).bind(username).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(username).fetch_optional()
     }
 
-    async fn user(&mut self, id: &str) -> Result<Option<UserRow>> {
+    fn user(&mut self, id: &str) -> Result<Option<UserRow>> {
         let q = "SELECT id, merchant_id, username, password_hash, created FROM users WHERE id = $1";
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE merchant_id = $1")
+    fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool> {
+        let n: i64 = self.q("SELECT COUNT(*) FROM users WHERE merchant_id = $1")
             .bind(merchant_id)
-            .fetch_one(&mut *self.tx)
-            .await?;
+            .scalar()?;
         Ok(n > 0)
     }
 
-    async fn insert_authorization(&mut self, r: &AuthorizationRow) -> Result<()> {
-        sqlx::query(concat!(
+    fn insert_authorization(&mut self, r: &AuthorizationRow) -> Result<()> {
+        self.q(concat!(
             "INSERT INTO authorizations (",
             authorization_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
@@ -69,17 +65,16 @@ impl AuthTx for SqlTx {
         .bind(&r.refresh_hash)
         .bind(r.revoked)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn authorization(&mut self, id: &str) -> Result<Option<AuthorizationRow>> {
+    fn authorization(&mut self, id: &str) -> Result<Option<AuthorizationRow>> {
         let q = concat!("SELECT ", authorization_cols!(), " FROM authorizations WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn authorization_by_refresh(
+    fn authorization_by_refresh(
         &mut self,
         refresh_hash: &str,
     ) -> Result<Option<AuthorizationRow>> {
@@ -88,15 +83,25 @@ impl AuthTx for SqlTx {
             authorization_cols!(),
             " FROM authorizations WHERE refresh_hash = $1 AND revoked = $2"
         );
-        Ok(sqlx::query_as(q)
+        self.q(q)
             .bind(refresh_hash)
             .bind(false)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+            .fetch_optional()
     }
 
-    async fn insert_token(&mut self, r: &TokenRow) -> Result<()> {
-        sqlx::query(concat!(
+    fn live_token(&mut self, token_hash: &str) -> Result<Option<TokenRow>> {
+        let (cache, dirty) = (self.cache, &self.dirty);
+        cache.through(dirty, token_hash, || {
+            Q::new(&mut *self.driver, live_token_query!())
+                .bind(token_hash)
+                .bind(false)
+                .fetch_optional()
+        })
+    }
+
+    fn insert_token(&mut self, r: &TokenRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Token, &r.token_hash);
+        self.q(concat!(
             "INSERT INTO access_tokens (",
             token_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
@@ -113,38 +118,36 @@ impl AuthTx for SqlTx {
         .bind(r.demo_only)
         .bind(r.revoked)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn revoke_tokens_of(&mut self, authorization_id: &str) -> Result<()> {
-        sqlx::query(
+    fn revoke_tokens_of(&mut self, authorization_id: &str) -> Result<()> {
+        self.cache.revoked_tokens(&mut self.dirty);
+        self.q(
             "UPDATE access_tokens SET revoked = $2 WHERE authorization_id = $1 AND revoked = $3",
         )
         .bind(authorization_id)
         .bind(true)
         .bind(false)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn device_online(&mut self, device_id: &str, now: i64) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
+    fn device_online(&mut self, device_id: &str, now: i64) -> Result<bool> {
+        let n: i64 = self.q(
             "SELECT COUNT(*) FROM access_tokens WHERE device_id = $1 AND revoked = $2 \
              AND (expires_at IS NULL OR expires_at > $3)",
         )
         .bind(device_id)
         .bind(false)
         .bind(now)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        .scalar()?;
         Ok(n > 0)
     }
 
-    async fn insert_registration(&mut self, r: &RegistrationRow) -> Result<()> {
-        sqlx::query(concat!(
+    fn insert_registration(&mut self, r: &RegistrationRow) -> Result<()> {
+        self.q(concat!(
             "INSERT INTO device_registrations (",
             registration_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
@@ -161,25 +164,23 @@ impl AuthTx for SqlTx {
         .bind(r.expires_at)
         .bind(r.reusable)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn registration(&mut self, device_code_hash: &str) -> Result<Option<RegistrationRow>> {
+    fn registration(&mut self, device_code_hash: &str) -> Result<Option<RegistrationRow>> {
         let q = concat!(
             "SELECT ",
             registration_cols!(),
             " FROM device_registrations WHERE device_code_hash = $1",
             for_update!()
         );
-        Ok(sqlx::query_as(q)
+        self.q(q)
             .bind(device_code_hash)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+            .fetch_optional()
     }
 
-    async fn registration_by_user_code(
+    fn registration_by_user_code(
         &mut self,
         user_code: &str,
     ) -> Result<Option<RegistrationRow>> {
@@ -189,11 +190,11 @@ impl AuthTx for SqlTx {
             " FROM device_registrations WHERE user_code = $1",
             for_update!()
         );
-        Ok(sqlx::query_as(q).bind(user_code).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(user_code).fetch_optional()
     }
 
-    async fn update_registration(&mut self, r: &RegistrationRow) -> Result<()> {
-        sqlx::query(
+    fn update_registration(&mut self, r: &RegistrationRow) -> Result<()> {
+        self.q(
             "UPDATE device_registrations SET state = $2, merchant_id = $3, device_id = $4, \
              store_id = $5, authorization_id = $6 WHERE device_code_hash = $1",
         )
@@ -203,8 +204,7 @@ impl AuthTx for SqlTx {
         .bind(&r.device_id)
         .bind(&r.store_id)
         .bind(&r.authorization_id)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 }

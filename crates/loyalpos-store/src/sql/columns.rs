@@ -69,6 +69,24 @@ macro_rules! stx_cols {
     };
 }
 
+/// A merchant card with its card and customer in one row: the card's columns as `c_…`, the
+/// customer's as `cu_…` (NULL when there is none).
+macro_rules! full_merchantcard_query {
+    ($lock:expr) => {
+        concat!(
+            "SELECT mc.*, c.id AS c_id, c.cardnumber AS c_cardnumber, c.account_id AS c_account_id, \
+             c.created AS c_created, cu.id AS cu_id, cu.merchant_id AS cu_merchant_id, \
+             cu.merchant_contact AS cu_merchant_contact, cu.customernumber AS cu_customernumber, \
+             cu.note AS cu_note, cu.consent AS cu_consent, cu.additional_data AS cu_additional_data, \
+             cu.created AS cu_created \
+             FROM merchantcards mc JOIN cards c ON c.id = mc.card_id \
+             LEFT JOIN customers cu ON cu.id = mc.customer_id \
+             WHERE mc.merchant_id = $1 AND c.cardnumber = $2",
+            $lock
+        )
+    };
+}
+
 /// The live-token lookup every authenticated request makes.
 macro_rules! live_token_query {
     () => {

@@ -1,13 +1,12 @@
-#[async_trait]
-impl IdempotencyTx for SqlTx {
-    async fn idempotency_record(&mut self, client_id: &str, key: &str) -> Result<Option<IdempotencyRow>> {
+impl IdempotencyTx for SqlTx<'_> {
+    fn idempotency_record(&mut self, client_id: &str, key: &str) -> Result<Option<IdempotencyRow>> {
         let q = "SELECT client_id, key, method, path, fingerprint, status, headers, body, created, claim_id \
                  FROM idempotency_keys WHERE client_id = $1 AND key = $2";
-        Ok(sqlx::query_as(q).bind(client_id).bind(key).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(client_id).bind(key).fetch_optional()
     }
 
-    async fn claim_idempotency_key(&mut self, r: &IdempotencyRow) -> Result<()> {
-        sqlx::query(
+    fn claim_idempotency_key(&mut self, r: &IdempotencyRow) -> Result<()> {
+        self.q(
             "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created, claim_id) \
              VALUES ($1,$2,$3,$4,$5,NULL,NULL,NULL,$6,$7)",
         )
@@ -18,13 +17,12 @@ impl IdempotencyTx for SqlTx {
         .bind(&r.fingerprint)
         .bind(r.created)
         .bind(&r.claim_id)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn record_idempotent_response(&mut self, r: &IdempotencyRow) -> Result<()> {
-        sqlx::query(
+    fn record_idempotent_response(&mut self, r: &IdempotencyRow) -> Result<()> {
+        self.q(
             "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created, claim_id) \
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
              ON CONFLICT (client_id, key) DO UPDATE SET status = excluded.status, headers = excluded.headers, \
@@ -40,16 +38,13 @@ impl IdempotencyTx for SqlTx {
         .bind(&r.body)
         .bind(r.created)
         .bind(&r.claim_id)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
+    fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64> {
+        self.q("DELETE FROM idempotency_keys WHERE created < $1")
             .bind(before)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(done.rows_affected())
+            .execute()
     }
 }

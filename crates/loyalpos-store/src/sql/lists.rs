@@ -368,50 +368,61 @@ fn list_prefix_end(prefix: &str) -> Option<String> {
 /// Runs a list query for one table and row type.
 macro_rules! list_rows {
     ($self:ident, $table:expr, $merchant_id:expr, $q:expr, $row:ty) => {{
-        use sqlx::{FromRow as _, Row as _};
         let statement = ListStatement::new(&$table, $merchant_id, &$q)?;
-        let mut query = sqlx::query(&statement.rows).bind($merchant_id);
-        for value in &statement.binds {
-            query = match value {
-                Scalar::Text(text) => query.bind(text.clone()),
-                Scalar::Int(n) => query.bind(*n),
-            };
-        }
+        let binds = || statement.binds.iter().map(|value| match value {
+            Scalar::Text(text) => Arg::Text(text),
+            Scalar::Int(n) => Arg::Int(*n),
+        });
+        let mut query = $self.q(&statement.rows).bind($merchant_id).bind_all(binds());
         if let Some(page) = $q.page {
             let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
             query = query.bind(clamp(page.count)).bind(clamp(page.offset));
         }
-        let found = query.fetch_all(&mut *$self.tx).await?;
-        let mut rows: Vec<$row> = Vec::with_capacity(found.len());
+        let found = query.fetch_all::<Paged<$row>>()?;
         let mut total = found.len() as u64;
-        for row in &found {
-            if $q.page.is_some() {
-                total = u64::try_from(row.try_get::<i64, _>("list_total")?).unwrap_or(0);
-            }
-            rows.push(<$row>::from_row(row)?);
+        if let Some(first) = found.first().and_then(|p| p.total) {
+            total = u64::try_from(first).unwrap_or(0);
         }
+        let rows: Vec<$row> = found.into_iter().map(|p| p.row).collect();
         if $q.page.is_some() && rows.is_empty() {
             // An empty page (past the end, or count 0) carries no total: count separately.
-            let mut count = sqlx::query_scalar::<_, i64>(&statement.count).bind($merchant_id);
-            for value in &statement.binds {
-                count = match value {
-                    Scalar::Text(text) => count.bind(text.clone()),
-                    Scalar::Int(n) => count.bind(*n),
-                };
-            }
-            total = u64::try_from(count.fetch_one(&mut *$self.tx).await?).unwrap_or(0);
+            let n: i64 = $self
+                .q(&statement.count)
+                .bind($merchant_id)
+                .bind_all(binds())
+                .scalar()?;
+            total = u64::try_from(n).unwrap_or(0);
         }
         Ok(Listed { total, rows })
     }};
 }
 
-#[async_trait]
-impl ListTx for SqlTx {
-    async fn list_stxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StxRow>> {
+/// A listed row with the window total a paged query adds to every row.
+struct Paged<T> {
+    row: T,
+    total: Option<i64>,
+}
+
+impl<T: FromRecord> FromRecord for Paged<T> {
+    fn from_record(mut r: Record) -> Result<Self> {
+        let total = if r.names.iter().any(|n| n == "list_total") {
+            Some(r.take::<i64>("list_total")?)
+        } else {
+            None
+        };
+        Ok(Paged {
+            row: T::from_record(r)?,
+            total,
+        })
+    }
+}
+
+impl ListTx for SqlTx<'_> {
+    fn list_stxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StxRow>> {
         list_rows!(self, LIST_STXS, merchant_id, q, StxRow)
     }
 
-    async fn list_merchantcards(
+    fn list_merchantcards(
         &mut self,
         merchant_id: &str,
         q: ListQuery<'_>,
@@ -419,11 +430,11 @@ impl ListTx for SqlTx {
         list_rows!(self, LIST_MERCHANTCARDS, merchant_id, q, MerchantcardRow)
     }
 
-    async fn list_cards(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<CardRow>> {
+    fn list_cards(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<CardRow>> {
         list_rows!(self, LIST_CARDS, merchant_id, q, CardRow)
     }
 
-    async fn list_cardgroups(
+    fn list_cardgroups(
         &mut self,
         merchant_id: &str,
         q: ListQuery<'_>,
@@ -431,7 +442,7 @@ impl ListTx for SqlTx {
         list_rows!(self, LIST_CARDGROUPS, merchant_id, q, CardgroupRow)
     }
 
-    async fn list_customers(
+    fn list_customers(
         &mut self,
         merchant_id: &str,
         q: ListQuery<'_>,
@@ -439,11 +450,11 @@ impl ListTx for SqlTx {
         list_rows!(self, LIST_CUSTOMERS, merchant_id, q, CustomerRow)
     }
 
-    async fn list_ltxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<LtxRow>> {
+    fn list_ltxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<LtxRow>> {
         list_rows!(self, LIST_LTXS, merchant_id, q, LtxRow)
     }
 
-    async fn list_stores(
+    fn list_stores(
         &mut self,
         merchant_id: &str,
         q: ListQuery<'_>,
@@ -451,7 +462,7 @@ impl ListTx for SqlTx {
         list_rows!(self, LIST_STORES, merchant_id, q, StoreRow)
     }
 
-    async fn list_devices(
+    fn list_devices(
         &mut self,
         merchant_id: &str,
         q: ListQuery<'_>,

@@ -1,7 +1,7 @@
-#[async_trait]
-impl LoyaltyTx for SqlTx {
-    async fn insert_cardgroup(&mut self, r: &CardgroupRow) -> Result<()> {
-        sqlx::query(concat!(
+impl LoyaltyTx for SqlTx<'_> {
+    fn insert_cardgroup(&mut self, r: &CardgroupRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Cardgroup, &r.id);
+        self.q(concat!(
             "INSERT INTO cardgroups (",
             cardgroup_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
@@ -24,23 +24,24 @@ impl LoyaltyTx for SqlTx {
         .bind(r.passcode_policy)
         .bind(r.card_creation_via_stx)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn cardgroup(&mut self, id: &str) -> Result<Option<CardgroupRow>> {
+    fn cardgroup(&mut self, id: &str) -> Result<Option<CardgroupRow>> {
         let q = concat!("SELECT ", cardgroup_cols!(), " FROM cardgroups WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        let (cache, dirty) = (self.cache, &self.dirty);
+        cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
     }
 
-    async fn cardgroups(&mut self, merchant_id: &str) -> Result<Vec<CardgroupRow>> {
+    fn cardgroups(&mut self, merchant_id: &str) -> Result<Vec<CardgroupRow>> {
         let q = concat!("SELECT ", cardgroup_cols!(), " FROM cardgroups WHERE merchant_id = $1");
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchant_id).fetch_all()
     }
 
-    async fn update_cardgroup(&mut self, r: &CardgroupRow) -> Result<()> {
-        sqlx::query(
+    fn update_cardgroup(&mut self, r: &CardgroupRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Cardgroup, &r.id);
+        self.q(
             "UPDATE cardgroups SET display_name = $2, picture = $3, stock_warn_limit = $4, \
              description = $5, cancel_selected = $6, currency = $7, bonus_rate = $8, bonus_base = $9, \
              filter_mode = $10, filter_codes = $11, bonus_products = $12, overdraft_allowed = $13, \
@@ -62,57 +63,53 @@ impl LoyaltyTx for SqlTx {
         .bind(r.overdraft_limit)
         .bind(r.passcode_policy)
         .bind(r.card_creation_via_stx)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn cardgroup_has_cards(&mut self, id: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merchantcards WHERE cardgroup_id = $1")
+    fn cardgroup_has_cards(&mut self, id: &str) -> Result<bool> {
+        let n: i64 = self.q("SELECT COUNT(*) FROM merchantcards WHERE cardgroup_id = $1")
             .bind(id)
-            .fetch_one(&mut *self.tx)
-            .await?;
+            .scalar()?;
         Ok(n > 0)
     }
 
-    async fn insert_card(&mut self, r: &CardRow) -> Result<()> {
-        sqlx::query("INSERT INTO cards (id, cardnumber, account_id, created) VALUES ($1,$2,$3,$4)")
+    fn insert_card(&mut self, r: &CardRow) -> Result<()> {
+        self.q("INSERT INTO cards (id, cardnumber, account_id, created) VALUES ($1,$2,$3,$4)")
             .bind(&r.id)
             .bind(&r.cardnumber)
             .bind(&r.account_id)
             .bind(r.created)
-            .execute(&mut *self.tx)
-            .await?;
+            .execute()?;
         Ok(())
     }
 
-    async fn card(&mut self, id: &str) -> Result<Option<CardRow>> {
+    fn card(&mut self, id: &str) -> Result<Option<CardRow>> {
         let q = "SELECT id, cardnumber, account_id, created FROM cards WHERE id = $1";
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn card_by_number(&mut self, cardnumber: &str) -> Result<Option<CardRow>> {
+    fn card_by_number(&mut self, cardnumber: &str) -> Result<Option<CardRow>> {
         let q = "SELECT id, cardnumber, account_id, created FROM cards WHERE cardnumber = $1";
-        Ok(sqlx::query_as(q).bind(cardnumber).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(cardnumber).fetch_optional()
     }
 
-    async fn cards_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<CardRow>> {
+    fn cards_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<CardRow>> {
         let q = "SELECT c.id, c.cardnumber, c.account_id, c.created FROM cards c \
                  JOIN merchantcards m ON m.card_id = c.id WHERE m.merchant_id = $1";
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchant_id).fetch_all()
     }
 
-    async fn update_card(&mut self, r: &CardRow) -> Result<()> {
-        sqlx::query("UPDATE cards SET account_id = $2 WHERE id = $1")
+    fn update_card(&mut self, r: &CardRow) -> Result<()> {
+        self.q("UPDATE cards SET account_id = $2 WHERE id = $1")
             .bind(&r.id)
             .bind(&r.account_id)
-            .execute(&mut *self.tx)
-            .await?;
+            .execute()?;
         Ok(())
     }
 
-    async fn insert_customer(&mut self, r: &CustomerRow) -> Result<()> {
-        sqlx::query(concat!(
+    fn insert_customer(&mut self, r: &CustomerRow) -> Result<()> {
+        self.q(concat!(
             "INSERT INTO customers (",
             customer_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
@@ -125,23 +122,22 @@ impl LoyaltyTx for SqlTx {
         .bind(r.consent)
         .bind(&r.additional_data)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn customer(&mut self, id: &str) -> Result<Option<CustomerRow>> {
+    fn customer(&mut self, id: &str) -> Result<Option<CustomerRow>> {
         let q = concat!("SELECT ", customer_cols!(), " FROM customers WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn customers(&mut self, merchant_id: &str) -> Result<Vec<CustomerRow>> {
+    fn customers(&mut self, merchant_id: &str) -> Result<Vec<CustomerRow>> {
         let q = concat!("SELECT ", customer_cols!(), " FROM customers WHERE merchant_id = $1");
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchant_id).fetch_all()
     }
 
-    async fn update_customer(&mut self, r: &CustomerRow) -> Result<()> {
-        sqlx::query(
+    fn update_customer(&mut self, r: &CustomerRow) -> Result<()> {
+        self.q(
             "UPDATE customers SET merchant_contact = $2, customernumber = $3, note = $4, consent = $5, \
              additional_data = $6 WHERE id = $1",
         )
@@ -151,13 +147,12 @@ impl LoyaltyTx for SqlTx {
         .bind(&r.note)
         .bind(r.consent)
         .bind(&r.additional_data)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn insert_merchantcard(&mut self, r: &MerchantcardRow) -> Result<()> {
-        sqlx::query(concat!(
+    fn insert_merchantcard(&mut self, r: &MerchantcardRow) -> Result<()> {
+        self.q(concat!(
             "INSERT INTO merchantcards (",
             merchantcard_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
@@ -184,17 +179,16 @@ impl LoyaltyTx for SqlTx {
         .bind(&r.csc_hash)
         .bind(&r.passcode_hash)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>> {
+    fn merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>> {
         let q = concat!("SELECT ", merchantcard_cols!(), " FROM merchantcards WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn merchantcard_by_card(
+    fn merchantcard_by_card(
         &mut self,
         merchant_id: &str,
         card_id: &str,
@@ -204,14 +198,13 @@ impl LoyaltyTx for SqlTx {
             merchantcard_cols!(),
             " FROM merchantcards WHERE merchant_id = $1 AND card_id = $2"
         );
-        Ok(sqlx::query_as(q)
+        self.q(q)
             .bind(merchant_id)
             .bind(card_id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+            .fetch_optional()
     }
 
-    async fn merchantcard_by_number(
+    fn merchantcard_by_number(
         &mut self,
         merchant_id: &str,
         cardnumber: &str,
@@ -222,30 +215,49 @@ impl LoyaltyTx for SqlTx {
             " FROM merchantcards WHERE merchant_id = $1 \
              AND card_id = (SELECT id FROM cards WHERE cardnumber = $2)"
         );
-        Ok(sqlx::query_as(q)
+        self.q(q)
             .bind(merchant_id)
             .bind(cardnumber)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+            .fetch_optional()
     }
 
-    async fn merchantcards(&mut self, merchant_id: &str) -> Result<Vec<MerchantcardRow>> {
+    fn full_merchantcard_by_number(
+        &mut self,
+        merchant_id: &str,
+        cardnumber: &str,
+    ) -> Result<Option<FullMerchantcard>> {
+        self.full_merchantcard(full_merchantcard_query!(""), merchant_id, cardnumber)
+    }
+
+    fn lock_full_merchantcard_by_number(
+        &mut self,
+        merchant_id: &str,
+        cardnumber: &str,
+    ) -> Result<Option<FullMerchantcard>> {
+        self.full_merchantcard(
+            full_merchantcard_query!(lock_merchantcard_row!()),
+            merchant_id,
+            cardnumber,
+        )
+    }
+
+    fn merchantcards(&mut self, merchant_id: &str) -> Result<Vec<MerchantcardRow>> {
         let q = concat!("SELECT ", merchantcard_cols!(), " FROM merchantcards WHERE merchant_id = $1");
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchant_id).fetch_all()
     }
 
-    async fn lock_merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>> {
+    fn lock_merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>> {
         let q = concat!(
             "SELECT ",
             merchantcard_cols!(),
             " FROM merchantcards WHERE id = $1",
             for_update!()
         );
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn update_merchantcard(&mut self, r: &MerchantcardRow) -> Result<()> {
-        sqlx::query(
+    fn update_merchantcard(&mut self, r: &MerchantcardRow) -> Result<()> {
+        self.q(
             "UPDATE merchantcards SET cardgroup_id = $2, customer_id = $3, customer_assignment_date = $4, \
              cash_balance = $5, bonus_balance = $6, points = $7, last_usage = $8, last_charge = $9, \
              stock_status = $10, lock_status = $11, lock_reason = $12, lock_note = $13, \
@@ -267,23 +279,22 @@ impl LoyaltyTx for SqlTx {
         .bind(r.expiry_date)
         .bind(&r.csc_hash)
         .bind(&r.passcode_hash)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn next_ta_code(&mut self) -> Result<i64> {
-        let v: i64 = sqlx::query_scalar(next_ta_code_sql!()).fetch_one(&mut *self.tx).await?;
+    fn next_ta_code(&mut self) -> Result<i64> {
+        let v: i64 = self.q(next_ta_code_sql!()).scalar()?;
         Ok(v)
     }
 
-    async fn raise_ta_code(&mut self, at_least: i64) -> Result<()> {
-        sqlx::query(raise_ta_code_sql!()).bind(at_least).execute(&mut *self.tx).await?;
+    fn raise_ta_code(&mut self, at_least: i64) -> Result<()> {
+        self.q(raise_ta_code_sql!()).bind(at_least).execute()?;
         Ok(())
     }
 
-    async fn insert_ltx(&mut self, r: &LtxRow, bookings: &[BookingRow]) -> Result<()> {
-        sqlx::query(concat!(
+    fn insert_ltx(&mut self, r: &LtxRow, bookings: &[BookingRow]) -> Result<()> {
+        self.q(concat!(
             "INSERT INTO loyalty_transactions (",
             ltx_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)"
@@ -311,73 +322,136 @@ impl LoyaltyTx for SqlTx {
         .bind(&r.child_id)
         .bind(r.created)
         .bind(r.last_change)
-        .execute(&mut *self.tx)
-        .await?;
-        for b in bookings {
-            sqlx::query(
-                "INSERT INTO bookings (ltx_id, seq, merchantcard_id, kind, balance_kind, amount) \
-                 VALUES ($1,$2,$3,$4,$5,$6)",
-            )
-            .bind(&b.ltx_id)
-            .bind(b.seq)
-            .bind(&b.merchantcard_id)
-            .bind(&b.kind)
-            .bind(&b.balance_kind)
-            .bind(b.amount)
-            .execute(&mut *self.tx)
-            .await?;
+        .execute()?;
+        if bookings.is_empty() {
+            return Ok(());
         }
+        // All bookings of the transaction in one statement.
+        let values: Vec<String> = (0..bookings.len())
+            .map(|i| {
+                let p = i * 6;
+                format!("(${},${},${},${},${},${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO bookings (ltx_id, seq, merchantcard_id, kind, balance_kind, amount) VALUES {}",
+            values.join(",")
+        );
+        let args = bookings.iter().flat_map(|b| {
+            [
+                Arg::from(&b.ltx_id),
+                Arg::from(b.seq),
+                Arg::from(&b.merchantcard_id),
+                Arg::from(&b.kind),
+                Arg::from(&b.balance_kind),
+                Arg::from(b.amount),
+            ]
+        });
+        self.q(&sql).bind_all(args).execute()?;
         Ok(())
     }
 
-    async fn ltx(&mut self, id: &str) -> Result<Option<LtxRow>> {
+    fn ltx(&mut self, id: &str) -> Result<Option<LtxRow>> {
         let q = concat!("SELECT ", ltx_cols!(), " FROM loyalty_transactions WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn ltxs(&mut self, merchant_id: &str) -> Result<Vec<LtxRow>> {
+    fn ltxs(&mut self, merchant_id: &str) -> Result<Vec<LtxRow>> {
         let q = concat!("SELECT ", ltx_cols!(), " FROM loyalty_transactions WHERE merchant_id = $1");
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchant_id).fetch_all()
     }
 
-    async fn ltxs_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<LtxRow>> {
+    fn ltxs_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<LtxRow>> {
         let q = concat!(
             "SELECT ",
             ltx_cols!(),
             " FROM loyalty_transactions WHERE merchantcard_id = $1 ORDER BY trans_id"
         );
-        Ok(sqlx::query_as(q).bind(merchantcard_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchantcard_id).fetch_all()
     }
 
-    async fn mark_ltx_cancelled(&mut self, id: &str, child_id: &str, at: i64) -> Result<()> {
-        sqlx::query(
+    fn mark_ltx_cancelled(&mut self, id: &str, child_id: &str, at: i64) -> Result<()> {
+        self.q(
             "UPDATE loyalty_transactions SET status = 'cancelled', child_id = $2, last_change = $3 \
              WHERE id = $1",
         )
         .bind(id)
         .bind(child_id)
         .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn bookings_of(&mut self, ltx_id: &str) -> Result<Vec<BookingRow>> {
+    fn bookings_of(&mut self, ltx_id: &str) -> Result<Vec<BookingRow>> {
         let q = "SELECT ltx_id, seq, merchantcard_id, kind, balance_kind, amount FROM bookings \
                  WHERE ltx_id = $1 ORDER BY seq";
-        Ok(sqlx::query_as(q).bind(ltx_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(ltx_id).fetch_all()
     }
 
-    async fn bookings_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<BookingRow>> {
-        let q = "SELECT b.ltx_id, b.seq, b.merchantcard_id, b.kind, b.balance_kind, b.amount \
-                 FROM bookings b JOIN loyalty_transactions l ON l.id = b.ltx_id \
-                 WHERE l.merchant_id = $1 ORDER BY b.ltx_id, b.seq";
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+    fn bookings_of_ltxs(&mut self, ltx_ids: &[String]) -> Result<Vec<BookingRow>> {
+        if ltx_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let params: Vec<String> = (1..=ltx_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT ltx_id, seq, merchantcard_id, kind, balance_kind, amount FROM bookings \
+             WHERE ltx_id IN ({}) ORDER BY ltx_id, seq",
+            params.join(",")
+        );
+        self.q(&sql).bind_all(ltx_ids.iter().map(Arg::from)).fetch_all()
     }
 
-    async fn bookings_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<BookingRow>> {
+    fn bookings_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<BookingRow>> {
         let q = "SELECT ltx_id, seq, merchantcard_id, kind, balance_kind, amount FROM bookings \
                  WHERE merchantcard_id = $1";
-        Ok(sqlx::query_as(q).bind(merchantcard_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchantcard_id).fetch_all()
+    }
+}
+
+/// A merchant card, its card and customer from one joined row.
+struct JoinedMerchantcard(MerchantcardRow, CardRow, Option<CustomerRow>);
+
+impl FromRecord for JoinedMerchantcard {
+    fn from_record(mut r: Record) -> Result<Self> {
+        let customer = r.split_prefixed("cu_");
+        let card = r.split_prefixed("c_");
+        let customer = if customer.is_null() {
+            None
+        } else {
+            Some(CustomerRow::from_record(customer)?)
+        };
+        Ok(JoinedMerchantcard(
+            MerchantcardRow::from_record(r)?,
+            CardRow::from_record(card)?,
+            customer,
+        ))
+    }
+}
+
+impl SqlTx<'_> {
+    /// One statement for the merchant card, its card and customer; the group from the cache.
+    fn full_merchantcard(
+        &mut self,
+        sql: &str,
+        merchant_id: &str,
+        cardnumber: &str,
+    ) -> Result<Option<FullMerchantcard>> {
+        let Some(JoinedMerchantcard(merchantcard, card, customer)) = self
+            .q(sql)
+            .bind(merchant_id)
+            .bind(cardnumber)
+            .fetch_optional()?
+        else {
+            return Ok(None);
+        };
+        let group = self.cardgroup(&merchantcard.cardgroup_id)?.ok_or_else(|| {
+            StoreError::Internal(format!("card group {} missing", merchantcard.cardgroup_id))
+        })?;
+        Ok(Some(FullMerchantcard {
+            merchantcard,
+            card,
+            group,
+            customer,
+        }))
     }
 }

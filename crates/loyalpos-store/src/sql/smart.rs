@@ -1,7 +1,6 @@
-#[async_trait]
-impl SmartTx for SqlTx {
-    async fn insert_stx(&mut self, r: &StxRow) -> Result<()> {
-        sqlx::query(concat!(
+impl SmartTx for SqlTx<'_> {
+    fn insert_stx(&mut self, r: &StxRow) -> Result<()> {
+        self.q(concat!(
             "INSERT INTO smart_transactions (",
             stx_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
@@ -15,32 +14,31 @@ impl SmartTx for SqlTx {
         .bind(&r.doc)
         .bind(r.created)
         .bind(r.updated)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn stx(&mut self, id: &str) -> Result<Option<StxRow>> {
+    fn stx(&mut self, id: &str) -> Result<Option<StxRow>> {
         let q = concat!("SELECT ", stx_cols!(), " FROM smart_transactions WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn lock_stx(&mut self, id: &str) -> Result<Option<StxRow>> {
+    fn lock_stx(&mut self, id: &str) -> Result<Option<StxRow>> {
         let q = concat!(
             "SELECT ",
             stx_cols!(),
             " FROM smart_transactions WHERE id = $1",
             for_update!()
         );
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn stxs(&mut self, merchant_id: &str) -> Result<Vec<StxRow>> {
+    fn stxs(&mut self, merchant_id: &str) -> Result<Vec<StxRow>> {
         let q = concat!("SELECT ", stx_cols!(), " FROM smart_transactions WHERE merchant_id = $1");
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchant_id).fetch_all()
     }
 
-    async fn stx_by_receipt_number(
+    fn stx_by_receipt_number(
         &mut self,
         device_id: &str,
         receipt_number: i64,
@@ -50,15 +48,14 @@ impl SmartTx for SqlTx {
             stx_cols!(),
             " FROM smart_transactions WHERE device_id = $1 AND receipt_number = $2"
         );
-        Ok(sqlx::query_as(q)
+        self.q(q)
             .bind(device_id)
             .bind(receipt_number)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+            .fetch_optional()
     }
 
-    async fn update_stx(&mut self, r: &StxRow) -> Result<()> {
-        sqlx::query(
+    fn update_stx(&mut self, r: &StxRow) -> Result<()> {
+        self.q(
             "UPDATE smart_transactions SET status = $2, device_id = $3, receipt_number = $4, \
              trans_id = $5, doc = $6, updated = $7 WHERE id = $1",
         )
@@ -69,12 +66,11 @@ impl SmartTx for SqlTx {
         .bind(&r.trans_id)
         .bind(&r.doc)
         .bind(r.updated)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn stxs_of_device_after_receipt(
+    fn stxs_of_device_after_receipt(
         &mut self,
         device_id: &str,
         after: i64,
@@ -84,32 +80,29 @@ impl SmartTx for SqlTx {
             stx_cols!(),
             " FROM smart_transactions WHERE device_id = $1 AND receipt_number > $2 ORDER BY receipt_number"
         );
-        Ok(sqlx::query_as(q)
+        self.q(q)
             .bind(device_id)
             .bind(after)
-            .fetch_all(&mut *self.tx)
-            .await?)
+            .fetch_all()
     }
 
-    async fn insert_reserved_ltx_id(&mut self, stx_id: &str, ltx_id: &str) -> Result<()> {
-        sqlx::query(
+    fn insert_reserved_ltx_id(&mut self, stx_id: &str, ltx_id: &str) -> Result<()> {
+        self.q(
             "INSERT INTO reserved_ltx_ids (smart_transaction_id, ltx_id) VALUES ($1,$2) \
              ON CONFLICT (smart_transaction_id) DO NOTHING",
         )
         .bind(stx_id)
         .bind(ltx_id)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn take_reserved_ltx_id(&mut self, stx_id: &str) -> Result<Option<String>> {
-        let id: Option<String> = sqlx::query_scalar(
+    fn take_reserved_ltx_id(&mut self, stx_id: &str) -> Result<Option<String>> {
+        let id: Option<String> = self.q(
             "DELETE FROM reserved_ltx_ids WHERE smart_transaction_id = $1 RETURNING ltx_id",
         )
         .bind(stx_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        .scalar_optional()?;
         Ok(id)
     }
 }

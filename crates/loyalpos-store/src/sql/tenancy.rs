@@ -1,7 +1,7 @@
-#[async_trait]
-impl TenancyTx for SqlTx {
-    async fn insert_merchant(&mut self, r: &MerchantRow) -> Result<()> {
-        sqlx::query(concat!(
+impl TenancyTx for SqlTx<'_> {
+    fn insert_merchant(&mut self, r: &MerchantRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Merchant, &r.id);
+        self.q(concat!(
             "INSERT INTO merchants (",
             merchant_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
@@ -18,18 +18,19 @@ impl TenancyTx for SqlTx {
         .bind(&r.default_contract_id)
         .bind(r.is_demo)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn merchant(&mut self, id: &str) -> Result<Option<MerchantRow>> {
+    fn merchant(&mut self, id: &str) -> Result<Option<MerchantRow>> {
         let q = concat!("SELECT ", merchant_cols!(), " FROM merchants WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        let (cache, dirty) = (self.cache, &self.dirty);
+        cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
     }
 
-    async fn update_merchant(&mut self, r: &MerchantRow) -> Result<()> {
-        sqlx::query(
+    fn update_merchant(&mut self, r: &MerchantRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Merchant, &r.id);
+        self.q(
             "UPDATE merchants SET companyname = $2, project_name = $3, legal_details = $4, urls = $5, \
              categories = $6, default_store_id = $7, default_contract_id = $8, is_demo = $9 WHERE id = $1",
         )
@@ -42,36 +43,33 @@ impl TenancyTx for SqlTx {
         .bind(&r.default_store_id)
         .bind(&r.default_contract_id)
         .bind(r.is_demo)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn demo_merchant_exists(&mut self) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merchants WHERE is_demo = $1")
+    fn demo_merchant_exists(&mut self) -> Result<bool> {
+        let n: i64 = self.q("SELECT COUNT(*) FROM merchants WHERE is_demo = $1")
             .bind(true)
-            .fetch_one(&mut *self.tx)
-            .await?;
+            .scalar()?;
         Ok(n > 0)
     }
 
-    async fn insert_contract(&mut self, r: &ContractRow) -> Result<()> {
-        sqlx::query("INSERT INTO contracts (id, merchant_id, created) VALUES ($1,$2,$3)")
+    fn insert_contract(&mut self, r: &ContractRow) -> Result<()> {
+        self.q("INSERT INTO contracts (id, merchant_id, created) VALUES ($1,$2,$3)")
             .bind(&r.id)
             .bind(&r.merchant_id)
             .bind(r.created)
-            .execute(&mut *self.tx)
-            .await?;
+            .execute()?;
         Ok(())
     }
 
-    async fn contract(&mut self, id: &str) -> Result<Option<ContractRow>> {
+    fn contract(&mut self, id: &str) -> Result<Option<ContractRow>> {
         let q = "SELECT id, merchant_id, created FROM contracts WHERE id = $1";
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn insert_store(&mut self, r: &StoreRow) -> Result<()> {
-        sqlx::query(concat!(
+    fn insert_store(&mut self, r: &StoreRow) -> Result<()> {
+        self.q(concat!(
             "INSERT INTO stores (",
             store_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
@@ -88,23 +86,22 @@ impl TenancyTx for SqlTx {
         .bind(&r.photo)
         .bind(&r.open_hours)
         .bind(r.created)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn store(&mut self, id: &str) -> Result<Option<StoreRow>> {
+    fn store(&mut self, id: &str) -> Result<Option<StoreRow>> {
         let q = concat!("SELECT ", store_cols!(), " FROM stores WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 
-    async fn stores(&mut self, merchant_id: &str) -> Result<Vec<StoreRow>> {
+    fn stores(&mut self, merchant_id: &str) -> Result<Vec<StoreRow>> {
         let q = concat!("SELECT ", store_cols!(), " FROM stores WHERE merchant_id = $1");
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchant_id).fetch_all()
     }
 
-    async fn update_store(&mut self, r: &StoreRow) -> Result<()> {
-        sqlx::query(
+    fn update_store(&mut self, r: &StoreRow) -> Result<()> {
+        self.q(
             "UPDATE stores SET name = $2, address = $3, facebook_id = $4, phone = $5, url_website = $6, \
              photo_main = $7, photo = $8, open_hours = $9 WHERE id = $1",
         )
@@ -117,13 +114,13 @@ impl TenancyTx for SqlTx {
         .bind(&r.photo_main)
         .bind(&r.photo)
         .bind(&r.open_hours)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn insert_device(&mut self, r: &DeviceRow) -> Result<()> {
-        sqlx::query(concat!(
+    fn insert_device(&mut self, r: &DeviceRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Device, &r.id);
+        self.q(concat!(
             "INSERT INTO devices (",
             device_cols!(),
             ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)"
@@ -148,22 +145,22 @@ impl TenancyTx for SqlTx {
         .bind(r.end_of_day_receipt)
         .bind(r.created)
         .bind(r.updated)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn device(&mut self, id: &str) -> Result<Option<DeviceRow>> {
+    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>> {
         let q = concat!("SELECT ", device_cols!(), " FROM devices WHERE id = $1");
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        let (cache, dirty) = (self.cache, &self.dirty);
+        cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
     }
 
-    async fn devices(&mut self, merchant_id: &str) -> Result<Vec<DeviceRow>> {
+    fn devices(&mut self, merchant_id: &str) -> Result<Vec<DeviceRow>> {
         let q = concat!("SELECT ", device_cols!(), " FROM devices WHERE merchant_id = $1");
-        Ok(sqlx::query_as(q).bind(merchant_id).fetch_all(&mut *self.tx).await?)
+        self.q(q).bind(merchant_id).fetch_all()
     }
 
-    async fn device_by_vendor_uid(
+    fn device_by_vendor_uid(
         &mut self,
         merchant_id: Option<&str>,
         vendor_uid: &str,
@@ -171,17 +168,17 @@ impl TenancyTx for SqlTx {
         let q = concat!(
             "SELECT ",
             device_cols!(),
-            " FROM devices WHERE vendor_uid = $1 AND ($2 IS NULL OR merchant_id = $2)"
+            " FROM devices WHERE vendor_uid = $1 AND (CAST($2 AS TEXT) IS NULL OR merchant_id = $2)"
         );
-        Ok(sqlx::query_as(q)
+        self.q(q)
             .bind(vendor_uid)
             .bind(merchant_id)
-            .fetch_all(&mut *self.tx)
-            .await?)
+            .fetch_all()
     }
 
-    async fn update_device(&mut self, r: &DeviceRow) -> Result<()> {
-        sqlx::query(
+    fn update_device(&mut self, r: &DeviceRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Device, &r.id);
+        self.q(
             "UPDATE devices SET store_id = $2, contract_id = $3, vendor = $4, vendor_uid = $5, \
              device_type = $6, description = $7, tid = $8, products = $9, terminal_type = $10, \
              base_version = $11, status = $12, device = $13, user_pin = $14, pin_hash = $15, \
@@ -205,18 +202,17 @@ impl TenancyTx for SqlTx {
         .bind(r.next_receipt_number)
         .bind(r.end_of_day_receipt)
         .bind(r.updated)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute()?;
         Ok(())
     }
 
-    async fn lock_device(&mut self, id: &str) -> Result<Option<DeviceRow>> {
+    fn lock_device(&mut self, id: &str) -> Result<Option<DeviceRow>> {
         let q = concat!(
             "SELECT ",
             device_cols!(),
             " FROM devices WHERE id = $1",
             for_update!()
         );
-        Ok(sqlx::query_as(q).bind(id).fetch_optional(&mut *self.tx).await?)
+        self.q(q).bind(id).fetch_optional()
     }
 }

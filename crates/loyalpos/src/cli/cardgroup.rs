@@ -1,16 +1,15 @@
 //! `loyalpos cardgroup create|update`: the operator's way to configure a bonus programme. The flags
-//! become the same card-group update the API's `POST`/`PUT /Loyalty/Cardgroups` applies, so the
+//! become the same card-group commands the API's `POST`/`PUT /Loyalty/Cardgroups` run, so the
 //! validation rules (api.md §11.1) are the API's.
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use clap::{Args, Subcommand};
-use loyalpos_http::App;
-use loyalpos_http::error::ApiError;
-use loyalpos_http::loyalty::cardgroups::{
-    BonusPatch, CardgroupPatch, FilterPatch, change_cardgroup, new_cardgroup,
-};
-use loyalpos_http::loyalty::views::cardgroup_view;
-use loyalpos_http::loyalty_rules::BonusProductJson;
+use loyalpos_app::clock::Clock;
+use loyalpos_app::loyalty::cardgroups::{self, BonusPatch, CardgroupPatch, FilterPatch};
+use loyalpos_app::loyalty::rules::{BonusProductJson, bonus_products, filter_codes};
+use loyalpos_app::operator::OperatorError;
+use loyalpos_store::{CardgroupRow, Store};
+use serde_json::{Value, json};
 
 #[derive(Subcommand)]
 pub enum CardgroupCommand {
@@ -147,42 +146,59 @@ fn bonus_product(spec: &str) -> anyhow::Result<BonusProductJson> {
     })
 }
 
-fn api_error(e: ApiError) -> anyhow::Error {
-    let code = e.code as u16;
-    anyhow!("{} (code {code})", e.internal.unwrap_or(e.details))
-}
-
-pub async fn cardgroup(app: &App, cmd: CardgroupCommand) -> anyhow::Result<()> {
-    let mut tx = app.store.write().await?;
+pub async fn cardgroup(store: &Store, clock: &Clock, cmd: CardgroupCommand) -> anyhow::Result<()> {
+    let now = clock.now();
     let row = match cmd {
         CardgroupCommand::Create {
             merchant,
             name,
             config,
         } => {
-            tx.merchant(&merchant)
-                .await?
-                .with_context(|| format!("unknown merchant {merchant}"))?;
             let patch = config.into_patch(Some(name))?;
-            let row = new_cardgroup(&merchant, app.clock.now(), patch).map_err(api_error)?;
-            tx.insert_cardgroup(&row).await?;
-            row
+            store
+                .write(move |tx| {
+                    Ok::<_, OperatorError>(cardgroups::create(tx, &merchant, patch, now)?)
+                })
+                .await
+                .context("creating the card group")?
         }
         CardgroupCommand::Update { id, name, config } => {
-            let mut row = tx
-                .cardgroup(&id)
-                .await?
-                .with_context(|| format!("unknown card group {id}"))?;
             let patch = config.into_patch(name)?;
-            change_cardgroup(&mut *tx, &mut row, patch)
+            store
+                .write(move |tx| {
+                    let row = tx
+                        .cardgroup(&id)?
+                        .ok_or_else(|| OperatorError::UnknownCardgroup(id.clone()))?;
+                    Ok::<_, OperatorError>(cardgroups::reconfigure(tx, row, patch)?)
+                })
                 .await
-                .map_err(api_error)?;
-            tx.update_cardgroup(&row).await?;
-            row
+                .context("updating the card group")?
         }
     };
-    tx.commit().await?;
     println!("cardgroup {}", row.id);
-    println!("{}", serde_json::to_string_pretty(&cardgroup_view(&row))?);
+    println!("{}", serde_json::to_string_pretty(&configuration(&row))?);
     Ok(())
+}
+
+/// The card group's configuration as the operator sees it.
+fn configuration(g: &CardgroupRow) -> Value {
+    json!({
+        "id": g.id,
+        "merchant": g.merchant_id,
+        "display_name": g.display_name,
+        "picture": g.picture,
+        "description": g.description,
+        "currency": g.currency,
+        "bonus": {
+            "rate": g.bonus_rate,
+            "base": g.bonus_base,
+            "filter": {"mode": g.filter_mode, "codes": filter_codes(g)},
+            "products": bonus_products(g),
+        },
+        "overdraft_allowed": g.overdraft_allowed,
+        "overdraft_limit": g.overdraft_limit,
+        "passcode_policy": g.passcode_policy,
+        "cancel_selected": g.cancel_selected,
+        "card_creation_via_stx": g.card_creation_via_stx,
+    })
 }

@@ -1,10 +1,12 @@
 //! `loyalpos cards issue`: prints new cards for a card group, one line per card with its number,
 //! CSC (shown only here) and merchant card id.
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::Context;
 use clap::Subcommand;
-use loyalpos_http::App;
-use loyalpos_http::loyalty::issue::{DEFAULT_PREFIX, IssueRequest, issue_card};
+use loyalpos_app::clock::Clock;
+use loyalpos_app::loyalty::issue::DEFAULT_PREFIX;
+use loyalpos_app::operator::issue_cards;
+use loyalpos_store::Store;
 
 #[derive(Subcommand)]
 pub enum CardsCommand {
@@ -20,50 +22,22 @@ pub enum CardsCommand {
     },
 }
 
-/// Upper bound per call, so a typo cannot fill the database.
-const MAX_COUNT: u32 = 100_000;
-
-pub async fn cards(app: &App, cmd: CardsCommand) -> anyhow::Result<()> {
+pub async fn cards(store: &Store, clock: &Clock, cmd: CardsCommand) -> anyhow::Result<()> {
     let CardsCommand::Issue {
         cardgroup,
         count,
         prefix,
     } = cmd;
-    if !(1..=MAX_COUNT).contains(&count) {
-        bail!("--count must be between 1 and {MAX_COUNT}");
-    }
-    let now = app.clock.now();
-    let mut tx = app.store.write().await?;
-    let group = tx
-        .cardgroup(&cardgroup)
-        .await?
-        .with_context(|| format!("unknown card group {cardgroup}"))?;
-    let store = tx
-        .merchant(&group.merchant_id)
-        .await?
-        .and_then(|m| m.default_store_id);
-    let mut lines = Vec::with_capacity(count as usize);
-    for _ in 0..count {
-        let issued = issue_card(
-            &mut *tx,
-            IssueRequest {
-                group: &group,
-                store_id: store.as_deref(),
-                customer_id: None,
-                prefix: &prefix,
-                now,
-            },
-        )
+    let now = clock.now();
+    let issued = store
+        .write(move |tx| issue_cards(tx, &cardgroup, count, &prefix, now))
         .await
-        .map_err(|e| anyhow!("{}", e.internal.unwrap_or(e.details)))?;
-        lines.push(format!(
+        .context("issuing cards")?;
+    for card in issued {
+        println!(
             "{} {} {}",
-            issued.card.cardnumber, issued.csc, issued.merchantcard.id
-        ));
-    }
-    tx.commit().await?;
-    for line in lines {
-        println!("{line}");
+            card.card.cardnumber, card.csc, card.merchantcard.id
+        );
     }
     Ok(())
 }

@@ -6,8 +6,8 @@ mod serve;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use loyalpos_http::clock::Clock;
-use loyalpos_http::{App, Config};
+use loyalpos_app::clock::Clock;
+use loyalpos_store::Store;
 
 #[derive(Parser)]
 #[command(
@@ -73,27 +73,32 @@ enum Command {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = clock(&cli.timezone)?;
-    let store = loyalpos_store::open(&cli.database)
+    let store = Store::open(&cli.database)
         .await
         .context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
-    let app = App::new(store, clock, Config::default());
-    match cli.command {
-        Command::Serve(args) => serve::serve(app.store.clone(), app.clock.clone(), args).await,
+    let outcome = command(cli.command, &store, clock).await;
+    store.close().await;
+    outcome
+}
+
+async fn command(command: Command, store: &Store, clock: Clock) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve::serve(store.clone(), clock, args).await,
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
         }
-        Command::Check => operator::check(&app).await,
+        Command::Check => operator::check(store).await,
         Command::Bench(args) => bench::bench(args).await,
-        Command::Import { file } => operator::import_file(&app, &file).await,
-        Command::Merchant(cmd) => operator::merchant(&app, cmd).await,
-        Command::Store(cmd) => operator::store(&app, cmd).await,
-        Command::Client(cmd) => operator::client(&app, cmd).await,
-        Command::User(cmd) => operator::user(&app, cmd).await,
-        Command::Device(cmd) => operator::device(&app, cmd).await,
-        Command::Cardgroup(cmd) => cardgroup::cardgroup(&app, cmd).await,
-        Command::Cards(cmd) => cards::cards(&app, cmd).await,
+        Command::Import { file } => operator::import_file(store, &clock, &file).await,
+        Command::Merchant(cmd) => operator::merchant(store, &clock, cmd).await,
+        Command::Store(cmd) => operator::store(store, &clock, cmd).await,
+        Command::Client(cmd) => operator::client(store, &clock, cmd).await,
+        Command::User(cmd) => operator::user(store, &clock, cmd).await,
+        Command::Device(cmd) => operator::device(store, &clock, cmd).await,
+        Command::Cardgroup(cmd) => cardgroup::cardgroup(store, &clock, cmd).await,
+        Command::Cards(cmd) => cards::cards(store, &clock, cmd).await,
     }
 }
 

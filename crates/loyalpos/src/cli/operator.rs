@@ -1,11 +1,14 @@
 //! Operator commands: what secuconnect's back office does, done on this installation's database.
+//! Each runs one command of the application layer as one store job and prints its outcome.
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use loyalpos_http::App;
-use loyalpos_http::oauth::{GRANTS, confirm_registration};
-use loyalpos_http::secret::{hash_secret, is_id, new_client_id, new_client_secret, new_id};
-use loyalpos_store::{ClientRow, ContractRow, MerchantRow, StoreRow, UserRow};
+use loyalpos_app::audit;
+use loyalpos_app::clock::Clock;
+use loyalpos_app::import::{self, Document};
+use loyalpos_app::oauth::confirm_registration;
+use loyalpos_app::operator::{self, ClientCredentials, NewClient};
+use loyalpos_store::Store;
 
 #[derive(Subcommand)]
 pub enum MerchantCommand {
@@ -76,182 +79,123 @@ pub enum DeviceCommand {
     },
 }
 
-pub async fn merchant(app: &App, cmd: MerchantCommand) -> anyhow::Result<()> {
+pub async fn merchant(store: &Store, clock: &Clock, cmd: MerchantCommand) -> anyhow::Result<()> {
     let MerchantCommand::Create { name, id } = cmd;
-    let id = id.unwrap_or_else(|| new_id("MRC"));
-    if !is_id(&id, "MRC") {
-        bail!("malformed merchant id {id}");
-    }
-    let now = app.clock.now();
-    let store_id = new_id("STO");
-    let contract_id = new_id("GCR");
-    let mut tx = app.store.write().await?;
-    tx.insert_merchant(&MerchantRow {
-        id: id.clone(),
-        id_old: 100_000 + (now % 900_000),
-        companyname: name.clone(),
-        user_type: "46".into(),
-        project_name: None,
-        legal_details: "[]".into(),
-        urls: "[]".into(),
-        categories: "[]".into(),
-        default_store_id: None,
-        default_contract_id: None,
-        is_demo: false,
-        created: now,
-    })
-    .await
-    .context("creating the merchant")?;
-    tx.insert_contract(&ContractRow {
-        id: contract_id.clone(),
-        merchant_id: id.clone(),
-        created: now,
-    })
-    .await?;
-    tx.insert_store(&store_row(&store_id, &id, &name, now))
-        .await?;
-    let mut row = tx.merchant(&id).await?.context("merchant vanished")?;
-    row.default_store_id = Some(store_id.clone());
-    row.default_contract_id = Some(contract_id.clone());
-    tx.update_merchant(&row).await?;
-    tx.commit().await?;
-    println!("merchant {id}\nstore {store_id}\ncontract {contract_id}");
+    let now = clock.now();
+    let created = store
+        .write(move |tx| operator::create_merchant(tx, &name, id, now))
+        .await
+        .context("creating the merchant")?;
+    println!(
+        "merchant {}\nstore {}\ncontract {}",
+        created.merchant_id, created.store_id, created.contract_id
+    );
     Ok(())
 }
 
-fn store_row(id: &str, merchant_id: &str, name: &str, now: i64) -> StoreRow {
-    StoreRow {
-        id: id.into(),
-        merchant_id: merchant_id.into(),
-        id_old: (200_000 + (now % 800_000)).to_string(),
-        name: name.into(),
-        address: None,
-        facebook_id: None,
-        phone: None,
-        url_website: None,
-        photo_main: None,
-        photo: "[]".into(),
-        open_hours: "[]".into(),
-        created: now,
-    }
-}
-
-pub async fn store(app: &App, cmd: StoreCommand) -> anyhow::Result<()> {
+pub async fn store(store: &Store, clock: &Clock, cmd: StoreCommand) -> anyhow::Result<()> {
     let StoreCommand::Create {
         merchant,
         name,
         default,
     } = cmd;
-    let mut tx = app.store.write().await?;
-    let mut m = tx
-        .merchant(&merchant)
-        .await?
-        .with_context(|| format!("unknown merchant {merchant}"))?;
-    let id = new_id("STO");
-    tx.insert_store(&store_row(&id, &merchant, &name, app.clock.now()))
-        .await?;
-    if default {
-        m.default_store_id = Some(id.clone());
-        tx.update_merchant(&m).await?;
-    }
-    tx.commit().await?;
+    let now = clock.now();
+    let id = store
+        .write(move |tx| operator::create_store(tx, &merchant, &name, default, now))
+        .await
+        .context("creating the store")?;
     println!("store {id}");
     Ok(())
 }
 
-pub async fn client(app: &App, cmd: ClientCommand) -> anyhow::Result<()> {
+pub async fn client(store: &Store, clock: &Clock, cmd: ClientCommand) -> anyhow::Result<()> {
     let ClientCommand::Create {
         merchant,
         grants,
         client_id,
         client_secret,
     } = cmd;
-    let grants: Vec<String> = match grants {
-        Some(g) => g
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        None => GRANTS.iter().map(|g| g.to_string()).collect(),
-    };
-    if let Some(bad) = grants.iter().find(|g| !GRANTS.contains(&g.as_str())) {
-        bail!("unknown grant {bad} (known: {})", GRANTS.join(", "));
-    }
-    let client_id = client_id.unwrap_or_else(new_client_id);
-    let client_secret = client_secret.unwrap_or_else(new_client_secret);
-    let mut tx = app.store.write().await?;
-    if let Some(m) = &merchant {
-        tx.merchant(m)
-            .await?
-            .with_context(|| format!("unknown merchant {m}"))?;
-    }
-    tx.insert_client(&ClientRow {
-        client_id: client_id.clone(),
-        secret_hash: hash_secret(&client_secret),
+    let client = NewClient {
         merchant_id: merchant,
-        grants: grants.join(","),
-        created: app.clock.now(),
-    })
-    .await
-    .context("creating the client (is the client id already registered?)")?;
-    tx.commit().await?;
-    println!("client_id {client_id}\nclient_secret {client_secret}");
+        grants: grants.as_deref().map(comma_separated),
+        credentials: client_id
+            .zip(client_secret)
+            .map(|(client_id, client_secret)| ClientCredentials {
+                client_id,
+                client_secret,
+            }),
+    };
+    let now = clock.now();
+    let credentials = store
+        .write(move |tx| operator::create_client(tx, client, now))
+        .await
+        .context("creating the client")?;
+    println!(
+        "client_id {}\nclient_secret {}",
+        credentials.client_id, credentials.client_secret
+    );
     Ok(())
 }
 
-pub async fn user(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
+fn comma_separated(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()> {
     let UserCommand::Create {
         merchant,
         username,
         password,
     } = cmd;
-    let mut tx = app.store.write().await?;
-    tx.merchant(&merchant)
-        .await?
-        .with_context(|| format!("unknown merchant {merchant}"))?;
-    let id = new_id("ACC");
-    tx.insert_user(&UserRow {
-        id: id.clone(),
-        merchant_id: merchant,
-        username,
-        password_hash: hash_secret(&password),
-        created: app.clock.now(),
-    })
-    .await
-    .context("creating the user (is the username taken?)")?;
-    tx.commit().await?;
+    let now = clock.now();
+    let id = store
+        .write(move |tx| operator::create_user(tx, &merchant, &username, &password, now))
+        .await
+        .context("creating the user")?;
     println!("user {id}");
     Ok(())
 }
 
-pub async fn device(app: &App, cmd: DeviceCommand) -> anyhow::Result<()> {
+pub async fn device(store: &Store, clock: &Clock, cmd: DeviceCommand) -> anyhow::Result<()> {
     let DeviceCommand::Confirm {
         user_code,
         merchant,
-        store,
+        store: store_id,
     } = cmd;
-    let device = confirm_registration(app, &user_code, &merchant, store.as_deref()).await?;
+    let now = clock.now();
+    let device = store
+        .write(move |tx| confirm_registration(tx, &user_code, &merchant, store_id.as_deref(), now))
+        .await?;
     println!("confirmed: device {device}");
     Ok(())
 }
 
-pub async fn import_file(app: &App, file: &std::path::Path) -> anyhow::Result<()> {
+pub async fn import_file(
+    store: &Store,
+    clock: &Clock,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let doc: serde_json::Value =
         serde_json::from_str(&text).context("the import document is not valid JSON")?;
-    let mut tx = app.store.write().await?;
-    let report = loyalpos_http::import::import(&mut *tx, &app.clock, &doc).await?;
-    tx.commit().await?;
+    let doc = Document::parse(&doc);
+    let now = clock.now();
+    let clock = clock.clone();
+    let report = store
+        .write(move |tx| import::import(tx, &clock, &doc, now))
+        .await?;
     for (key, (created, present)) in report {
         println!("{key}: {created} created, {present} already present");
     }
     Ok(())
 }
 
-pub async fn check(app: &App) -> anyhow::Result<()> {
-    let mut tx = app.store.read().await?;
-    let report = loyalpos_http::audit::check(&mut *tx).await?;
+pub async fn check(store: &Store) -> anyhow::Result<()> {
+    let report = store.read(audit::check).await?;
     for v in &report.violations {
         println!("violation: {v}");
     }

@@ -2,9 +2,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use loyalpos_http::clock::Clock;
-use loyalpos_http::idempotency::{self, IdempotentStore};
-use loyalpos_http::{App, Config, demo, router};
+use loyalpos_app::clock::Clock;
+use loyalpos_app::demo;
+use loyalpos_http::idempotency;
+use loyalpos_http::{App, Config, router};
 use loyalpos_store::Store;
 use tokio::net::TcpListener;
 
@@ -40,17 +41,9 @@ pub struct ServeArgs {
     verification_url: String,
 }
 
-pub async fn serve(store: Arc<dyn Store>, clock: Clock, args: ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(store: Store, clock: Clock, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
-        let mut tx = store.write().await?;
-        let created = demo::seed(&mut *tx, &clock)
-            .await
-            .context("seeding the demo tenant")?;
-        tx.commit().await?;
-        tracing::warn!(
-            created,
-            "demo data is active (merchant John's Bakery, pinned token)"
-        );
+        seed_demo(&store, &clock).await?;
     }
     let config = Config {
         demo: args.demo,
@@ -62,9 +55,8 @@ pub async fn serve(store: Arc<dyn Store>, clock: Clock, args: ServeArgs) -> anyh
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
         ..Config::default()
     };
-    let store = IdempotentStore::wrap(store);
     tokio::spawn(idempotency::purge_loop(store.clone(), clock.clone()));
-    let app = Arc::new(App::new(store.clone(), clock, config));
+    let app = Arc::new(App::new(store, clock, config));
     let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(&args.listen)
         .await
@@ -74,8 +66,22 @@ pub async fn serve(store: Arc<dyn Store>, clock: Clock, args: ServeArgs) -> anyh
     axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown)
         .await?;
-    store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Creates the demo tenant unless the database already holds it.
+async fn seed_demo(store: &Store, clock: &Clock) -> anyhow::Result<()> {
+    let now = clock.now();
+    let clock = clock.clone();
+    let created = store
+        .write(move |tx| demo::seed(tx, &clock, now))
+        .await
+        .context("seeding the demo tenant")?;
+    tracing::warn!(
+        created,
+        "demo data is active (merchant John's Bakery, pinned token)"
+    );
     Ok(())
 }
 

@@ -281,6 +281,7 @@ impl TestApp {
             && !path.starts_with("//")
             && !path.starts_with("/health")
             && !path.starts_with("/ready")
+            && !path.starts_with("/metrics")
         {
             format!("{}/api/v2{path}", self.server.base)
         } else {

@@ -1,7 +1,6 @@
-//! The API error: every variant knows its HTTP status, catalogue code and German `error_user` text.
+//! The public error of every command: every variant knows its HTTP status, catalogue code and German `error_user` text.
 //! The envelope, the support id and the log line are produced in exactly one place (`dispatch`).
 
-use axum::http::StatusCode;
 use loyalpos_domain::DomainError;
 use loyalpos_store::StoreError;
 
@@ -31,21 +30,22 @@ pub enum Code {
 }
 
 impl Code {
-    pub fn status(self) -> StatusCode {
+    /// The HTTP status this code is answered with.
+    pub fn status(self) -> u16 {
         use Code::*;
         match self {
             BadRequest | BadAmount | BadId | CardInvalid | CardLocked | InsufficientBalance
-            | BalanceChanged | CancelNotAllowed | WrongSecret => StatusCode::BAD_REQUEST,
-            TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Unauthenticated => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            NotFound => StatusCode::NOT_FOUND,
-            WrongState | DuplicateRequest | AlreadyExists => StatusCode::CONFLICT,
-            PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
-            Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            | BalanceChanged | CancelNotAllowed | WrongSecret => 400,
+            TooLarge => 413,
+            Unauthenticated => 401,
+            Forbidden => 403,
+            MethodNotAllowed => 405,
+            RateLimited => 429,
+            NotFound => 404,
+            WrongState | DuplicateRequest | AlreadyExists => 409,
+            PaymentDeclined => 402,
+            Internal => 500,
+            Unavailable => 503,
         }
     }
 

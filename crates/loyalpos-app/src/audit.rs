@@ -17,12 +17,12 @@ pub struct Report {
     pub violations: Vec<String>,
 }
 
-pub async fn check(tx: &mut dyn Tx) -> Result<Report, StoreError> {
-    let cards = tx.all_merchantcards().await?;
-    let groups = tx.all_cardgroups().await?;
-    let ltxs = tx.all_ltxs().await?;
-    let bookings = tx.all_bookings().await?;
-    let stxs = tx.all_stxs().await?;
+pub fn check(tx: &mut dyn Tx) -> Result<Report, StoreError> {
+    let cards = tx.all_merchantcards()?;
+    let groups = tx.all_cardgroups()?;
+    let ltxs = tx.all_ltxs()?;
+    let bookings = tx.all_bookings()?;
+    let stxs = tx.all_stxs()?;
     let mut report = Report {
         merchantcards: cards.len(),
         loyalty_transactions: ltxs.len(),
@@ -219,5 +219,118 @@ fn check_smart_transactions(stxs: &[StxRow], ltxs: &[LtxRow], v: &mut Vec<String
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(id: &str, cash: i64, bonus: i64) -> MerchantcardRow {
+        MerchantcardRow {
+            id: id.into(),
+            merchant_id: "MRC_A".into(),
+            card_id: "CRD_A".into(),
+            cardgroup_id: "CRG_A".into(),
+            created_for_merchant_id: "MRC_A".into(),
+            created_for_store_id: None,
+            customer_id: None,
+            customer_assignment_date: None,
+            is_base_card: true,
+            cash_balance: cash,
+            bonus_balance: bonus,
+            points: 0,
+            last_usage: None,
+            last_charge: None,
+            stock_status: "active".into(),
+            lock_status: "unlocked".into(),
+            lock_reason: None,
+            lock_note: None,
+            expiry_date: None,
+            csc_hash: None,
+            passcode_hash: None,
+            created: 0,
+        }
+    }
+
+    fn ltx(id: &str, trans_id: i64, amount: i64, balance: i64) -> LtxRow {
+        LtxRow {
+            id: id.into(),
+            merchant_id: "MRC_A".into(),
+            merchantcard_id: "MCD_A".into(),
+            cardgroup_id: "CRG_A".into(),
+            store_id: None,
+            trans_id,
+            tid: None,
+            status: "ok".into(),
+            amount,
+            currency: "EUR".into(),
+            balance,
+            description: String::new(),
+            purpose: None,
+            additional_data: None,
+            receipt: "[]".into(),
+            figures: None,
+            is_cancelling: false,
+            revenue: 0,
+            smart_transaction_id: None,
+            parent_id: None,
+            child_id: None,
+            created: 0,
+            last_change: 0,
+        }
+    }
+
+    fn booking(ltx_id: &str, balance_kind: &str, amount: i64) -> BookingRow {
+        BookingRow {
+            ltx_id: ltx_id.into(),
+            seq: 0,
+            merchantcard_id: "MCD_A".into(),
+            kind: "charge".into(),
+            balance_kind: balance_kind.into(),
+            amount,
+        }
+    }
+
+    #[test]
+    fn a_cached_balance_must_equal_the_sum_of_its_bookings() {
+        let bookings = [
+            booking("LTX_1", "cash", 1000),
+            booking("LTX_2", "cash", -300),
+        ];
+        let mut violations = Vec::new();
+        check_balances(&[card("MCD_A", 700, 0)], &[], &bookings, &mut violations);
+        assert_eq!(violations, Vec::<String>::new());
+        check_balances(&[card("MCD_A", 701, 0)], &[], &bookings, &mut violations);
+        assert_eq!(
+            violations,
+            ["MCD_A: cash balance 701 but its bookings sum to 700"]
+        );
+    }
+
+    #[test]
+    fn a_balance_below_the_floor_is_a_violation() {
+        let mut violations = Vec::new();
+        let bookings = [booking("LTX_1", "bonus", -5)];
+        check_balances(&[card("MCD_A", 0, -5)], &[], &bookings, &mut violations);
+        assert_eq!(violations, ["MCD_A: negative bonus or points balance"]);
+    }
+
+    #[test]
+    fn running_balances_and_ta_codes_are_checked_in_order() {
+        let ltxs = [ltx("LTX_1", 7, 1000, 1000), ltx("LTX_2", 7, -300, 600)];
+        let bookings = [
+            booking("LTX_1", "cash", 1000),
+            booking("LTX_2", "cash", -300),
+        ];
+        let mut violations = Vec::new();
+        check_ltxs(&ltxs, &group_bookings(&bookings), &mut violations);
+        assert_eq!(
+            violations,
+            [
+                "LTX_2: TA code 7 used twice",
+                "LTX_2: balance after 600 but the ledger gives 700"
+            ]
+        );
     }
 }

@@ -6,7 +6,7 @@ use loyalpos_store::{AuthorizationRow, RegistrationRow, StxRow, TokenRow, Tx};
 use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::import::{ImportError, import};
+use crate::import::{Document, ImportError, import};
 use crate::secret::lookup_hash;
 use crate::smart::doc::{BasketLine, Ident, StxDoc};
 
@@ -32,22 +32,26 @@ const DOCS_AUTHORIZATION_ID: &str = "AUT_DEMODOCSDEVICEREGISTRATION0";
 const TENANT: &str = include_str!("demo/tenant.json");
 
 /// Seeds the demo tenant unless the database already holds it. Returns whether it was created.
-pub async fn seed(tx: &mut dyn Tx, clock: &Clock) -> Result<bool, ImportError> {
-    if tx.demo_merchant_exists().await? {
+pub fn seed(tx: &mut dyn Tx, clock: &Clock, now: i64) -> Result<bool, ImportError> {
+    if tx.demo_merchant_exists()? {
         return Ok(false);
     }
-    let doc: Value =
-        serde_json::from_str(TENANT).expect("the built-in demo document is valid JSON");
-    import(tx, clock, &doc).await?;
+    let tenant: Value = serde_json::from_str(TENANT)
+        .map_err(|e| built_in(format!("the demo document is not JSON: {e}")))?;
+    import(tx, clock, &Document::parse(&tenant), now)?;
     let mut merchant = tx
-        .merchant(MERCHANT_ID)
-        .await?
-        .expect("the demo merchant was just imported");
+        .merchant(MERCHANT_ID)?
+        .ok_or_else(|| built_in("the demo document has no demo merchant".into()))?;
     merchant.is_demo = true;
-    tx.update_merchant(&merchant).await?;
-    seed_credentials(tx, clock.now()).await?;
-    seed_smart_transactions(tx, clock).await?;
+    tx.update_merchant(&merchant)?;
+    seed_credentials(tx, now)?;
+    seed_smart_transactions(tx, clock)?;
     Ok(true)
+}
+
+/// A mistake in the built-in demo data (never in anything a user sent).
+fn built_in(problem: String) -> ImportError {
+    ImportError::Invalid(vec![problem])
 }
 
 /// The docs' basket (demo-tenant.md §8): 7 % = 598, 19 % = 198, total 796.
@@ -77,43 +81,40 @@ fn docs_basket() -> Vec<BasketLine> {
 
 struct DemoStx {
     id: &'static str,
-    card: Option<&'static str>,
+    card: &'static str,
     device: &'static str,
     created: &'static str,
     intent: Option<&'static str>,
-    is_demo: bool,
 }
 
 /// The pre-created smart transactions of the docs (demo-tenant.md §8).
-async fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), ImportError> {
+fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), ImportError> {
     let pending = [
         DemoStx {
             id: SEED_STX_ID,
-            card: Some("9276004429942845"),
+            card: "9276004429942845",
             device: CASH_REGISTER_ID,
             created: "2020-09-17T09:18:14+02:00",
             intent: None,
-            is_demo: true,
         },
         DemoStx {
             id: "STX_3QPGBB72F2NSPDS95JZPWA772DUMAZ",
-            card: Some("9276004400000071"),
+            card: "9276004400000071",
             device: SHOP_DEVICE_ID,
             created: "2020-12-03T10:00:00+01:00",
             intent: Some("sale"),
-            is_demo: true,
         },
         DemoStx {
             id: "STX_WHCJCB3SD2NSZZ73E33NP3TJJ4RKA2",
-            card: Some("9276004424644352"),
+            card: "9276004424644352",
             device: SHOP_DEVICE_ID,
             created: "2020-12-03T10:05:00+01:00",
             intent: Some("sale"),
-            is_demo: true,
         },
     ];
     for p in pending {
-        let doc = demo_doc(docs_basket(), 796, p.card, p.intent, p.is_demo);
+        // Marked `is_demo`: in demo mode only such transactions look for a reserved LTX id at start.
+        let doc = demo_doc(docs_basket(), 796, Some(p.card), p.intent, true);
         let row = StxRow {
             id: p.id.into(),
             merchant_id: MERCHANT_ID.into(),
@@ -122,19 +123,15 @@ async fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), I
             receipt_number: None,
             trans_id: None,
             doc: doc.to_json(),
-            created: demo_time(clock, p.created),
+            created: demo_time(clock, p.created)?,
             updated: None,
         };
-        tx.insert_stx(&row).await?;
+        tx.insert_stx(&row)?;
     }
-    tx.insert_reserved_ltx_id(SEED_STX_ID, SEED_LTX_ID).await?;
+    tx.insert_reserved_ltx_id(SEED_STX_ID, SEED_LTX_ID)?;
     // The docs' terminal payment with receipt number 3 (cancelTrx example).
-    let mut test_line = docs_basket().remove(0);
-    test_line.article_number = None;
-    test_line.desc = "Testzahlung".into();
-    test_line.price_one = 10;
-    test_line.tax = 19;
-    let mut doc = demo_doc(vec![test_line], 10, None, None, false);
+    let test_payment = BasketLine::article(1, "Testzahlung", 1, 10, 19);
+    let mut doc = demo_doc(vec![test_payment], 10, None, None, false);
     doc.payment_method = Some("cashless".into());
     doc.device_destination_id = Some(CASH_REGISTER_ID.into());
     doc.terminal_amount = Some(10);
@@ -146,15 +143,17 @@ async fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), I
         receipt_number: Some(3),
         trans_id: None,
         doc: doc.to_json(),
-        created: demo_time(clock, "2021-02-25T08:47:25+01:00"),
-        updated: Some(demo_time(clock, "2021-02-25T08:47:40+01:00")),
+        created: demo_time(clock, "2021-02-25T08:47:25+01:00")?,
+        updated: Some(demo_time(clock, "2021-02-25T08:47:40+01:00")?),
     };
-    tx.insert_stx(&row).await?;
+    tx.insert_stx(&row)?;
     Ok(())
 }
 
-fn demo_time(clock: &Clock, text: &str) -> i64 {
-    clock.parse(text).expect("demo timestamps are valid")
+fn demo_time(clock: &Clock, text: &str) -> Result<i64, ImportError> {
+    clock
+        .parse(text)
+        .ok_or_else(|| built_in(format!("the demo timestamp {text} is not ISO 8601")))
 }
 
 fn demo_doc(
@@ -194,7 +193,7 @@ fn demo_doc(
     }
 }
 
-async fn seed_credentials(tx: &mut dyn Tx, now: i64) -> Result<(), ImportError> {
+fn seed_credentials(tx: &mut dyn Tx, now: i64) -> Result<(), ImportError> {
     tx.insert_token(&TokenRow {
         token_hash: lookup_hash(PINNED_TOKEN),
         kind: "device".into(),
@@ -208,8 +207,7 @@ async fn seed_credentials(tx: &mut dyn Tx, now: i64) -> Result<(), ImportError> 
         demo_only: true,
         revoked: false,
         created: now,
-    })
-    .await?;
+    })?;
     tx.insert_authorization(&AuthorizationRow {
         id: DOCS_AUTHORIZATION_ID.into(),
         kind: "device".into(),
@@ -221,8 +219,7 @@ async fn seed_credentials(tx: &mut dyn Tx, now: i64) -> Result<(), ImportError> 
         refresh_hash: Some(lookup_hash(DEMO_REFRESH_TOKEN)),
         revoked: false,
         created: now,
-    })
-    .await?;
+    })?;
     tx.insert_registration(&RegistrationRow {
         device_code_hash: lookup_hash(DOCS_DEVICE_CODE),
         user_code: DOCS_USER_CODE.into(),
@@ -236,7 +233,6 @@ async fn seed_credentials(tx: &mut dyn Tx, now: i64) -> Result<(), ImportError> 
         expires_at: None,
         reusable: true,
         created: now,
-    })
-    .await?;
+    })?;
     Ok(())
 }

@@ -2,18 +2,17 @@
 
 use loyalpos_store::{ContractRow, DeviceRow, MerchantRow, StoreRow, Tx};
 
-use crate::app::App;
-use crate::auth::Principal;
+use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::secret::is_id;
 
 /// Resolves a merchant id read from a path or body: `me`, the token's merchant, or (demo only) an
 /// alias of the demo merchant. Anything else well-formed is 404; malformed is 4003.
-pub fn merchant_param(app: &App, caller: &Principal, value: &str) -> ApiResult<String> {
+pub fn merchant_param(demo: bool, caller: &Principal, value: &str) -> ApiResult<String> {
     if value.eq_ignore_ascii_case("me") || value == caller.merchant_id {
         return Ok(caller.merchant_id.clone());
     }
-    if app.config.demo
+    if demo
         && crate::demo::MERCHANT_ALIASES.contains(&value)
         && caller.merchant_id == crate::demo::MERCHANT_ID
     {
@@ -36,9 +35,8 @@ pub fn path_id<'a>(value: &'a str, prefix: &str) -> ApiResult<&'a str> {
     }
 }
 
-pub async fn own_merchant(tx: &mut dyn Tx, caller: &Principal) -> ApiResult<MerchantRow> {
-    tx.merchant(&caller.merchant_id)
-        .await?
+pub fn own_merchant(tx: &mut dyn Tx, caller: &Principal) -> ApiResult<MerchantRow> {
+    tx.merchant(&caller.merchant_id)?
         .ok_or_else(|| ApiError::not_found("general.merchants", &caller.merchant_id))
 }
 
@@ -57,10 +55,10 @@ pub fn owned<T>(
 }
 
 /// A store of the caller's merchant by id (4003 malformed, 404 unknown or foreign).
-pub async fn own_store(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<StoreRow> {
+pub fn own_store(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<StoreRow> {
     let id = path_id(id, "STO")?;
     owned(
-        tx.store(id).await?,
+        tx.store(id)?,
         |s| &s.merchant_id,
         caller,
         "general.stores",
@@ -69,10 +67,10 @@ pub async fn own_store(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResu
 }
 
 /// A contract of the caller's merchant by id (4003 malformed, 404 unknown or foreign).
-pub async fn own_contract(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<ContractRow> {
+pub fn own_contract(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<ContractRow> {
     let id = path_id(id, "GCR")?;
     owned(
-        tx.contract(id).await?,
+        tx.contract(id)?,
         |c| &c.merchant_id,
         caller,
         "general.contracts",
@@ -81,10 +79,10 @@ pub async fn own_contract(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiR
 }
 
 /// A device of the caller's merchant by id (4003 malformed, 404 unknown or foreign).
-pub async fn own_device(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<DeviceRow> {
+pub fn own_device(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<DeviceRow> {
     let id = path_id(id, "SDV")?;
     owned(
-        tx.device(id).await?,
+        tx.device(id)?,
         |d| &d.merchant_id,
         caller,
         "smart.devices",

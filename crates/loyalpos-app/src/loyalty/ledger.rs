@@ -16,8 +16,8 @@ use loyalpos_store::{BookingRow, CardgroupRow, LtxRow, MerchantcardRow, Tx};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
-use crate::loyalty::views::receipt_json;
-use crate::loyalty_rules::card_rules;
+use crate::loyalty::receipt_json;
+use crate::loyalty::rules::card_rules;
 use crate::secret::new_id;
 
 /// How an LTX's receipt is printed — kept with the LTX so its cancellation can print the mirror image.
@@ -98,7 +98,7 @@ fn receipt_lines(
 }
 
 /// Writes the posting as a new LTX on the (locked) card; returns the LTX and its receipt.
-pub async fn post(
+pub fn post(
     tx: &mut dyn Tx,
     now: i64,
     card: &mut MerchantcardRow,
@@ -109,7 +109,7 @@ pub async fn post(
     let currency = Currency::parse(&group.currency)?;
     let before = balances_of(card);
     let after = apply(&before, &posting.bookings)?;
-    let ta = tx.next_ta_code().await?;
+    let ta = tx.next_ta_code()?;
     let receipt = receipt_lines(&posting.layout, cardnumber, ta, &after, &currency)?;
     let id = posting.ltx_id.unwrap_or_else(|| new_id("LTX"));
     let loaded = posting
@@ -145,13 +145,13 @@ pub async fn post(
         last_change: now,
     };
     let bookings = booking_rows(&id, &card.id, &posting.bookings);
-    tx.insert_ltx(&row, &bookings).await?;
+    tx.insert_ltx(&row, &bookings)?;
     set_balances(card, &after);
     card.last_usage = Some(now);
     if loaded {
         card.last_charge = Some(now);
     }
-    tx.update_merchantcard(card).await?;
+    tx.update_merchantcard(card)?;
     Ok((row, receipt))
 }
 
@@ -191,15 +191,15 @@ fn state_of(l: &LtxRow) -> LtxState {
 }
 
 /// The card's most recent cancellable LTX (`cancel_last`), if any.
-pub async fn last_cancellable(tx: &mut dyn Tx, card_id: &str) -> ApiResult<Option<LtxRow>> {
-    let history = tx.ltxs_of_card(card_id).await?;
+pub fn last_cancellable(tx: &mut dyn Tx, card_id: &str) -> ApiResult<Option<LtxRow>> {
+    let history = tx.ltxs_of_card(card_id)?;
     let states: Vec<LtxState> = history.iter().map(state_of).collect();
     Ok(loyalpos_domain::reversal::last_cancellable(&states).map(|i| history[i].clone()))
 }
 
 /// Cancels `original` on its (locked) card (api.md §8.10): the card-level rule, the exact reversal
 /// as a new cancelling LTX with the STORNO receipt, and the link between both.
-pub async fn cancel(
+pub fn cancel(
     tx: &mut dyn Tx,
     now: i64,
     card: &mut MerchantcardRow,
@@ -208,14 +208,14 @@ pub async fn cancel(
     original: &LtxRow,
 ) -> ApiResult<(LtxRow, Vec<ReceiptLine>)> {
     let rules = card_rules(group)?;
-    let history = tx.ltxs_of_card(&card.id).await?;
+    let history = tx.ltxs_of_card(&card.id)?;
     let states: Vec<LtxState> = history.iter().map(state_of).collect();
     let index = history
         .iter()
         .position(|l| l.id == original.id)
         .ok_or_else(|| ApiError::internal("the transaction is not in its card's history"))?;
     check_cancellable(&states, index, rules.cancel_selected)?;
-    let original_bookings = domain_bookings(&tx.bookings_of(&original.id).await?)?;
+    let original_bookings = domain_bookings(&tx.bookings_of(&original.id)?)?;
     let before = balances_of(card);
     let (reversed, after) = reverse(&original_bookings, &before, &rules)?;
     let layout: Layout = original
@@ -223,7 +223,7 @@ pub async fn cancel(
         .as_deref()
         .and_then(|f| serde_json::from_str(f).ok())
         .ok_or_else(|| ApiError::internal("cancellable transaction without receipt figures"))?;
-    let ta = tx.next_ta_code().await?;
+    let ta = tx.next_ta_code()?;
     let currency = Currency::parse(&original.currency)?;
     let receipt = match &layout {
         Layout::Booking {
@@ -277,12 +277,11 @@ pub async fn cancel(
         created: now,
         last_change: now,
     };
-    tx.insert_ltx(&row, &booking_rows(&id, &card.id, &reversed))
-        .await?;
-    tx.mark_ltx_cancelled(&original.id, &id, now).await?;
+    tx.insert_ltx(&row, &booking_rows(&id, &card.id, &reversed))?;
+    tx.mark_ltx_cancelled(&original.id, &id, now)?;
     set_balances(card, &after);
     card.last_usage = Some(now);
-    tx.update_merchantcard(card).await?;
+    tx.update_merchantcard(card)?;
     Ok((row, receipt))
 }
 

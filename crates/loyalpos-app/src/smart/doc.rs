@@ -88,6 +88,17 @@ pub struct Ident {
     pub issued_cardnumber: Option<String>,
 }
 
+impl Ident {
+    /// The card number the ident names: its value for `card`, the issued card's for `create_card`
+    /// (none before start issued it).
+    pub fn cardnumber(&self) -> Option<&str> {
+        match self.kind.as_str() {
+            "card" => Some(self.value.as_str()),
+            _ => self.issued_cardnumber.as_deref(),
+        }
+    }
+}
+
 /// The preTransaction plan, kept until start (or dropped by PUT/cancel).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StoredPlan {

@@ -34,7 +34,7 @@ pub struct IssueRequest<'a> {
 
 /// A card number with `prefix` that no card has yet (checked in this unit of work; the unique
 /// index is the backstop).
-pub async fn new_card_number(tx: &mut dyn Tx, prefix: &str) -> ApiResult<String> {
+pub fn new_card_number(tx: &mut dyn Tx, prefix: &str) -> ApiResult<String> {
     if prefix.is_empty()
         || prefix.len() >= CARD_NUMBER_LEN
         || !prefix.bytes().all(|b| b.is_ascii_digit())
@@ -43,7 +43,7 @@ pub async fn new_card_number(tx: &mut dyn Tx, prefix: &str) -> ApiResult<String>
     }
     for _ in 0..MAX_DRAWS {
         let number = format!("{prefix}{}", random_digits(CARD_NUMBER_LEN - prefix.len()));
-        if tx.card_by_number(&number).await?.is_none() {
+        if tx.card_by_number(&number)?.is_none() {
             return Ok(number);
         }
     }
@@ -53,16 +53,16 @@ pub async fn new_card_number(tx: &mut dyn Tx, prefix: &str) -> ApiResult<String>
 }
 
 /// Issues one card: balances 0, `stock_status: "active"`, unlocked, `is_base_card: true`.
-pub async fn issue_card(tx: &mut dyn Tx, to: IssueRequest<'_>) -> ApiResult<Issued> {
+pub fn issue_card(tx: &mut dyn Tx, to: IssueRequest<'_>) -> ApiResult<Issued> {
     let now = to.now;
-    let cardnumber = new_card_number(tx, to.prefix).await?;
+    let cardnumber = new_card_number(tx, to.prefix)?;
     let card = CardRow {
         id: new_id("CRD"),
         cardnumber,
         account_id: None,
         created: now,
     };
-    tx.insert_card(&card).await?;
+    tx.insert_card(&card)?;
     let csc = random_digits(4);
     let merchantcard = MerchantcardRow {
         id: new_id("MCD"),
@@ -88,7 +88,7 @@ pub async fn issue_card(tx: &mut dyn Tx, to: IssueRequest<'_>) -> ApiResult<Issu
         passcode_hash: None,
         created: now,
     };
-    tx.insert_merchantcard(&merchantcard).await?;
+    tx.insert_merchantcard(&merchantcard)?;
     Ok(Issued {
         merchantcard,
         card,

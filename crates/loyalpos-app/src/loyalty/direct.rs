@@ -1,0 +1,230 @@
+//! The direct card transaction `POST /Loyalty/MerchantCards/{id}/transaction/{target}` (api.md §9,
+//! **loyalpos rule**): one action on one card without a basket, in one unit of work — lock the card,
+//! check it, book one loyalty transaction with the next TA code.
+
+use loyalpos_domain::direct::{DirectAction, DirectOutcome, direct};
+use loyalpos_domain::receipt::ReceiptLine;
+use loyalpos_domain::settle::LtxDescription;
+use loyalpos_store::{CardRow, CardgroupRow, LtxRow, MerchantcardRow, Tx};
+use serde_json::{Map, Value};
+
+use crate::caller::Principal;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::loyalty::ledger::{self, Layout, Posting, balances_of, check_usable};
+use crate::loyalty::locate::{CardAddress, locate_for_change};
+use crate::loyalty::rules::card_rules;
+use crate::loyalty::{Merchantcard, group_of, with_card_and_group};
+use crate::tenancy::own_store;
+
+/// What a direct transaction does: book an action's amount, or cancel the card's last booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Movement {
+    Book { action: DirectAction, amount: i64 },
+    CancelLast,
+}
+
+impl Movement {
+    /// Every action but `cancel_last` needs an amount greater than 0.
+    pub fn parse(action: DirectAction, amount: Option<i64>) -> ApiResult<Movement> {
+        match (action, amount) {
+            (DirectAction::CancelLast, _) => Ok(Movement::CancelLast),
+            (_, Some(a)) if a > 0 => Ok(Movement::Book { action, amount: a }),
+            (_, Some(_)) => Err(ApiError::bad_request("amount: must be greater than 0")),
+            (_, None) => Err(ApiError::bad_request("amount: missing field")),
+        }
+    }
+}
+
+/// One direct transaction as requested.
+#[derive(Debug, Clone)]
+pub struct DirectTransaction {
+    pub address: CardAddress,
+    /// The path's `{target}`: `me` or the card's own id (transfers are not served).
+    pub target: String,
+    pub movement: Movement,
+    pub amount_split_allowed: bool,
+    /// The store booked in (`None`: the caller's).
+    pub store_id: Option<String>,
+    /// The terminal id (`None`: the calling device's).
+    pub tid: Option<String>,
+    pub additional_data: Option<Map<String, Value>>,
+}
+
+/// The result: the card after the booking, the LTX written, its receipt, and the amount to report
+/// (positive).
+#[derive(Debug, Clone)]
+pub struct Booked {
+    pub card: Merchantcard,
+    pub ltx: LtxRow,
+    pub receipt: Vec<ReceiptLine>,
+    pub amount: i64,
+}
+
+/// Books the transaction on the addressed card (locked for the rest of the unit of work).
+pub fn transact(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    request: DirectTransaction,
+    now: i64,
+) -> ApiResult<Booked> {
+    let address = &request.address;
+    address.check()?;
+    let target_is_me = request.target.eq_ignore_ascii_case("me");
+    if !target_is_me && !address.is_me() && request.target != address.path {
+        return Err(transfer_refused());
+    }
+    let store_id = acting_store(tx, caller, request.store_id.as_deref())?;
+    let tid = match request.tid {
+        Some(tid) => Some(tid),
+        None => device_tid(tx, caller)?,
+    };
+    let (mut mc, card) = locate_for_change(tx, caller, address)?;
+    if !target_is_me && request.target != mc.id {
+        return Err(transfer_refused());
+    }
+    check_usable(&mc, &card.cardnumber, now)?;
+    let group = group_of(tx, &mc)?;
+    let (ltx, receipt, amount) = match request.movement {
+        Movement::CancelLast => cancel_last(tx, now, &mut mc, &group, &card)?,
+        Movement::Book { action, amount } => {
+            let booking = Booking {
+                action,
+                amount,
+                split_allowed: request.amount_split_allowed,
+                store_id,
+                tid,
+                additional_data: request.additional_data,
+            };
+            book(tx, now, &mut mc, &group, &card, booking)?
+        }
+    };
+    Ok(Booked {
+        card: with_card_and_group(tx, mc, card, group)?,
+        ltx,
+        receipt,
+        amount,
+    })
+}
+
+fn transfer_refused() -> ApiError {
+    ApiError::bad_request(
+        "target: transfers between cards are not served; use the card's own id or me",
+    )
+}
+
+/// `store`: a store of the merchant (404 otherwise), by default the caller's.
+fn acting_store(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    store: Option<&str>,
+) -> ApiResult<Option<String>> {
+    match store {
+        Some(id) => Ok(Some(own_store(tx, caller, id)?.id)),
+        None => Ok(caller.store_id.clone()),
+    }
+}
+
+fn device_tid(tx: &mut dyn Tx, caller: &Principal) -> ApiResult<Option<String>> {
+    Ok(match &caller.device_id {
+        Some(id) => tx.device(id)?.and_then(|d| d.tid),
+        None => None,
+    })
+}
+
+/// A booking action with what the LTX records besides its bookings.
+struct Booking {
+    action: DirectAction,
+    amount: i64,
+    split_allowed: bool,
+    store_id: Option<String>,
+    tid: Option<String>,
+    additional_data: Option<Map<String, Value>>,
+}
+
+type Written = (LtxRow, Vec<ReceiptLine>, i64);
+
+fn book(
+    tx: &mut dyn Tx,
+    now: i64,
+    mc: &mut MerchantcardRow,
+    group: &CardgroupRow,
+    card: &CardRow,
+    booking: Booking,
+) -> ApiResult<Written> {
+    let rules = card_rules(group)?;
+    let outcome = direct(
+        booking.action,
+        booking.amount,
+        booking.split_allowed,
+        &balances_of(mc),
+        &rules,
+    )?;
+    let posting = Posting {
+        bookings: outcome.bookings.clone(),
+        description: outcome.description,
+        revenue: outcome.revenue,
+        layout: layout_of(&outcome),
+        store_id: booking.store_id,
+        tid: booking.tid,
+        purpose: None,
+        additional_data: booking
+            .additional_data
+            .map(|d| Value::Object(d).to_string()),
+        smart_transaction_id: None,
+        ltx_id: None,
+    };
+    let (ltx, receipt) = ledger::post(tx, now, mc, group, &card.cardnumber, posting)?;
+    Ok((ltx, receipt, outcome.booked_amount))
+}
+
+/// The receipt layout kept with the LTX, so that its cancellation prints the mirror image.
+fn layout_of(outcome: &DirectOutcome) -> Layout {
+    let booked = outcome.booked_amount;
+    let only_for = |description: LtxDescription| {
+        if outcome.description == description {
+            booked
+        } else {
+            0
+        }
+    };
+    match outcome.description {
+        LtxDescription::PointsCharge | LtxDescription::PointsDischarge => Layout::Points {
+            charged: outcome.description == LtxDescription::PointsCharge,
+            amount: booked,
+        },
+        description => Layout::Booking {
+            load_only: description == LtxDescription::Charge,
+            paid_by_card: only_for(LtxDescription::Discharge),
+            load: only_for(LtxDescription::Charge),
+            revenue: outcome.revenue.value(),
+            bonus_collected: outcome.bonus_collected.value(),
+        },
+    }
+}
+
+/// Cancels the card's most recent cancellable LTX (§8.10); none is 400/4205. The reported amount is
+/// the reversal's net money change, or for a points booking its points, as a positive number.
+fn cancel_last(
+    tx: &mut dyn Tx,
+    now: i64,
+    mc: &mut MerchantcardRow,
+    group: &CardgroupRow,
+    card: &CardRow,
+) -> ApiResult<Written> {
+    let original = ledger::last_cancellable(tx, &mc.id)?.ok_or_else(|| {
+        ApiError::new(
+            Code::CancelNotAllowed,
+            "the card has no transaction that can be cancelled",
+        )
+    })?;
+    let points_before = mc.points;
+    let (cancelling, receipt) = ledger::cancel(tx, now, mc, group, &card.cardnumber, &original)?;
+    // The booking's smart transaction, if any, becomes `cancelled` in the same unit of work.
+    crate::smart::on_ltx_cancelled(tx, &original, &cancelling, now)?;
+    let amount = if cancelling.amount != 0 {
+        cancelling.amount.abs()
+    } else {
+        (mc.points - points_before).abs()
+    };
+    Ok((cancelling, receipt, amount))
+}

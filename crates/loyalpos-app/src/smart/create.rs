@@ -1,0 +1,128 @@
+//! Creating and replacing a smart transaction (api.md §8.4, §8.6): where it is placed (device,
+//! store, contract) and in which currency.
+
+use loyalpos_domain::money::Currency;
+use loyalpos_domain::status::{Action, StxStatus, check};
+use loyalpos_store::{CardgroupRow, DeviceRow, MerchantRow, StxRow, Tx};
+
+use super::doc::StxDoc;
+use super::shown::{Named, SmartTransaction, merchant_name, show};
+use super::{find, save, status_of};
+use crate::caller::{Principal, TokenKind};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::secret::new_id;
+use crate::tenancy::{own_contract, own_device, own_merchant};
+
+/// A smart transaction as the register sent it, parsed: the client part of the document and the
+/// references that need the database.
+pub struct NewStx {
+    pub doc: StxDoc,
+    /// `basket_info.currency`, if sent (the default depends on the card's group).
+    pub currency: Option<String>,
+    pub contract: Option<String>,
+    pub device_source: Option<String>,
+}
+
+pub fn create(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    input: NewStx,
+    now: i64,
+) -> ApiResult<SmartTransaction> {
+    let (merchant, device) = placement(tx, caller, input.device_source.as_deref())?;
+    let mut doc = input.doc;
+    doc.contract_id = match input.contract.as_deref() {
+        Some(id) => Some(own_contract(tx, caller, id)?.id),
+        None => device
+            .as_ref()
+            .and_then(|d| d.contract_id.clone())
+            .or_else(|| merchant.default_contract_id.clone()),
+    };
+    doc.store_id = device
+        .as_ref()
+        .map(|d| d.store_id.clone())
+        .or_else(|| merchant.default_store_id.clone());
+    let named = resolve_first(tx, &merchant.id, &doc)?;
+    doc.currency = currency(
+        named.as_ref().and_then(|n| n.own_group(&merchant.id)),
+        input.currency.as_deref(),
+    )?;
+    let row = StxRow {
+        id: new_id("STX"),
+        merchant_id: merchant.id,
+        status: StxStatus::Created.as_str().into(),
+        device_id: device.map(|d| d.id),
+        receipt_number: None,
+        trans_id: None,
+        doc: doc.to_json(),
+        created: now,
+        updated: None,
+    };
+    tx.insert_stx(&row)?;
+    show(tx, row, doc, merchant.companyname, named, now)
+}
+
+/// PUT: a new client part; merchant, contract, device, store and creation time are kept silently.
+pub fn replace(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    id: &str,
+    input: NewStx,
+    now: i64,
+) -> ApiResult<SmartTransaction> {
+    let (mut row, old) = find(tx, caller, id, true)?;
+    check(&Action::Put, status_of(&row)?, None)?;
+    let mut doc = input.doc;
+    doc.contract_id = old.contract_id;
+    doc.store_id = old.store_id;
+    doc.device_destination_id = old.device_destination_id;
+    let named = resolve_first(tx, &row.merchant_id, &doc)?;
+    doc.currency = currency(
+        named.as_ref().and_then(|n| n.own_group(&row.merchant_id)),
+        input.currency.as_deref(),
+    )?;
+    row.status = StxStatus::Created.as_str().into();
+    save(tx, &mut row, &doc, now)?;
+    let name = merchant_name(tx, &row.merchant_id)?;
+    show(tx, row, doc, name, named, now)
+}
+
+/// The caller's merchant and the transaction's device (api.md §4, §8.4): a device token's own
+/// device, else the `device_source` sent, which must be the merchant's.
+fn placement(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    device_source: Option<&str>,
+) -> ApiResult<(MerchantRow, Option<DeviceRow>)> {
+    let merchant = own_merchant(tx, caller)?;
+    let device_id = match (caller.kind, &caller.device_id, device_source) {
+        (TokenKind::Device, Some(own), _) => Some(own.as_str()),
+        (_, _, sent) => sent,
+    };
+    let device = device_id.map(|id| own_device(tx, caller, id)).transpose()?;
+    Ok((merchant, device))
+}
+
+fn resolve_first(tx: &mut dyn Tx, merchant_id: &str, doc: &StxDoc) -> ApiResult<Option<Named>> {
+    doc.card_ident()
+        .map(|ident| Named::resolve(tx, merchant_id, ident, false))
+        .transpose()
+}
+
+/// `basket_info.currency`: as sent (ISO 4217), else the card group's, else EUR; must equal the group's.
+fn currency(group: Option<&CardgroupRow>, sent: Option<&str>) -> ApiResult<String> {
+    let sent = sent.map(Currency::parse).transpose()?;
+    match (sent, group) {
+        (Some(s), Some(g)) if s.as_str() != g.currency => Err(ApiError::new(
+            Code::BadAmount,
+            format!(
+                "basket_info.currency {} differs from the card group's currency {}",
+                s.as_str(),
+                g.currency
+            ),
+        )),
+        (Some(s), _) => Ok(s.as_str().to_owned()),
+        (None, Some(g)) => Ok(g.currency.clone()),
+        (None, None) => Ok("EUR".into()),
+    }
+}

@@ -1,0 +1,104 @@
+//! Smart Transactions (api.md §8): the register's checkout flow. Every command is one unit of work
+//! that locks the smart transaction (and the merchant card when money moves) and returns the
+//! transaction as its view shows it ([`SmartTransaction`]), so an edge renders without reading.
+
+mod cancel;
+mod card;
+mod create;
+pub mod doc;
+mod pay;
+mod shown;
+mod terminal;
+
+use loyalpos_domain::status::{Action, StxStatus, check};
+use loyalpos_store::{ListQuery, Listed, StxRow, Tx};
+use serde_json::{Map, Value};
+
+pub use self::cancel::{abort, cancel, cancel_trx, on_ltx_cancelled};
+pub use self::create::{NewStx, create, replace};
+pub use self::pay::{Started, pre_transaction, start};
+pub use self::shown::{IdentCard, SmartTransaction};
+pub use self::terminal::{diagnosis, end_of_day};
+
+use self::doc::StxDoc;
+use self::shown::read_shown;
+use crate::caller::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::tenancy::{owned, path_id};
+
+fn stored_doc(row: &StxRow) -> ApiResult<StxDoc> {
+    StxDoc::parse(&row.doc)
+        .map_err(|e| ApiError::internal(format!("smart transaction {}: {e}", row.id)))
+}
+
+fn status_of(row: &StxRow) -> ApiResult<StxStatus> {
+    Ok(StxStatus::parse(&row.status)?)
+}
+
+/// The caller's transaction by path id (4003 malformed, 404 unknown or foreign), locked if asked.
+fn find(tx: &mut dyn Tx, caller: &Principal, id: &str, lock: bool) -> ApiResult<(StxRow, StxDoc)> {
+    let id = path_id(id, "STX")?;
+    let row = if lock { tx.lock_stx(id)? } else { tx.stx(id)? };
+    let row = owned(row, |r| &r.merchant_id, caller, "smart.transactions", id)?;
+    let doc = stored_doc(&row)?;
+    Ok((row, doc))
+}
+
+/// Writes the changed transaction with its document.
+fn save(tx: &mut dyn Tx, row: &mut StxRow, doc: &StxDoc, now: i64) -> ApiResult<()> {
+    row.doc = doc.to_json();
+    row.updated = Some(now);
+    tx.update_stx(row)?;
+    Ok(())
+}
+
+pub fn get(tx: &mut dyn Tx, caller: &Principal, id: &str, now: i64) -> ApiResult<SmartTransaction> {
+    let (row, doc) = find(tx, caller, id, false)?;
+    read_shown(tx, row, doc, now)
+}
+
+/// The caller's transactions that the store finds for `q`, each as its view shows it.
+pub fn list(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    q: ListQuery<'_>,
+    now: i64,
+) -> ApiResult<Listed<SmartTransaction>> {
+    let found = tx.list_stxs(&caller.merchant_id, q)?;
+    let rows = found
+        .rows
+        .into_iter()
+        .map(|row| {
+            let doc = stored_doc(&row)?;
+            read_shown(tx, row, doc, now)
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Listed {
+        total: found.total,
+        rows,
+    })
+}
+
+/// Merges the sent `delivery_options` into the stored ones; `type` defaults to `shipping`.
+pub fn set_delivery(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    id: &str,
+    options: Map<String, Value>,
+    now: i64,
+) -> ApiResult<SmartTransaction> {
+    let (mut row, mut doc) = find(tx, caller, id, true)?;
+    check(&Action::SetDelivery, status_of(&row)?, None)?;
+    let mut merged = match doc.echo.remove("delivery_options") {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    merged.extend(options);
+    merged
+        .entry("type")
+        .or_insert_with(|| Value::String("shipping".into()));
+    doc.echo
+        .insert("delivery_options".into(), Value::Object(merged));
+    save(tx, &mut row, &doc, now)?;
+    read_shown(tx, row, doc, now)
+}

@@ -1,0 +1,258 @@
+//! The little the SQL of `sql/*.rs` needs from a database driver, so that it is written once for
+//! both engines: run a statement with bound arguments, get rows back as plain values. Each engine
+//! implements [`Driver`] for its connection (rusqlite for SQLite, `postgres` for PostgreSQL).
+
+use std::sync::Arc;
+
+use crate::{Result, StoreError};
+
+/// A bound argument.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    Bool(bool),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<&i64> for Arg<'_> {
+    fn from(v: &i64) -> Self {
+        Arg::Int(*v)
+    }
+}
+impl From<bool> for Arg<'_> {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(v)
+    }
+}
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl<'a> From<&&'a str> for Arg<'a> {
+    fn from(v: &&'a str) -> Self {
+        Arg::Text(v)
+    }
+}
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(v: &'a Option<String>) -> Self {
+        v.as_deref().map_or(Arg::Null, Arg::Text)
+    }
+}
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        v.map_or(Arg::Null, Arg::Text)
+    }
+}
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::Null, Arg::Int)
+    }
+}
+impl From<&Option<i64>> for Arg<'_> {
+    fn from(v: &Option<i64>) -> Self {
+        v.map_or(Arg::Null, Arg::Int)
+    }
+}
+impl From<Option<bool>> for Arg<'_> {
+    fn from(v: Option<bool>) -> Self {
+        v.map_or(Arg::Null, Arg::Bool)
+    }
+}
+
+/// A value read from a row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+/// One row: its values, and the column names shared by every row of the result.
+pub(crate) struct Record {
+    pub names: Arc<[String]>,
+    pub vals: Vec<Val>,
+}
+
+impl Record {
+    /// Takes the value of a column by name (each column is taken once).
+    pub fn take<T: Column>(&mut self, name: &str) -> Result<T> {
+        let i = self
+            .names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| StoreError::Internal(format!("no column {name} in the result")))?;
+        let v = std::mem::replace(&mut self.vals[i], Val::Null);
+        T::from_val(v).map_err(|e| StoreError::Internal(format!("column {name}: {e}")))
+    }
+
+    /// Moves the columns named `prefix…` into a record of their own, without the prefix (one row
+    /// of a join that aliases a second table's columns).
+    pub fn split_prefixed(&mut self, prefix: &str) -> Record {
+        let mut names = Vec::new();
+        let mut vals = Vec::new();
+        for (name, val) in self.names.iter().zip(self.vals.iter_mut()) {
+            if let Some(bare) = name.strip_prefix(prefix) {
+                names.push(bare.to_owned());
+                vals.push(std::mem::replace(val, Val::Null));
+            }
+        }
+        Record {
+            names: names.into(),
+            vals,
+        }
+    }
+
+    /// Whether every value is NULL (the missing side of an outer join).
+    pub fn is_null(&self) -> bool {
+        self.vals.iter().all(|v| *v == Val::Null)
+    }
+
+    /// The first column's value (scalar queries).
+    pub fn first<T: Column>(mut self) -> Result<T> {
+        let v = if self.vals.is_empty() {
+            Val::Null
+        } else {
+            self.vals.swap_remove(0)
+        };
+        T::from_val(v).map_err(|e| StoreError::Internal(format!("scalar: {e}")))
+    }
+}
+
+/// A Rust type a column converts to.
+pub(crate) trait Column: Sized {
+    fn from_val(v: Val) -> std::result::Result<Self, String>;
+}
+
+impl Column for i64 {
+    fn from_val(v: Val) -> std::result::Result<Self, String> {
+        match v {
+            Val::Int(i) => Ok(i),
+            Val::Bool(b) => Ok(i64::from(b)),
+            other => Err(format!("expected an integer, got {other:?}")),
+        }
+    }
+}
+impl Column for bool {
+    fn from_val(v: Val) -> std::result::Result<Self, String> {
+        match v {
+            Val::Bool(b) => Ok(b),
+            Val::Int(i) => Ok(i != 0),
+            other => Err(format!("expected a boolean, got {other:?}")),
+        }
+    }
+}
+impl Column for String {
+    fn from_val(v: Val) -> std::result::Result<Self, String> {
+        match v {
+            Val::Text(s) => Ok(s),
+            other => Err(format!("expected text, got {other:?}")),
+        }
+    }
+}
+impl<T: Column> Column for Option<T> {
+    fn from_val(v: Val) -> std::result::Result<Self, String> {
+        match v {
+            Val::Null => Ok(None),
+            v => T::from_val(v).map(Some),
+        }
+    }
+}
+
+/// A row type built from a [`Record`] by column names.
+pub(crate) trait FromRecord: Sized {
+    fn from_record(r: Record) -> Result<Self>;
+}
+
+/// Implements [`FromRecord`] for a row struct whose fields are named like its columns.
+macro_rules! from_record {
+    ($row:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::driver::FromRecord for $row {
+            fn from_record(mut r: $crate::driver::Record) -> $crate::Result<Self> {
+                Ok($row { $($field: r.take(stringify!($field))?,)* })
+            }
+        }
+    };
+}
+pub(crate) use from_record;
+
+/// A database connection as the shared SQL uses it.
+pub(crate) trait Driver {
+    /// Runs a statement; returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64>;
+    /// Runs a query; returns every row.
+    fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Record>>;
+    /// Runs SQL without arguments or results (transaction control, savepoints).
+    fn batch(&mut self, sql: &str) -> Result<()>;
+}
+
+/// A statement being built: `tx.q(SQL).bind(a).bind(b).execute()` — the shape of the SQL files.
+pub(crate) struct Q<'c, 'a> {
+    driver: &'c mut dyn Driver,
+    sql: &'a str,
+    args: Vec<Arg<'a>>,
+}
+
+impl<'c, 'a> Q<'c, 'a> {
+    pub fn new(driver: &'c mut dyn Driver, sql: &'a str) -> Self {
+        Q {
+            driver,
+            sql,
+            args: Vec::new(),
+        }
+    }
+
+    pub fn bind(mut self, arg: impl Into<Arg<'a>>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn bind_all(mut self, args: impl IntoIterator<Item = Arg<'a>>) -> Self {
+        self.args.extend(args);
+        self
+    }
+
+    pub fn execute(self) -> Result<u64> {
+        self.driver.execute(self.sql, &self.args)
+    }
+
+    pub fn fetch_all<T: FromRecord>(self) -> Result<Vec<T>> {
+        self.driver
+            .query(self.sql, &self.args)?
+            .into_iter()
+            .map(T::from_record)
+            .collect()
+    }
+
+    pub fn fetch_optional<T: FromRecord>(self) -> Result<Option<T>> {
+        let rows = self.driver.query(self.sql, &self.args)?;
+        rows.into_iter().next().map(T::from_record).transpose()
+    }
+
+    /// The first column of the first row.
+    pub fn scalar<T: Column>(self) -> Result<T> {
+        let rows = self.driver.query(self.sql, &self.args)?;
+        rows.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Internal("a scalar query returned no row".into()))?
+            .first()
+    }
+
+    /// The first column of the first row, if there is a row.
+    pub fn scalar_optional<T: Column>(self) -> Result<Option<T>> {
+        let rows = self.driver.query(self.sql, &self.args)?;
+        rows.into_iter().next().map(Record::first).transpose()
+    }
+}

@@ -1,0 +1,132 @@
+//! The caches' rule: a change is effective at once in the process that made it (README "Caches").
+
+mod common;
+
+use common::{each_store, merchant};
+use loyalpos_store::{AuthorizationRow, CardgroupRow, Store, StoreError, TokenRow};
+
+fn cardgroup(rate: i64) -> CardgroupRow {
+    CardgroupRow {
+        id: "CRG_CACHE".into(),
+        merchant_id: "MRC_C".into(),
+        display_name: "G".into(),
+        picture: None,
+        stock_warn_limit: 0,
+        description: None,
+        cancel_selected: false,
+        currency: "EUR".into(),
+        bonus_rate: rate,
+        bonus_base: "revenue".into(),
+        filter_mode: "none".into(),
+        filter_codes: "[]".into(),
+        bonus_products: "[]".into(),
+        overdraft_allowed: false,
+        overdraft_limit: 0,
+        passcode_policy: 0,
+        card_creation_via_stx: false,
+        created: 0,
+    }
+}
+
+async fn rate(store: &Store) -> Option<i64> {
+    store
+        .read(|tx| Ok::<_, StoreError>(tx.cardgroup("CRG_CACHE")?.map(|g| g.bonus_rate)))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_changed_bonus_rate_is_read_by_the_next_job_at_once() {
+    for (store, _db) in each_store().await {
+        store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_C"))?;
+                tx.insert_cardgroup(&cardgroup(10))
+            })
+            .await
+            .unwrap();
+        assert_eq!(rate(&store).await, Some(10));
+        assert_eq!(rate(&store).await, Some(10), "now cached");
+        let hits = store.stats().cache_hits;
+        assert!(hits > 0);
+        store
+            .write(|tx| tx.update_cardgroup(&cardgroup(20)))
+            .await
+            .unwrap();
+        assert_eq!(rate(&store).await, Some(20));
+    }
+}
+
+#[tokio::test]
+async fn a_job_reads_its_own_change_of_a_cached_row() {
+    for (store, _db) in each_store().await {
+        store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_C"))?;
+                tx.insert_cardgroup(&cardgroup(10))
+            })
+            .await
+            .unwrap();
+        store.read(|tx| tx.cardgroup("CRG_CACHE")).await.unwrap();
+        let seen = store
+            .write(|tx| {
+                tx.update_cardgroup(&cardgroup(30))?;
+                Ok::<_, StoreError>(tx.cardgroup("CRG_CACHE")?.map(|g| g.bonus_rate))
+            })
+            .await
+            .unwrap();
+        assert_eq!(seen, Some(30));
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once() {
+    for (store, _db) in each_store().await {
+        let token = TokenRow {
+            token_hash: "HASH".into(),
+            kind: "device".into(),
+            merchant_id: "MRC_C".into(),
+            client_id: "CLIENT".into(),
+            device_id: None,
+            store_id: None,
+            user_id: None,
+            authorization_id: Some("AUTH".into()),
+            expires_at: None,
+            demo_only: false,
+            revoked: false,
+            created: 0,
+        };
+        let authorization = AuthorizationRow {
+            id: "AUTH".into(),
+            kind: "device".into(),
+            merchant_id: "MRC_C".into(),
+            client_id: "CLIENT".into(),
+            device_id: None,
+            store_id: None,
+            user_id: None,
+            refresh_hash: None,
+            revoked: false,
+            created: 0,
+        };
+        store
+            .write(move |tx| {
+                tx.insert_merchant(&merchant("MRC_C"))?;
+                tx.insert_authorization(&authorization)?;
+                tx.insert_token(&token)
+            })
+            .await
+            .unwrap();
+        let live = store.read(|tx| tx.live_token("HASH")).await.unwrap();
+        assert!(live.is_some());
+        assert!(store.cached_token("HASH").is_some(), "cached by the read");
+        store.write(|tx| tx.revoke_tokens_of("AUTH")).await.unwrap();
+        assert!(store.cached_token("HASH").is_none());
+        assert!(
+            store
+                .read(|tx| tx.live_token("HASH"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}

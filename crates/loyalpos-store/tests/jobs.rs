@@ -1,0 +1,200 @@
+//! Jobs: a write job is atomic and durable on its own, whatever else shares its commit; a read job
+//! sees one snapshot. On both backends.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{each_store, fresh_sqlite_url, merchant};
+use loyalpos_store::{Store, StoreError};
+
+async fn exists(store: &Store, id: &'static str) -> bool {
+    store
+        .read(move |tx| tx.merchant(id))
+        .await
+        .unwrap()
+        .is_some()
+}
+
+#[tokio::test]
+async fn a_failing_job_leaves_no_trace_and_its_neighbours_commit() {
+    for (store, _db) in each_store().await {
+        let failing = store.write(|tx| {
+            tx.insert_merchant(&merchant("MRC_FAILS"))?;
+            Err::<(), _>(StoreError::Internal("the command refused".into()))
+        });
+        let fine = store.write(|tx| tx.insert_merchant(&merchant("MRC_FINE")));
+        let (failing, fine) = tokio::join!(failing, fine);
+        assert!(failing.is_err());
+        fine.unwrap();
+        assert!(!exists(&store, "MRC_FAILS").await, "{:?}", store.backend());
+        assert!(exists(&store, "MRC_FINE").await);
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_key_is_reported_and_rolls_back_the_whole_job() {
+    for (store, _db) in each_store().await {
+        store
+            .write(|tx| tx.insert_merchant(&merchant("MRC_A")))
+            .await
+            .unwrap();
+        let again = store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_B"))?;
+                tx.insert_merchant(&merchant("MRC_A"))
+            })
+            .await;
+        assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
+        assert!(!exists(&store, "MRC_B").await);
+    }
+}
+
+#[tokio::test]
+async fn a_rolled_back_savepoint_keeps_the_rest_of_the_job() {
+    for (store, _db) in each_store().await {
+        store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_KEPT"))?;
+                tx.savepoint()?;
+                tx.insert_merchant(&merchant("MRC_UNDONE"))?;
+                tx.rollback_savepoint()?;
+                tx.savepoint()?;
+                tx.insert_merchant(&merchant("MRC_RELEASED"))?;
+                tx.release_savepoint()
+            })
+            .await
+            .unwrap();
+        assert!(exists(&store, "MRC_KEPT").await);
+        assert!(!exists(&store, "MRC_UNDONE").await);
+        assert!(exists(&store, "MRC_RELEASED").await);
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_job_is_an_internal_error_and_the_store_goes_on() {
+    for (store, _db) in each_store().await {
+        let panicked = store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_PANIC"))?;
+                if tx.merchant("MRC_PANIC")?.is_some() {
+                    panic!("a bug in a command");
+                }
+                Ok::<(), StoreError>(())
+            })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Internal(_))));
+        store
+            .write(|tx| tx.insert_merchant(&merchant("MRC_AFTER")))
+            .await
+            .unwrap();
+        assert!(!exists(&store, "MRC_PANIC").await);
+        assert!(exists(&store, "MRC_AFTER").await);
+    }
+}
+
+#[tokio::test]
+async fn a_job_counts_every_statement_it_runs() {
+    for (store, _db) in each_store().await {
+        let before = store.stats().statements;
+        store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_S"))?;
+                tx.merchant("MRC_S").map(drop)
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.stats().statements - before, 2);
+    }
+}
+
+/// The writer is held by a job that waits until the test lets it go; every job queued meanwhile
+/// must share the next commit (one fsync), and each must still be durable.
+#[tokio::test]
+async fn jobs_queued_while_the_writer_is_busy_share_one_commit() {
+    let store = Store::open(&fresh_sqlite_url()).await.unwrap();
+    store.migrate().await.unwrap();
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (running, started) = tokio::sync::oneshot::channel::<()>();
+    let first = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .write(move |tx| {
+                    running.send(()).ok();
+                    wait.recv().ok();
+                    tx.insert_merchant(&merchant("MRC_FIRST"))
+                })
+                .await
+        }
+    });
+    started.await.unwrap();
+    let before = store.stats();
+    let queued = Arc::new(AtomicUsize::new(0));
+    let jobs = 50;
+    let tasks: Vec<_> = (0..jobs)
+        .map(|i| {
+            let (store, queued) = (store.clone(), queued.clone());
+            tokio::spawn(async move {
+                // The job is handed to the writer in this first poll, before any await inside.
+                queued.fetch_add(1, Ordering::SeqCst);
+                let id = format!("MRC_{i}");
+                store
+                    .write(move |tx| tx.insert_merchant(&merchant(&id)))
+                    .await
+            })
+        })
+        .collect();
+    // This test runs on one thread: once every task has counted itself, each has queued its job.
+    while queued.load(Ordering::SeqCst) < jobs {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
+    first.await.unwrap().unwrap();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let after = store.stats();
+    assert_eq!(after.units - before.units, jobs as u64 + 1);
+    assert_eq!(
+        after.batches - before.batches,
+        2,
+        "the running job's batch, then all jobs queued meanwhile in one commit"
+    );
+    let found = store
+        .read(move |tx| {
+            (0..jobs)
+                .map(|i| tx.merchant(&format!("MRC_{i}")).map(|m| m.is_some()))
+                .collect::<Result<Vec<bool>, StoreError>>()
+        })
+        .await
+        .unwrap();
+    assert!(found.into_iter().all(|f| f));
+}
+
+#[tokio::test]
+async fn a_job_whose_caller_gave_up_before_it_ran_does_nothing() {
+    let store = Store::open(&fresh_sqlite_url()).await.unwrap();
+    store.migrate().await.unwrap();
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let blocker = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .write(move |_| wait.recv().map_err(|e| StoreError::Internal(e.to_string())))
+                .await
+        }
+    });
+    tokio::task::yield_now().await;
+    let abandoned = store.write(|tx| tx.insert_merchant(&merchant("MRC_GONE")));
+    // Poll once (the job is queued behind the blocker), then give up on it.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), abandoned)
+            .await
+            .is_err()
+    );
+    release.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    assert!(!exists(&store, "MRC_GONE").await);
+}

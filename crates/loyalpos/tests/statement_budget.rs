@@ -1,0 +1,53 @@
+//! The statement budget of the register flow (issue "One command, one unit of work"): a start with
+//! a card runs at most 8 SQL statements, a whole flow (create with a card + start/cash, no
+//! Idempotency-Key) at most 12 — counted by the server's own store counters (`GET /metrics`).
+mod common;
+use common::*;
+use serde_json::json;
+
+const START_WITH_CARD: u64 = 8;
+const FLOW: u64 = 12;
+
+async fn statements(app: &TestApp) -> u64 {
+    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("loyalpos_store_statements_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no statement counter in {text}"))
+}
+
+fn docs_basket_with(card: &str) -> serde_json::Value {
+    json!({
+        "idents": [{"type": "card", "value": card}],
+        "basket": {"products": [
+            {"id": 1, "articleNumber": "30037", "desc": "Sandwich Romano", "quantity": 1, "priceOne": 349, "tax": 7},
+            {"id": 2, "articleNumber": "30200", "desc": "Fruit salad, small bowl", "quantity": 1, "priceOne": 249, "tax": 7},
+            {"id": 3, "articleNumber": "51", "ean": "4999012345678", "desc": "Water", "quantity": 2, "priceOne": 99, "tax": 19}
+        ]},
+        "basket_info": {"sum": 796, "currency": "EUR"}
+    })
+}
+
+on_both_backends! {
+    async fn a_register_flow_stays_within_its_statement_budget(app: TestApp) {
+        // Warm the per-process caches (token, merchant, card group) as any running server has them.
+        let warm = app.post("/Smart/Transactions", PINNED, docs_basket_with(CARD_C)).await.ok().clone();
+        let id = warm["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/Smart/Transactions/{id}/start/cash"), PINNED, json!({})).await.ok();
+
+        let before_create = statements(&app).await;
+        let created = app.post("/Smart/Transactions", PINNED, docs_basket_with(CARD_C)).await.ok().clone();
+        let id = created["id"].as_str().unwrap().to_owned();
+        let before_start = statements(&app).await;
+        let started = app.post(&format!("/Smart/Transactions/{id}/start/cash"), PINNED, json!({})).await.ok().clone();
+        let after = statements(&app).await;
+        assert_eq!(started["status"], "ok");
+
+        let (create, start) = (before_start - before_create, after - before_start);
+        println!("statements: create {create}, start/cash {start}, flow {}", create + start);
+        assert!(start <= START_WITH_CARD, "start/cash with a card ran {start} statements");
+        assert!(create + start <= FLOW, "the flow ran {} statements", create + start);
+    }
+}
