@@ -6,27 +6,19 @@ use loyalpos_store::{AuthorizationRow, RegistrationRow, StxRow, TokenRow, Tx};
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::demo_ids::{
+    CASH_REGISTER_ID, DEMO_REFRESH_TOKEN, DOCS_DEVICE_CODE, DOCS_USER_CODE, MERCHANT_ID,
+    PINNED_TOKEN, STORE_ID, VENDOR_CLIENT_ID,
+};
 use crate::import::{Document, ImportError, import};
 use crate::secret::lookup_hash;
 use crate::smart::doc::{BasketLine, Ident, StxDoc};
 
-pub const MERCHANT_ID: &str = "MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG";
-pub const MERCHANT_ALIASES: [&str; 2] = [
-    "MRC_BCSPDJBAT5QXBHUSBPGHY2Q8X8U8ON",
-    "MRC_GQBZSHFLXSOLI4A4OVP7Z22RELXSJY",
-];
-pub const STORE_ID: &str = "STO_2ZCZRU9V6U8QA7B49K94667UP6C4PJ";
-pub const CASH_REGISTER_ID: &str = "SDV_2YJDXYESB2YBHECVB5GQGSYPNM8UA6";
 const SHOP_DEVICE_ID: &str = "SDV_WPX6NU09Q2NDF0KJD3H584EXJR3XA2";
 const CONTRACT_ID: &str = "GCR_9OIH9JOL8KIV5PFJBEOS2NN8TCM1DF";
 /// The seed's smart transaction and the loyalty transaction id the seed shows for it.
 const SEED_STX_ID: &str = "STX_KJXJDUN542NR3WMRHRVU5WWM6ZQEA2";
 const SEED_LTX_ID: &str = "LTX_YBYPUETZ2HQXURG9XU0M5H4KGWW0NH";
-pub const VENDOR_CLIENT_ID: &str = "611c00ec6b2be6c77c2338774f50040b";
-pub const PINNED_TOKEN: &str = "qb56tjj1bcvo9n2nj4u38k84lo";
-pub const DOCS_DEVICE_CODE: &str = "2429e1d92f2f76cc3bbdc0333457ef25";
-pub const DOCS_USER_CODE: &str = "aa63q9k9";
-pub const DEMO_REFRESH_TOKEN: &str = "d3aece0996cee981609cab15653db0e9bc9ef804";
 const DOCS_AUTHORIZATION_ID: &str = "AUT_DEMODOCSDEVICEREGISTRATION0";
 
 const TENANT: &str = include_str!("demo/tenant.json");

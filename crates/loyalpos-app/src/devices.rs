@@ -215,7 +215,8 @@ fn duplicate_uid(e: StoreError) -> ApiError {
 
 impl DeviceChanges {
     /// Checks references and enumerations against the caller's merchant, then writes into `row`.
-    fn apply(self, tx: &mut dyn Tx, caller: &Principal, row: &mut DeviceRow) -> ApiResult<()> {
+    fn apply(mut self, tx: &mut dyn Tx, caller: &Principal, row: &mut DeviceRow) -> ApiResult<()> {
+        self.check_documents()?;
         if let Some(t) = self.device_type {
             if !DEVICE_TYPES.contains(&t.as_str()) {
                 return Err(ApiError::bad_request(format!(
@@ -249,6 +250,26 @@ impl DeviceChanges {
         row.terminal_type = self.terminal_type.or(row.terminal_type.take());
         row.base_version = self.base_version.or(row.base_version.take());
         row.status = self.status.map(|v| v.to_string()).or(row.status.take());
+        Ok(())
+    }
+}
+
+impl DeviceChanges {
+    /// `products` and `status` are objects, `device` an object (a bare id string becomes the
+    /// reference `{object, id}`): the device object (models.md §5.1) echoes them as such.
+    fn check_documents(&mut self) -> ApiResult<()> {
+        if let Some(Value::String(id)) = &self.device {
+            self.device = Some(json!({"object": "smart.devices", "id": id}));
+        }
+        for (name, value) in [
+            ("device", &self.device),
+            ("products", &self.products),
+            ("status", &self.status),
+        ] {
+            if value.as_ref().is_some_and(|v| !v.is_object()) {
+                return Err(ApiError::bad_request(format!("{name}: expected an object")));
+            }
+        }
         Ok(())
     }
 }

@@ -18,7 +18,9 @@ use crate::clock::Clock;
 use crate::devices::default_products;
 use crate::loyalty::rules::{card_rules, consent};
 use crate::oauth::GRANTS;
-use crate::secret::{hash_secret, is_id, new_id, verify_secret};
+use crate::secret::{
+    PasswordCheck, hash_password, hash_secret, is_id, new_id, verify_password, verify_secret,
+};
 
 pub use document::Document;
 use document::{
@@ -793,8 +795,8 @@ impl<'a> Pass<'a> {
             "users",
             existing,
             |e| {
-                let same =
-                    e.merchant_id == u.merchant.0 && verify_secret(&u.password, &e.password_hash);
+                let same = e.merchant_id == u.merchant.0
+                    && verify_password(&u.password, &e.password_hash) != PasswordCheck::Wrong;
                 (!same).then(|| format!("{path}: user {} exists with other data", u.username))
             },
             |tx| {
@@ -802,7 +804,7 @@ impl<'a> Pass<'a> {
                     id: u.id.clone().unwrap_or_else(|| new_id("ACC")),
                     merchant_id: u.merchant.0.clone(),
                     username: u.username.clone(),
-                    password_hash: hash_secret(&u.password),
+                    password_hash: hash_password(&u.password),
                     created: now,
                 })
             },

@@ -8,6 +8,7 @@ mod grants;
 use loyalpos_store::{ClientRow, StoreError, TokenRow, Tx};
 
 use crate::caller::TokenKind;
+use crate::demo_ids;
 use crate::error::ApiError;
 use crate::secret::{self, lookup_hash, verify_secret};
 
@@ -110,6 +111,11 @@ pub fn authorize_client(
     grant_type: &str,
     policy: &GrantPolicy,
 ) -> Result<(ClientRow, GrantType), GrantError> {
+    // The docs' clients have public secrets: outside demo mode they are unknown clients, even in
+    // a database that once held the demo tenant.
+    if !policy.demo && demo_ids::is_demo_client(client_id) {
+        return Err(Refusal::InvalidClient.into());
+    }
     let client = match tx.client(client_id)? {
         Some(c) if verify_secret(client_secret, &c.secret_hash) => c,
         _ => return Err(Refusal::InvalidClient.into()),
@@ -159,7 +165,8 @@ fn issue(
         user_id: g.user_id.map(Into::into),
         authorization_id: g.authorization_id.map(Into::into),
         expires_at: Some(now + policy.token_ttl),
-        demo_only: false,
+        // A token of a docs' client dies with demo mode.
+        demo_only: demo_ids::is_demo_client(g.client_id),
         revoked: false,
         created: now,
     })?;

@@ -1,12 +1,13 @@
 //! The operator's commands (`loyalpos merchant|store|client|user create`, `cards issue`): what
 //! secuconnect's back office does, done on this installation's database. No API route reaches them.
 
-use loyalpos_store::{ClientRow, ContractRow, MerchantRow, StoreError, StoreRow, Tx, UserRow};
+use loyalpos_store::{ClientRow, ContractRow, MerchantRow, StoreError, Tx, UserRow};
 
 use crate::error::ApiError;
+use crate::general::new_store;
 use crate::loyalty::issue::{IssueRequest, Issued, issue_card};
 use crate::oauth::GRANTS;
-use crate::secret::{hash_secret, is_id, new_client_id, new_client_secret, new_id};
+use crate::secret::{hash_password, hash_secret, is_id, new_client_id, new_client_secret, new_id};
 
 /// Upper bound of cards per `issue_cards`, so that a typo cannot fill the database.
 pub const MAX_CARDS: u32 = 100_000;
@@ -80,7 +81,7 @@ pub fn create_merchant(
         merchant_id: id.clone(),
         created: now,
     })?;
-    let store = store_row(&id, name, now);
+    let store = new_store(tx, &id, name, now)?;
     tx.insert_store(&store)?;
     // The defaults can only point at rows that exist.
     merchant.default_store_id = Some(store.id.clone());
@@ -102,30 +103,13 @@ pub fn create_store(
     now: i64,
 ) -> Result<String, OperatorError> {
     let mut merchant = existing_merchant(tx, merchant_id)?;
-    let store = store_row(merchant_id, name, now);
+    let store = new_store(tx, merchant_id, name, now)?;
     tx.insert_store(&store)?;
     if make_default {
         merchant.default_store_id = Some(store.id.clone());
         tx.update_merchant(&merchant)?;
     }
     Ok(store.id)
-}
-
-fn store_row(merchant_id: &str, name: &str, now: i64) -> StoreRow {
-    StoreRow {
-        id: new_id("STO"),
-        merchant_id: merchant_id.into(),
-        id_old: (200_000 + (now % 800_000)).to_string(),
-        name: name.into(),
-        address: None,
-        facebook_id: None,
-        phone: None,
-        url_website: None,
-        photo_main: None,
-        photo: "[]".into(),
-        open_hours: "[]".into(),
-        created: now,
-    }
 }
 
 /// An API client to register: bound to a merchant or installation-wide, with the given grants
@@ -187,7 +171,7 @@ pub fn create_user(
         id: id.clone(),
         merchant_id: merchant_id.into(),
         username: username.into(),
-        password_hash: hash_secret(password),
+        password_hash: hash_password(password),
         created: now,
     })
     .map_err(taken(format!("username {username}")))?;

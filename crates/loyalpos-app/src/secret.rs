@@ -65,8 +65,10 @@ pub fn lookup_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Salted hash of a secret that is verified, never looked up (client secrets, passwords, PINs,
-/// passcodes, CSCs). Format `s256$<salt>$<hex>`.
+/// Salted hash of a secret that is verified, never looked up (client secrets, device PINs,
+/// passcodes, CSCs; user passwords use [`hash_password`]). Format `s256$<salt>$<hex>`. A client
+/// secret is 256 random bits, so one round suffices; a PIN, passcode or CSC is checked inside the
+/// booking's unit of work, where a slow hash would hold the card's lock (README "Security").
 pub fn hash_secret(secret: &str) -> String {
     let salt = random_hex(16);
     format!("s256${salt}${}", salted(&salt, secret))
@@ -87,6 +89,70 @@ fn salted(salt: &str, secret: &str) -> String {
     h.update(b"\0");
     h.update(secret.as_bytes());
     hex::encode(h.finalize())
+}
+
+/// Argon2id cost of a user password (README "Security"): 19 MiB, 2 passes, 1 lane — the OWASP
+/// minimum for Argon2id, about 50 ms on one core of a release build.
+const PASSWORD_MEMORY_KIB: u32 = 19 * 1024;
+const PASSWORD_PASSES: u32 = 2;
+const PASSWORD_LANES: u32 = 1;
+
+fn password_hasher() -> argon2::Argon2<'static> {
+    let params = argon2::Params::new(PASSWORD_MEMORY_KIB, PASSWORD_PASSES, PASSWORD_LANES, None)
+        .expect("constant Argon2 parameters are valid");
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// A user password as an Argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`).
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    rand::rng().fill(&mut salt[..]);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes are a valid salt");
+    password_hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("Argon2id of a password with a fresh salt")
+        .to_string()
+}
+
+/// How a password compared with its stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    Wrong,
+    Right,
+    /// Right, but stored in an older or weaker form: store [`hash_password`] of it now.
+    RightButOutdated,
+}
+
+/// Verifies a password against an Argon2id PHC string or a hash of the older `s256$` scheme.
+pub fn verify_password(password: &str, stored: &str) -> PasswordCheck {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    if stored.starts_with("s256$") {
+        return match verify_secret(password, stored) {
+            true => PasswordCheck::RightButOutdated,
+            false => PasswordCheck::Wrong,
+        };
+    }
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return PasswordCheck::Wrong;
+    };
+    if password_hasher()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
+        return PasswordCheck::Wrong;
+    }
+    let current = parsed.algorithm.as_str() == "argon2id"
+        && argon2::Params::try_from(&parsed).is_ok_and(|p| {
+            p.m_cost() >= PASSWORD_MEMORY_KIB
+                && p.t_cost() >= PASSWORD_PASSES
+                && p.p_cost() >= PASSWORD_LANES
+        });
+    if current {
+        PasswordCheck::Right
+    } else {
+        PasswordCheck::RightButOutdated
+    }
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a secret matched.
@@ -121,6 +187,24 @@ mod tests {
         assert_eq!(new_device_code().len(), 32);
         assert_eq!(new_user_code().len(), 8);
         assert_eq!(new_support_id().len(), 32);
+    }
+
+    #[test]
+    fn passwords_are_argon2id_and_old_hashes_ask_for_an_upgrade() {
+        let stored = hash_password("demo");
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
+        assert_eq!(verify_password("demo", &stored), PasswordCheck::Right);
+        assert_eq!(verify_password("dem0", &stored), PasswordCheck::Wrong);
+        let old = hash_secret("demo");
+        assert_eq!(
+            verify_password("demo", &old),
+            PasswordCheck::RightButOutdated
+        );
+        assert_eq!(verify_password("dem0", &old), PasswordCheck::Wrong);
+        assert_eq!(verify_password("demo", "garbage"), PasswordCheck::Wrong);
     }
 
     #[test]

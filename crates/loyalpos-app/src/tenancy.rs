@@ -13,8 +13,8 @@ pub fn merchant_param(demo: bool, caller: &Principal, value: &str) -> ApiResult<
         return Ok(caller.merchant_id.clone());
     }
     if demo
-        && crate::demo::MERCHANT_ALIASES.contains(&value)
-        && caller.merchant_id == crate::demo::MERCHANT_ID
+        && crate::demo_ids::MERCHANT_ALIASES.contains(&value)
+        && caller.merchant_id == crate::demo_ids::MERCHANT_ID
     {
         return Ok(caller.merchant_id.clone());
     }

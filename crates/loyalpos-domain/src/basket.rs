@@ -153,10 +153,64 @@ fn check_special_prices(lines: &[Line]) -> Result<(), DomainError> {
 }
 
 #[cfg(test)]
+/// Basket builders for the unit tests: lines and the docs' basket.
+pub(crate) mod fixtures {
+    use super::{DISCHARGE_EANS, LOAD_EANS, Line};
+    use crate::money::Cents;
+
+    pub fn goods(id: i64, quantity: i64, price_one: i64, tax: i64) -> Line {
+        Line {
+            id,
+            quantity,
+            price_one: Cents(price_one),
+            tax,
+            ean: None,
+            article_number: None,
+            is_bonus: false,
+        }
+    }
+
+    pub fn load(id: i64, price_one: i64) -> Line {
+        goods(id, 1, price_one, 0).with_ean(LOAD_EANS[0])
+    }
+
+    pub fn discharge(id: i64, price_one: i64) -> Line {
+        goods(id, 1, price_one, 0).with_ean(DISCHARGE_EANS[0])
+    }
+
+    pub trait LineExt {
+        fn with_ean(self, ean: &str) -> Line;
+        fn with_article(self, article_number: &str) -> Line;
+    }
+
+    impl LineExt for Line {
+        fn with_ean(mut self, ean: &str) -> Line {
+            self.ean = Some(ean.to_owned());
+            self
+        }
+        fn with_article(mut self, article_number: &str) -> Line {
+            self.article_number = Some(article_number.to_owned());
+            self
+        }
+    }
+
+    /// The docs' basket: Sandwich Romano 349 @7, Fruit salad 249 @7, 2 × Water 99 @19; T = 796.
+    pub fn docs_basket() -> Vec<Line> {
+        vec![
+            goods(1, 1, 349, 7).with_article("30037"),
+            goods(2, 1, 249, 7).with_article("30200"),
+            goods(3, 2, 99, 19)
+                .with_article("51")
+                .with_ean("4999012345678"),
+        ]
+    }
+}
+
+#[cfg(test)]
 mod tests {
+    use super::fixtures::*;
     use super::*;
     use crate::money::MAX_SAFE;
-    use crate::testutil::*;
 
     fn rate(tax: i64) -> VatRate {
         VatRate::from_tax(tax).unwrap()

@@ -246,11 +246,28 @@ fn spread(shares: &mut [i128], caps: &[i128], mut diff: i128) {
 }
 
 #[cfg(test)]
+/// Balance builders for the unit tests.
+pub(crate) mod fixtures {
+    use super::Balances;
+    use crate::money::Cents;
+
+    pub fn bal(cash: i64, bonus: i64) -> Balances {
+        Balances {
+            cash: Cents(cash),
+            bonus: Cents(bonus),
+            points: 0,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
+    use super::fixtures::*;
     use super::*;
+    use crate::basket::fixtures::*;
     use crate::basket::validate;
     use crate::money::MAX_SAFE;
-    use crate::testutil::*;
+    use crate::program::fixtures::*;
     use proptest::prelude::*;
 
     fn rate(tax: i64) -> VatRate {

@@ -175,9 +175,70 @@ impl CardRules {
 }
 
 #[cfg(test)]
+/// The demo tenant's card groups (demo-tenant.md) for the unit tests.
+pub(crate) mod fixtures {
+    use super::{BonusBase, BonusProduct, BonusProgram, CardRules, FilterMode};
+    use crate::money::Currency;
+
+    pub fn bonus_product(
+        tax: i64,
+        desc: &str,
+        article: Option<&str>,
+        ean: Option<&str>,
+    ) -> BonusProduct {
+        BonusProduct {
+            tax,
+            desc: desc.to_owned(),
+            article_number: article.map(str::to_owned),
+            ean: ean.map(str::to_owned),
+        }
+    }
+
+    /// Group "Punkte": no bonus programme, no overdraft, only the last transaction may be cancelled.
+    pub fn punkte_rules() -> CardRules {
+        CardRules {
+            currency: Currency::eur(),
+            ..CardRules::default()
+        }
+    }
+
+    /// Group "Geschenkgutschein": like Punkte, but any transaction may be cancelled; passcode policy 1.
+    pub fn gift_rules() -> CardRules {
+        CardRules {
+            cancel_selected: true,
+            passcode_policy: 1,
+            ..punkte_rules()
+        }
+    }
+
+    /// Group "Bonus 10 %": rate 1000, base reduced, no filter, bonus products for 7 % and 19 %.
+    pub fn bonus10_rules() -> CardRules {
+        CardRules {
+            card_creation_via_stx: true,
+            bonus: BonusProgram {
+                rate: 1000,
+                base: BonusBase::Reduced,
+                filter_mode: FilterMode::None,
+                filter_codes: vec![],
+                products: vec![
+                    bonus_product(7, "Bonus Steuer 7", Some("111111117"), Some("111111117")),
+                    bonus_product(
+                        19,
+                        "Bonus Steuer 19",
+                        Some("1111111119"),
+                        Some("1111111119"),
+                    ),
+                ],
+            },
+            ..punkte_rules()
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
+    use super::fixtures::*;
     use super::*;
-    use crate::testutil::*;
 
     fn rules() -> CardRules {
         bonus10_rules()

@@ -13,7 +13,8 @@ use loyalpos_store::StoreRow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::{Answer, App, Req, ok_json};
+use crate::answer::{Answer, ok_json};
+use crate::app::{App, Req};
 use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;

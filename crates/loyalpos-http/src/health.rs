@@ -4,7 +4,8 @@ use std::sync::Arc;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::{App, Req, plain_status};
+use crate::answer::plain_status;
+use crate::app::{App, Req};
 use crate::error::ApiResult;
 
 /// The process is up.

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 use loyalpos_app::clock::Clock;
@@ -20,7 +20,7 @@ use loyalpos_store::{IdempotencyRow, Store, StoreError, Tx};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::app::{Answer, App};
+use crate::answer::Answer;
 
 /// How long answers are kept (at least 24 h; purged after 25 h).
 const KEEP_SECONDS: i64 = 25 * 3600;
@@ -43,7 +43,8 @@ pub enum Prepared {
 
 /// Step 6 of api.md §1.7 for POST/PUT under `/api/v2`.
 pub async fn prepare(
-    app: &App,
+    store: &Store,
+    clock: &Clock,
     method: &Method,
     path: &str,
     headers: &HeaderMap,
@@ -74,12 +75,11 @@ pub async fn prepare(
         status: None,
         headers: None,
         body: None,
-        created: app.clock.now(),
+        created: clock.now(),
         claim_id: Some(loyalpos_app::secret::new_support_id()),
     };
     let (client_id, key) = (row.client_id.clone(), row.key.clone());
-    let existing = app
-        .store
+    let existing = store
         .read(move |tx| tx.idempotency_record(&client_id, &key))
         .await?;
     match existing {
@@ -158,7 +158,7 @@ fn executed(code: Code) -> bool {
 /// Records the answer of a keyed request that ran no write job (a refusal, or a command that
 /// changed nothing), in a small unit of its own. An answer that means "not executed" is not
 /// recorded: the key stays free. Returns the answer to send.
-pub async fn finish_unwritten(app: &App, claim: &Claim, response: Response) -> Response {
+pub async fn finish_unwritten(store: &Store, claim: &Claim, response: Response) -> Response {
     if claim.written.load(Ordering::SeqCst) {
         return response;
     }
@@ -175,8 +175,7 @@ pub async fn finish_unwritten(app: &App, claim: &Claim, response: Response) -> R
         || code == Some(Code::DuplicateRequest as u64);
     if !not_executed {
         let row = answered(&claim.row, parts.status, &parts.headers, &bytes);
-        let recorded = app
-            .store
+        let recorded = store
             .write(move |tx| tx.record_idempotent_response(&row))
             .await;
         if let Err(e) = recorded {
@@ -195,8 +194,10 @@ fn answered(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> IdempotencyRow {
+    let stripped = without_cscs(body);
     let kept: Map<String, Value> = headers
         .iter()
+        .filter(|(name, _)| stripped.is_none() || *name != header::CONTENT_LENGTH)
         .filter_map(|(name, value)| {
             Some((
                 name.as_str().to_owned(),
@@ -207,8 +208,33 @@ fn answered(
     let mut row = claim.clone();
     row.status = Some(i64::from(status.as_u16()));
     row.headers = Some(Value::Object(kept).to_string());
-    row.body = Some(String::from_utf8_lossy(body).into_owned());
+    row.body = Some(stripped.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()));
     row
+}
+
+/// A card's CSC is shown once, when the card is issued, and never stored in clear text: the
+/// recorded answer loses every `"csc"` key, so a replay answers the cards without it. `None` when
+/// the body holds no CSC (it is then recorded byte for byte).
+fn without_cscs(body: &[u8]) -> Option<String> {
+    if !body.windows(5).any(|w| w == b"\"csc\"") {
+        return None;
+    }
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    strip_csc(&mut value).then(|| value.to_string())
+}
+
+fn strip_csc(value: &mut Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            let mut removed = map.shift_remove("csc").is_some();
+            for v in map.values_mut() {
+                removed |= strip_csc(v);
+            }
+            removed
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |acc, v| strip_csc(v) | acc),
+        _ => false,
+    }
 }
 
 fn replay(row: &IdempotencyRow) -> Response {
@@ -290,6 +316,15 @@ pub async fn purge_loop(store: Store, clock: Clock) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_answers_lose_every_csc_and_keep_the_rest() {
+        let body =
+            br#"[{"id":"MCD_1","csc":"4471","card":{"csc":"1"}},{"id":"MCD_2","csc":"0071"}]"#;
+        let kept = without_cscs(body).unwrap();
+        assert_eq!(kept, r#"[{"id":"MCD_1","card":{}},{"id":"MCD_2"}]"#);
+        assert_eq!(without_cscs(br#"{"result":true}"#), None);
+    }
 
     #[test]
     fn fingerprints_ignore_key_order_whitespace_and_annotations() {

@@ -1,15 +1,20 @@
-//! Admission limits: header size, per-request time, and the optional per-client rate limit.
+//! Admission limits: header size, request target length, per-request time, and the
+//! optional per-client rate limit.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 
 use crate::error::{ApiError, ApiResult, Code};
 
 /// Sum of header names and values a request may carry.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Longest request target (path and query) accepted, in bytes: a `q` of ASCII at its length
+/// limit fits, even percent-encoded. Beyond 65,534 bytes hyper answers a bare 414 itself.
+pub const MAX_URI_BYTES: usize = 16 * 1024;
 
 pub fn check_headers(headers: &HeaderMap) -> ApiResult<()> {
     let size: usize = headers
@@ -20,6 +25,17 @@ pub fn check_headers(headers: &HeaderMap) -> ApiResult<()> {
         return Err(ApiError::new(
             Code::TooLarge,
             format!("headers larger than {MAX_HEADER_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_uri(uri: &Uri) -> ApiResult<()> {
+    let len = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URI_BYTES {
+        return Err(ApiError::new(
+            Code::TooLarge,
+            format!("request target longer than {MAX_URI_BYTES} bytes"),
         ));
     }
     Ok(())

@@ -15,20 +15,50 @@ use loyalpos_store::{ClientRow, Tx};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::answer::Answer;
 use crate::app::{App, Config, Req};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult, Code};
 use crate::json;
+use crate::token_limits::Attempt;
 
 pub const CLIENT_CREDENTIALS_SCOPE: &str = "https://scope.secucard.com/e/api";
 
 type Fields = HashMap<String, String>;
 
 pub async fn token(app: Arc<App>, req: Req) -> ApiResult<Response> {
+    let attempt = Attempt::new(client_named(&req).as_deref(), req.remote);
+    if let Some(seconds) = app.token_failures.blocked(&attempt) {
+        return Ok(too_many_failures(seconds, &req.support_id));
+    }
     match grant(&app, &req).await {
         Ok(body) => Ok(no_store(StatusCode::OK, body)),
-        Err(GrantError::Refused(refusal)) => Ok(refused(&refusal)),
+        Err(GrantError::Refused(refusal)) => {
+            if matches!(refusal, Refusal::InvalidClient | Refusal::InvalidGrant(_)) {
+                app.token_failures.failed(&attempt);
+            }
+            Ok(refused(&refusal))
+        }
         Err(GrantError::Api(e)) => Err(e),
     }
+}
+
+/// The `client_id` the request names (form, JSON or HTTP Basic), if it can be read.
+fn client_named(req: &Req) -> Option<String> {
+    let fields = parse_fields(&req.headers, &req.body).ok()?;
+    optional(&fields, "client_id").map(str::to_owned)
+}
+
+/// 429/2006 in the API envelope, with the seconds left in the window as `Retry-After`.
+fn too_many_failures(seconds: u64, support_id: &str) -> Response {
+    let err = ApiError::new(
+        Code::RateLimited,
+        "too many failed sign-ins for this API client or address; retry later",
+    );
+    let mut answer = Answer::error(&err, support_id);
+    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+        answer.headers.insert(header::RETRY_AFTER, v);
+    }
+    answer.into_response()
 }
 
 async fn grant(app: &App, req: &Req) -> Result<Value, GrantError> {
@@ -74,6 +104,12 @@ fn run_grant(
         }
         GrantType::Device => {
             let (code, uuid) = (optional(fields, "code"), optional(fields, "uuid"));
+            for (name, value) in [("code", code), ("uuid", uuid)] {
+                if value.is_some_and(|v| v.chars().count() > MAX_UUID_CHARS) {
+                    let limit = format!("{name} longer than {MAX_UUID_CHARS} characters");
+                    return Err(invalid_request(limit).into());
+                }
+            }
             match oauth::grant_device(tx, client, code, uuid, policy, now)? {
                 DeviceGrant::Requested(codes) => return Ok(device_code_body(codes, page)),
                 DeviceGrant::Granted(issued) => issued,
@@ -236,6 +272,9 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
 }
+
+/// Longest device `uuid` (or `code` standing for one) a registration may name; it is stored.
+const MAX_UUID_CHARS: usize = 255;
 
 /// An empty field counts as absent.
 fn optional<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {

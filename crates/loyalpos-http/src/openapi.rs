@@ -3,7 +3,8 @@
 //! without a token), and Swagger UI at `GET /docs` with its assets from the `swagger-ui-dist`
 //! crate (no network at build or run time).
 //!
-//! The paths come from the route table ([`routes::routed`]), so every routed path is described;
+//! The paths come from the route table, which hands its routes to [`document`] (so every routed
+//! path is described) and serves the result;
 //! what each operation takes and returns is written here once, with the exact wire keys of
 //! models.md. Response objects are strict (`required` = every field, `additionalProperties:
 //! false`, api.md §1.3 "null, not omitted"), so the black-box tests that validate real responses
@@ -17,15 +18,9 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
-use crate::app::{App, Req, ok_json};
+use crate::app::{App, Req};
 use crate::auth::Right;
 use crate::error::{ApiError, ApiResult};
-use crate::routes;
-
-/// `GET /api/v2/openapi.json`.
-pub async fn document(_app: Arc<App>, _req: Req) -> ApiResult<Response> {
-    ok_json(description())
-}
 
 /// `GET /docs`: Swagger UI on the document.
 pub async fn docs(_app: Arc<App>, _req: Req) -> ApiResult<Response> {
@@ -34,7 +29,14 @@ pub async fn docs(_app: Arc<App>, _req: Req) -> ApiResult<Response> {
 
 /// `GET /docs/{asset}`: Swagger UI's script and style sheet.
 pub async fn docs_asset(_app: Arc<App>, req: Req) -> ApiResult<Response> {
-    swagger_ui(&format!("{DOCS}/{}", req.param(0))).await
+    let asset = req.param(0);
+    // Asset names are plain file names; anything else (`?`, `<`, non-ASCII) is no asset, and
+    // would not even make a request URI for the UI's router.
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
+    if !asset.bytes().all(plain) {
+        return Err(ApiError::not_found("docs asset", asset));
+    }
+    swagger_ui(&format!("{DOCS}/{asset}")).await
 }
 
 const DOCS: &str = "/docs";
@@ -63,16 +65,10 @@ async fn swagger_ui(path: &str) -> ApiResult<Response> {
     Ok(response)
 }
 
-/// The document, built once.
-pub fn description() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(build)
-}
-
-/// Routes of the table that have no operation described here (must be empty; a test checks).
-pub fn undescribed_routes() -> Vec<String> {
-    routes::routed()
-        .into_iter()
+/// Routes that have no operation described here (none of the table's may; a test checks).
+pub fn undescribed(routes: &[(Method, &str, Right)]) -> Vec<String> {
+    routes
+        .iter()
         .filter(|(method, pattern, _)| operation(method, pattern).is_none())
         .map(|(method, pattern, _)| format!("{method} {pattern}"))
         .collect()
@@ -95,15 +91,39 @@ pub fn template(pattern: &str) -> (String, Vec<&str>) {
     (path, names)
 }
 
-fn build() -> Value {
+/// A path parameter: an object id where the route takes nothing else (a malformed one is
+/// 400/4003), else any text without control characters (C0, DEL, C1: 400/4001, routes::segments).
+fn path_param(pattern: &str, name: &str) -> Value {
+    const IDS: [(&str, &str); 6] = [
+        ("/General/Stores/:id", "STO"),
+        ("/Smart/Devices/:id", "SDV"),
+        ("/Smart/Transactions/:id", "STX"),
+        ("/Loyalty/Transactions/:id", "LTX"),
+        ("/Loyalty/Customers/:id", "CUS"),
+        ("/Loyalty/Cardgroups/:id", "CRG"),
+    ];
+    let prefix = IDS
+        .iter()
+        .find(|(route, _)| name == "id" && pattern.contains(route))
+        .map(|(_, prefix)| prefix);
+    match prefix {
+        Some(prefix) => json!({"type": "string", "pattern": format!("^{prefix}_[A-Z0-9]{{30}}$")}),
+        None => {
+            json!({"type": "string", "minLength": 1, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F/]+$"})
+        }
+    }
+}
+
+/// The document describing `routes` (method, pattern, right), in their order.
+pub fn document(routes: &[(Method, &str, Right)]) -> Value {
     let mut paths = Map::new();
-    for (method, pattern, right) in routes::routed() {
+    for &(ref method, pattern, right) in routes {
         let (path, names) = template(pattern);
-        let op = operation(&method, pattern).unwrap_or_else(|| Op::new("Undescribed route"));
+        let op = operation(method, pattern).unwrap_or_else(|| Op::new("Undescribed route"));
         let item = paths
             .entry(path)
             .or_insert_with(|| Value::Object(Map::new()));
-        item[method.as_str().to_lowercase()] = op.render(&method, pattern, &names, right);
+        item[method.as_str().to_lowercase()] = op.render(method, pattern, &names, right);
     }
     json!({
         "openapi": "3.1.0",
@@ -152,6 +172,8 @@ struct Op {
     body_required: bool,
     response: Value,
     list: bool,
+    /// Said after who may call the operation.
+    note: Option<&'static str>,
 }
 
 impl Op {
@@ -163,7 +185,12 @@ impl Op {
             body_required: false,
             response: json!({"type": "object"}),
             list: false,
+            note: None,
         }
+    }
+    fn note(mut self, note: &'static str) -> Op {
+        self.note = Some(note);
+        self
     }
     fn tag(mut self, tag: &'static str) -> Op {
         self.tag = tag;
@@ -191,7 +218,7 @@ impl Op {
     fn render(&self, method: &Method, pattern: &str, names: &[&str], right: Right) -> Value {
         let mut parameters: Vec<Value> = names
             .iter()
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_param(pattern, name)}))
             .collect();
         if self.list {
             for p in ["count", "offset", "sort", "fields", "q", "expand"] {
@@ -210,7 +237,10 @@ impl Op {
         let mut op = json!({
             "tags": [self.tag],
             "summary": self.summary,
-            "description": who,
+            "description": match self.note {
+                Some(note) => format!("{who} {note}"),
+                None => who.to_owned(),
+            },
             "operationId": operation_id(method, pattern),
             "parameters": parameters,
             "responses": {
@@ -236,6 +266,10 @@ impl Op {
         }
         if pattern.starts_with("/docs") {
             op["responses"]["200"] = json!({"description": "Swagger UI", "content": {"text/html": {}, "text/javascript": {}, "text/css": {}}});
+        }
+        if pattern == "/metrics" {
+            op["responses"]["200"] = json!({"description": "Prometheus text format",
+                "content": {"text/plain": {"schema": {"type": "string"}}}});
         }
         op
     }
@@ -276,6 +310,11 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
             "Token endpoint: client_credentials, device, refresh_token, device_pin, appuser",
         )
         .tag("OAuth")
+        .note(
+            "After 10 refused credentials of one client or 30 from one address within 60 s, \
+             token requests of that client or address get 429/2006 (the API error envelope) with \
+             `Retry-After` until the 60 s are over.",
+        )
         .requires(r("TokenRequest"))
         .gives(json!({"oneOf": [r("TokenResponse"), r("DeviceRegistration")]})),
         (M::GET, "/openapi.json") => Op::new("This document").gives(json!({"type": "object"})),
@@ -440,15 +479,20 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         (M::GET, "/Loyalty/MerchantCards/:merchant/lockReasons") => Op::new("Lock reasons")
             .tag(mcd)
             .gives(arr(obj(&[("id", int()), ("desc", string())]))),
-        (M::POST, "/Loyalty/MerchantCards/:merchant/createMerchantcards/:cardgroup") => {
-            Op::new("Issue new cards")
-                .tag(mcd)
-                .requires(obj_loose(&[
-                    ("cards_amount", int()),
-                    ("customer", r("CustomerDto")),
-                ]))
-                .gives(arr(r("CreatedMerchantCard")))
-        }
+        (M::POST, "/Loyalty/MerchantCards/:merchant/createMerchantcards/:cardgroup") => Op::new(
+            "Issue new cards",
+        )
+        .tag(mcd)
+        .note(
+            "Each new card's `csc` is shown in this answer only: it is never stored in clear \
+                     text, so a replay of this request with its Idempotency-Key answers the same \
+                     cards without `csc`.",
+        )
+        .requires(obj_loose(&[
+            ("cards_amount", int()),
+            ("customer", r("CustomerDto")),
+        ]))
+        .gives(arr(r("CreatedMerchantCard"))),
         (M::PUT, "/Loyalty/MerchantCards/:id/cardgroup/:cardgroup") => {
             Op::new("Move the card to another group")
                 .tag(mcd)
@@ -929,6 +973,18 @@ fn schemas() -> Value {
         ]),
     );
     let day_time = obj(&[("day", int()), ("time", string())]);
+    // What a request may send (stores::check_open_hours): Sunday = 0, "HHMM" up to "2400".
+    let day_time_in = obj(&[
+        (
+            "day",
+            json!({"type": "integer", "minimum": 0, "maximum": 6}),
+        ),
+        (
+            "time",
+            json!({"type": "string", "pattern": "^(([01][0-9]|2[0-3])[0-5][0-9]|2400)$"}),
+        ),
+    ]);
+    let open_hours_entry = obj(&[("open", day_time_in.clone()), ("close", day_time_in)]);
     put(
         "Store",
         obj(&[
@@ -984,7 +1040,7 @@ fn schemas() -> Value {
             ("url_website", string()),
             ("photo_main", string()),
             ("photo", arr(string())),
-            ("open_hours", arr(any_object())),
+            ("open_hours", arr(open_hours_entry)),
         ]),
     );
 
@@ -1033,7 +1089,8 @@ fn schemas() -> Value {
         obj_loose(&[
             ("merchant", any()),
             ("store", any()),
-            ("device", any()),
+            // An object, or a device id that becomes the reference `{object, id}`.
+            ("device", json!({"anyOf": [any_object(), string(), none()]})),
             ("contract", any()),
             ("vendor", string()),
             ("vendor_uid", string()),
@@ -1043,10 +1100,11 @@ fn schemas() -> Value {
             ),
             ("description", string()),
             ("tid", string()),
-            ("products", any_object()),
+            // null leaves the stored document as it is.
+            ("products", nullable(any_object())),
             ("terminal_type", string()),
             ("base_version", string()),
-            ("status", any_object()),
+            ("status", nullable(any_object())),
         ]),
     );
     let pin_set = obj(&[("id", nullable(string())), ("auth_password_set", boolean())]);
@@ -1086,7 +1144,14 @@ fn schemas() -> Value {
     put("MerchantCard", obj(&merchantcard_fields));
     let mut created = merchantcard_fields.clone();
     created.push(("csc", string()));
-    put("CreatedMerchantCard", obj(&created));
+    let mut created = obj(&created);
+    // The CSC is never stored in clear text: a replay with the Idempotency-Key answers without it.
+    if let Some(required) = created["required"].as_array_mut() {
+        required.retain(|k| k != "csc");
+    }
+    created["properties"]["csc"]["description"] =
+        json!("Shown once; absent when the answer is replayed for an Idempotency-Key.");
+    put("CreatedMerchantCard", created);
     let mut with_receipt = merchantcard_fields;
     with_receipt.extend([
         ("receipt_header", arr(r("ReceiptLine"))),
@@ -1531,18 +1596,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_routed_path_has_a_described_operation() {
-        assert_eq!(undescribed_routes(), Vec::<String>::new());
-        let doc = description();
-        for (method, pattern, _) in routes::routed() {
-            let (path, _) = template(pattern);
-            let op = &doc["paths"][&path][method.as_str().to_lowercase()];
-            assert!(op.is_object(), "{method} {path}");
-        }
-    }
-
-    #[test]
-    fn path_templates_use_braces_and_operation_ids_are_unique() {
+    fn path_templates_use_braces() {
         assert_eq!(
             template("/api/v2/Smart/Transactions/:id/start/:method"),
             (
@@ -1550,31 +1604,5 @@ mod tests {
                 vec!["id", "method"]
             )
         );
-        let mut ids: Vec<String> = routes::routed()
-            .iter()
-            .map(|(m, p, _)| operation_id(m, p))
-            .collect();
-        let n = ids.len();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), n);
-    }
-
-    #[test]
-    fn every_reference_resolves() {
-        fn walk(v: &Value, doc: &Value) {
-            match v {
-                Value::Object(map) => {
-                    if let Some(Value::String(target)) = map.get("$ref") {
-                        let pointer = target.trim_start_matches('#');
-                        assert!(doc.pointer(pointer).is_some(), "{target}");
-                    }
-                    map.values().for_each(|c| walk(c, doc));
-                }
-                Value::Array(items) => items.iter().for_each(|c| walk(c, doc)),
-                _ => {}
-            }
-        }
-        walk(description(), description());
     }
 }

@@ -1,13 +1,17 @@
-//! The route table. Paths follow `/{Product}/{Resource}[/{id}[/{action}[/{arg}]]]`; literal segments
-//! match case-insensitively, repeated slashes collapse, a trailing slash is ignored except after
-//! `start` (an empty start method). An unknown path is 404/3001; a known path with another method
-//! is 405/2005 with `Allow`.
+//! The route table, the one source of dispatch ([`resolve`]) and of the API description it serves
+//! ([`openapi::document`] of [`routed`]). Paths follow
+//! `/{Product}/{Resource}[/{id}[/{action}[/{arg}]]]`; literal segments match case-insensitively,
+//! repeated slashes collapse, a trailing slash is ignored except after `start` (an empty start
+//! method). An unknown path is 404/3001; a known path with another method is 405/2005 with `Allow`.
 
 use std::sync::{Arc, OnceLock};
 
 use axum::http::Method;
+use axum::response::Response;
 use percent_encoding::percent_decode_str;
+use serde_json::Value;
 
+use crate::answer::ok_json;
 use crate::app::{App, Handler, HandlerFuture, Req};
 use crate::auth::Right;
 use crate::error::{ApiError, ApiResult, Code};
@@ -156,7 +160,7 @@ fn table() -> &'static [Route] {
             r(post.clone(), "/api/v2/Smart/Transactions/:id/updatePaymentContainer", Any, h!(smart::update_payment_container)),
             // end Smart Transactions
             // The API description (README "Lists, q and the API description")
-            r(get.clone(), "/api/v2/openapi.json", Public, h!(openapi::document)),
+            r(get.clone(), "/api/v2/openapi.json", Public, h!(document)),
             r(get.clone(), "/docs", Public, h!(openapi::docs)),
             r(get.clone(), "/docs/:asset", Public, h!(openapi::docs_asset)),
         ]
@@ -172,6 +176,17 @@ pub fn routed() -> Vec<(Method, &'static str, Right)> {
         .collect()
 }
 
+/// The API description of the table, built once.
+fn description() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| openapi::document(&routed()))
+}
+
+/// `GET /api/v2/openapi.json`.
+async fn document(_app: Arc<App>, _req: Req) -> ApiResult<Response> {
+    ok_json(description())
+}
+
 /// Splits a raw path into decoded segments, applying the slash rules.
 fn segments(raw: &str) -> ApiResult<Vec<String>> {
     let mut segs: Vec<String> = Vec::new();
@@ -179,6 +194,11 @@ fn segments(raw: &str) -> ApiResult<Vec<String>> {
         let decoded = percent_decode_str(part)
             .decode_utf8()
             .map_err(|_| ApiError::bad_request("path is not valid UTF-8"))?;
+        // A control character (`%00`, `%0A`, `%7F`) is never part of an id, and echoed into a
+        // header or a log line it would break them.
+        if decoded.chars().any(char::is_control) {
+            return Err(ApiError::bad_request("path contains a control character"));
+        }
         segs.push(decoded.into_owned());
     }
     // `…/start/` means "start with an empty method".
@@ -268,5 +288,40 @@ mod tests {
             params(Method::DELETE, "/api/v2/General/Stores"),
             Err(Code::MethodNotAllowed)
         );
+    }
+
+    #[test]
+    fn every_route_is_described_with_its_own_operation_id() {
+        assert_eq!(openapi::undescribed(&routed()), Vec::<String>::new());
+        let doc = description();
+        let mut ids = Vec::new();
+        for (method, pattern, _) in routed() {
+            let (path, _) = openapi::template(pattern);
+            let op = &doc["paths"][&path][method.as_str().to_lowercase()];
+            assert!(op.is_object(), "{method} {path}");
+            ids.push(op["operationId"].as_str().unwrap_or_default().to_owned());
+        }
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+
+    #[test]
+    fn every_reference_in_the_description_resolves() {
+        fn walk(v: &Value, doc: &Value) {
+            match v {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        let pointer = target.trim_start_matches('#');
+                        assert!(doc.pointer(pointer).is_some(), "{target}");
+                    }
+                    map.values().for_each(|c| walk(c, doc));
+                }
+                Value::Array(items) => items.iter().for_each(|c| walk(c, doc)),
+                _ => {}
+            }
+        }
+        walk(description(), description());
     }
 }

@@ -100,8 +100,8 @@ pub(crate) trait Engine: Send + Sync {
     fn backend(&self) -> Backend;
     fn counters(&self) -> &Counters;
     fn cache(&self) -> &cache::Cache;
-    /// Runs a read job in a snapshot; blocking, called on a blocking thread.
-    fn run_read(&self, job: ErasedJob);
+    /// Queues a read job; the engine runs it in one snapshot, off the async worker threads.
+    fn submit_read(&self, job: ErasedJob);
     /// Queues a write job; the engine runs it and calls its `notify` after the commit.
     fn submit_write(&self, job: ErasedJob);
     /// Blocking: applies the migrations of this backend.
@@ -159,10 +159,7 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         let (job, answer) = erase(job);
-        let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || engine.run_read(job))
-            .await
-            .map_err(|e| E::from(StoreError::Internal(format!("read job failed: {e}"))))?;
+        self.engine.submit_read(job);
         receive(answer).await
     }
 
@@ -297,6 +294,8 @@ pub trait AuthTx {
     fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>>;
     fn user(&mut self, id: &str) -> Result<Option<UserRow>>;
     fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool>;
+    /// Replaces a user's password hash (a stronger hash of the same password, after a sign-in).
+    fn update_user_password(&mut self, id: &str, password_hash: &str) -> Result<()>;
 
     fn insert_authorization(&mut self, row: &AuthorizationRow) -> Result<()>;
     fn authorization(&mut self, id: &str) -> Result<Option<AuthorizationRow>>;
@@ -364,6 +363,9 @@ pub trait LoyaltyTx {
     fn lock_merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
     /// Writes the card's non-ledger fields and its balance cache. Only call after `lock_merchantcard`.
     fn update_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
+    /// Writes only the balance cache and the usage times (a booking): no index of the table changes,
+    /// so a booking costs no index writes on merchant cards. Only call after `lock_merchantcard`.
+    fn update_merchantcard_balances(&mut self, row: &MerchantcardRow) -> Result<()>;
     /// The merchant's card with this card number and its card, group and customer (every smart
     /// transaction with a card ident shows them), in one statement plus the cached group.
     fn full_merchantcard_by_number(

@@ -208,13 +208,20 @@ impl Engine for PgEngine {
 
     /// One snapshot for the whole read job (READ COMMITTED would give each statement its own, and a
     /// reader such as `loyalpos check` could see a booking's LTX without its balance update).
-    fn run_read(&self, job: ErasedJob) {
-        self.inner.run(
-            &self.counters,
-            &self.cache,
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            job,
+    fn submit_read(&self, job: ErasedJob) {
+        let (pool, counters, cache) = (
+            self.inner.clone(),
+            self.counters.clone(),
+            self.cache.clone(),
         );
+        tokio::task::spawn_blocking(move || {
+            pool.run(
+                &counters,
+                &cache,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                job,
+            )
+        });
     }
 
     fn submit_write(&self, job: ErasedJob) {

@@ -47,54 +47,174 @@ include!("sql/columns.rs");
 const MAX_BATCH: usize = 256;
 /// Jobs waiting for the writer; beyond this a write is refused as unavailable (503, safe to retry).
 const QUEUE_CAPACITY: usize = 4096;
-/// Read connections kept open between reads.
-const IDLE_READERS: usize = 8;
+/// Reader threads, each with its own connection (WAL readers run beside the writer).
+const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SqliteEngine {
     path: String,
     queue: Mutex<Option<SyncSender<ErasedJob>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Readers,
+    checkpointer: Mutex<Option<Checkpointer>>,
     counters: Arc<Counters>,
     cache: Arc<Cache>,
+}
+
+/// A connection and what it learned about the statements it ran: each shared SQL text's SQLite
+/// spelling and its result's column names, so neither is rebuilt per call.
+struct Conn {
+    connection: Connection,
+    shapes: std::cell::RefCell<std::collections::HashMap<String, Arc<Shape>>>,
+}
+
+struct Shape {
+    sql: String,
+    names: Arc<[String]>,
+}
+
+/// Shapes kept per connection (list queries vary with their filters; the hot path's are few).
+const SHAPES: usize = 512;
+
+impl Conn {
+    fn new(connection: Connection) -> Conn {
+        Conn {
+            connection,
+            shapes: Default::default(),
+        }
+    }
+
+    fn shape(&self, sql: &str) -> Result<Arc<Shape>> {
+        if let Some(shape) = self.shapes.borrow().get(sql) {
+            return Ok(shape.clone());
+        }
+        let numbered = numbered(sql).into_owned();
+        let names: Arc<[String]> = self
+            .connection
+            .prepare_cached(&numbered)
+            .map_err(sqlite_error)?
+            .column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let shape = Arc::new(Shape {
+            sql: numbered,
+            names,
+        });
+        let mut shapes = self.shapes.borrow_mut();
+        if shapes.len() >= SHAPES {
+            shapes.clear();
+        }
+        shapes.insert(sql.to_owned(), shape.clone());
+        Ok(shape)
+    }
 }
 
 impl SqliteEngine {
     pub fn open(path: &str) -> Result<Self> {
         let connection = connect(path, true)?;
+        // Checkpoints run on their own thread (below), not inside the writer's commits.
+        connection
+            .execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .map_err(sqlite_error)?;
+        let checkpointer = Checkpointer::start(path)?;
         let counters = Arc::new(Counters::default());
         let cache = Arc::new(Cache::new());
         let (queue, jobs) = mpsc::sync_channel(QUEUE_CAPACITY);
         let (writer_counters, writer_cache) = (counters.clone(), cache.clone());
         let writer = std::thread::Builder::new()
             .name("loyalpos-sqlite-writer".into())
-            .spawn(move || write_batches(connection, jobs, &writer_counters, &writer_cache))
+            .spawn(move || {
+                write_batches(Conn::new(connection), jobs, &writer_counters, &writer_cache)
+            })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteEngine {
             path: path.to_owned(),
             queue: Mutex::new(Some(queue)),
             writer: Mutex::new(Some(writer)),
-            readers: Mutex::new(Vec::new()),
+            readers: Readers::start(path, READERS, counters.clone(), cache.clone())?,
+            checkpointer: Mutex::new(Some(checkpointer)),
             counters,
             cache,
         })
     }
+}
 
-    fn reader(&self) -> Result<Connection> {
-        let idle = lock(&self.readers).pop();
-        match idle {
-            Some(c) => Ok(c),
-            None => connect(&self.path, false),
+/// The reader threads: each owns a connection and takes read jobs from one shared queue.
+struct Readers {
+    queue: Mutex<Option<SyncSender<ErasedJob>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Readers {
+    fn start(
+        path: &str,
+        count: usize,
+        counters: Arc<Counters>,
+        cache: Arc<Cache>,
+    ) -> Result<Readers> {
+        let (queue, jobs) = mpsc::sync_channel::<ErasedJob>(QUEUE_CAPACITY);
+        let jobs = Arc::new(Mutex::new(jobs));
+        let mut threads = Vec::with_capacity(count);
+        for i in 0..count {
+            let conn = Conn::new(connect(path, false)?);
+            let (jobs, counters, cache) = (jobs.clone(), counters.clone(), cache.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("loyalpos-sqlite-reader-{i}"))
+                .spawn(move || read_jobs(conn, &jobs, &counters, &cache))
+                .map_err(|e| StoreError::Internal(format!("cannot start a reader thread: {e}")))?;
+            threads.push(thread);
         }
+        Ok(Readers {
+            queue: Mutex::new(Some(queue)),
+            threads: Mutex::new(threads),
+        })
     }
 
-    fn return_reader(&self, connection: Connection) {
-        let mut idle = lock(&self.readers);
-        if idle.len() < IDLE_READERS {
-            idle.push(connection);
+    fn stop(&self) {
+        lock(&self.queue).take();
+        for thread in lock(&self.threads).drain(..) {
+            let _ = thread.join();
         }
     }
+}
+
+fn read_jobs(conn: Conn, jobs: &Mutex<Receiver<ErasedJob>>, counters: &Counters, cache: &Cache) {
+    loop {
+        let job = match lock(jobs).recv() {
+            Ok(job) => job,
+            Err(_) => return,
+        };
+        let mut driver = SqliteDriver {
+            conn: &conn,
+            counters,
+        };
+        // A deferred transaction: one snapshot from the first read to the end of the job.
+        if let Err(e) = driver.batch("BEGIN") {
+            (job(None).notify)(Err(e));
+            continue;
+        }
+        let settle = run_job(job, &mut SqlTx::new(&mut driver, cache));
+        let ended = driver.batch("COMMIT");
+        if !conn.connection.is_autocommit() {
+            let _ = driver.batch("ROLLBACK");
+        }
+        (settle.notify)(ended);
+    }
+}
+
+/// Hands a job to a queue; a full or closed queue answers the job "unavailable" (503, retry).
+fn submit(queue: &Mutex<Option<SyncSender<ErasedJob>>>, job: ErasedJob, full: &str) {
+    let refused = match lock(queue).as_ref() {
+        Some(queue) => match queue.try_send(job) {
+            Ok(()) => return,
+            Err(TrySendError::Full(job)) => (job, full.to_owned()),
+            Err(TrySendError::Disconnected(job)) => (job, "the store has stopped".to_owned()),
+        },
+        None => (job, "the store is closed".to_owned()),
+    };
+    let (job, cause) = refused;
+    (job(None).notify)(Err(StoreError::Unavailable(cause)));
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -111,8 +231,10 @@ fn connect(path: &str, create: bool) -> Result<Connection> {
     let c = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Config(format!("cannot open the SQLite database {path}: {e}")))?;
     c.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    // The savepoints' sub-journals live in memory: a job's rollback never needs them on disk.
     c.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;",
     )
     .map_err(sqlite_error)?;
     c.set_prepared_statement_cache_capacity(256);
@@ -132,48 +254,18 @@ impl Engine for SqliteEngine {
         &self.cache
     }
 
-    fn run_read(&self, job: ErasedJob) {
-        let connection = match self.reader() {
-            Ok(c) => c,
-            Err(e) => return (job(None).notify)(Err(e)),
-        };
-        let mut driver = SqliteDriver {
-            connection: &connection,
-            counters: &self.counters,
-        };
-        // A deferred transaction: one snapshot from the first read to the end of the job.
-        if let Err(e) = driver.batch("BEGIN") {
-            return (job(None).notify)(Err(e));
-        }
-        let settle = run_job(job, &mut SqlTx::new(&mut driver, &self.cache));
-        let ended = driver.batch("COMMIT");
-        (settle.notify)(ended);
-        if connection.is_autocommit() {
-            self.return_reader(connection);
-        }
+    fn submit_read(&self, job: ErasedJob) {
+        submit(&self.readers.queue, job, "the readers' queue is full");
     }
 
     fn submit_write(&self, job: ErasedJob) {
-        let refused = match lock(&self.queue).as_ref() {
-            Some(queue) => match queue.try_send(job) {
-                Ok(()) => return,
-                Err(TrySendError::Full(job)) => (job, "the writer's queue is full"),
-                Err(TrySendError::Disconnected(job)) => (job, "the writer has stopped"),
-            },
-            None => {
-                return (job(None).notify)(Err(StoreError::Unavailable(
-                    "the store is closed".into(),
-                )));
-            }
-        };
-        let (job, cause) = refused;
-        (job(None).notify)(Err(StoreError::Unavailable(cause.into())));
+        submit(&self.queue, job, "the writer's queue is full");
     }
 
     fn migrate(&self) -> Result<()> {
-        let connection = connect(&self.path, true)?;
+        let connection = Conn::new(connect(&self.path, true)?);
         let mut driver = SqliteDriver {
-            connection: &connection,
+            conn: &connection,
             counters: &self.counters,
         };
         crate::migrate::run(&mut driver, crate::migrate::SQLITE, None)
@@ -184,17 +276,51 @@ impl Engine for SqliteEngine {
         if let Some(writer) = lock(&self.writer).take() {
             let _ = writer.join();
         }
-        lock(&self.readers).clear();
+        self.readers.stop();
+        if let Some(checkpointer) = lock(&self.checkpointer).take() {
+            checkpointer.stop();
+        }
+    }
+}
+
+/// Copies the WAL back into the database file on a thread of its own, so that the writer's commits
+/// never wait for a checkpoint's writes and fsync. PASSIVE: it never blocks the writer or readers.
+struct Checkpointer {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+impl Checkpointer {
+    fn start(path: &str) -> Result<Checkpointer> {
+        let connection = connect(path, false)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("loyalpos-sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(e) = connection.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                }
+                // Last one on the way out: the file is complete without its WAL.
+                let _ = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            })
+            .map_err(|e| StoreError::Internal(format!("cannot start the checkpointer: {e}")))?;
+        Ok(Checkpointer { stop, thread })
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
     }
 }
 
 /// The writer thread: batches of jobs, one savepoint each, one COMMIT per batch.
-fn write_batches(
-    connection: Connection,
-    jobs: Receiver<ErasedJob>,
-    counters: &Counters,
-    cache: &Cache,
-) {
+fn write_batches(connection: Conn, jobs: Receiver<ErasedJob>, counters: &Counters, cache: &Cache) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -204,7 +330,7 @@ fn write_batches(
             }
         }
         let mut driver = SqliteDriver {
-            connection: &connection,
+            conn: &connection,
             counters,
         };
         run_batch(&mut driver, batch, counters, cache);
@@ -298,7 +424,7 @@ fn run_in_savepoint(
 }
 
 struct SqliteDriver<'c> {
-    connection: &'c Connection,
+    conn: &'c Conn,
     counters: &'c Counters,
 }
 
@@ -335,15 +461,25 @@ fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-impl Driver for SqliteDriver<'_> {
-    fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+impl<'c> SqliteDriver<'c> {
+    /// Counts the statement and hands out its prepared form and shape.
+    fn prepared(&self, sql: &str) -> Result<(rusqlite::CachedStatement<'c>, Arc<Shape>)> {
         self.counters
             .statements
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut statement = self
+        let shape = self.conn.shape(sql)?;
+        let statement = self
+            .conn
             .connection
-            .prepare_cached(&numbered(sql))
+            .prepare_cached(&shape.sql)
             .map_err(sqlite_error)?;
+        Ok((statement, shape))
+    }
+}
+
+impl Driver for SqliteDriver<'_> {
+    fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        let (mut statement, _) = self.prepared(sql)?;
         let changed = statement
             .execute(rusqlite::params_from_iter(args.iter()))
             .map_err(sqlite_error)?;
@@ -351,18 +487,8 @@ impl Driver for SqliteDriver<'_> {
     }
 
     fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Record>> {
-        self.counters
-            .statements
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut statement = self
-            .connection
-            .prepare_cached(&numbered(sql))
-            .map_err(sqlite_error)?;
-        let names: Arc<[String]> = statement
-            .column_names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect();
+        let (mut statement, shape) = self.prepared(sql)?;
+        let names = shape.names.clone();
         let width = names.len();
         let mut rows = statement
             .query(rusqlite::params_from_iter(args.iter()))
@@ -392,7 +518,20 @@ impl Driver for SqliteDriver<'_> {
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.connection.execute_batch(sql).map_err(sqlite_error)
+        // Transaction control runs often: a single statement is prepared once and kept.
+        if sql.contains(';') {
+            return self
+                .conn
+                .connection
+                .execute_batch(sql)
+                .map_err(sqlite_error);
+        }
+        self.conn
+            .connection
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute([]))
+            .map(drop)
+            .map_err(sqlite_error)
     }
 }
 

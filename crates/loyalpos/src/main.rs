@@ -20,7 +20,7 @@ async fn main() -> std::process::ExitCode {
 /// Logs go to stderr; stdout carries only what scripts read (the listening line, printed credentials).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOYALPOS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

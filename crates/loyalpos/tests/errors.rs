@@ -113,22 +113,40 @@ async fn bodies_over_the_configured_limit_are_413_before_parsing() {
     TestApp::reply(resp).await.assert_error(403, 2004);
 }
 
+/// The rule of fixed one-second windows per API client, not a timing: a fresh client's first 3
+/// requests are admitted whenever they come; its window opens at the first request, so every later
+/// request answered within a second of sending that first one is refused with 429/2006 and
+/// `Retry-After: 1`. (A very slow machine may answer nothing within that second; then another
+/// server tries again.)
 #[tokio::test]
 async fn the_per_client_rate_limit_answers_429_with_retry_after() {
-    let app = TestApp::spawn_with(Backend::Sqlite, &["--demo", "--rate-limit", "3"])
-        .await
-        .unwrap();
-    let mut statuses = Vec::new();
-    for _ in 0..5 {
-        statuses.push(app.get("/General/Merchants/me", PINNED).await);
+    for _attempt in 0..5 {
+        let app = TestApp::spawn_with(Backend::Sqlite, &["--demo", "--rate-limit", "3"])
+            .await
+            .unwrap();
+        let first_sent = std::time::Instant::now();
+        let mut within_the_window = Vec::new();
+        for i in 0..6 {
+            let r = app.get("/General/Merchants/me", PINNED).await;
+            if i < 3 {
+                r.ok();
+            } else if first_sent.elapsed() < std::time::Duration::from_secs(1) {
+                within_the_window.push(r);
+            }
+        }
+        if within_the_window.is_empty() {
+            continue;
+        }
+        for r in &within_the_window {
+            r.assert_error(429, 2006);
+            assert_eq!(r.header("retry-after"), Some("1"));
+        }
+        // another API client has its own budget
+        let token = app.merchant_token().await;
+        app.get("/General/Merchants/me", &token).await.ok();
+        return;
     }
-    let limited: Vec<&Reply> = statuses.iter().filter(|r| r.status == 429).collect();
-    assert!(!limited.is_empty(), "5 requests within a second exceed 3/s");
-    limited[0].assert_error(429, 2006);
-    assert_eq!(limited[0].header("retry-after"), Some("1"));
-    // another API client has its own budget
-    let token = app.merchant_token().await;
-    app.get("/General/Merchants/me", &token).await.ok();
+    panic!("in 5 tries, no request after the third was answered within a second of the first");
 }
 
 #[tokio::test]

@@ -162,7 +162,24 @@ async fn check_while_booking(backend: Backend) {
         failed.len()
     );
     assert!(ok, "check on the quiet database: {out}");
-    assert!(log.tally.ok > 0);
+    // The registers' own answers obey the contract, as in the main concurrency harness.
+    assert!(
+        log.anomalies.is_empty(),
+        "answers that break the contract:\n{}",
+        log.anomalies.join("\n")
+    );
+    assert_eq!(log.tally.no_answer, 0, "every request must get an answer");
+    assert_eq!(
+        log.tally.forbidden_server_errors(),
+        0,
+        "no 5xx except 503/1002: {}",
+        log.tally.render()
+    );
+    assert!(
+        log.tally.ok > 0,
+        "nothing succeeded: {}",
+        log.tally.render()
+    );
     assert!(
         failed.is_empty(),
         "loyalpos check must see one snapshot; {} of {CHECKS} runs failed, e.g.:\n{}",

@@ -98,6 +98,7 @@ async fn crash_loop(backend: Backend) {
 
     let mut log = Log::default();
     let mut unanswered_total = 0;
+    let mut interrupted_rounds = 0;
     let mut booked_unanswered = 0;
     let mut retries = Tally::default();
     let mut stuck_keys: Vec<String> = Vec::new();
@@ -141,6 +142,7 @@ async fn crash_loop(backend: Backend) {
         }
         let unanswered = round_log.unanswered.clone();
         unanswered_total += unanswered.len();
+        interrupted_rounds += usize::from(!unanswered.is_empty());
 
         // Read units are one snapshot, so `check` right after a kill sees either all or none of a
         // unit of work that PostgreSQL still commits for the killed process.
@@ -236,7 +238,7 @@ async fn crash_loop(backend: Backend) {
     }
     eprintln!(
         "[crash/{backend:?}] clients {clients}, processes 1, crashes {crashes} (SIGKILL), ops/client/round ≤ {ops}\n  \
-         {}\n  retries after restart: {}\n  unanswered booking requests {unanswered_total}, LTXs booked without an answer {} \
+         {}\n  retries after restart: {}\n  unanswered booking requests {unanswered_total} (in {interrupted_rounds} rounds), LTXs booked without an answer {} \
          (of them unanswered starts found booked: {booked_unanswered})\n  {}\n  double spends found {}, invariant violations {}, \
          stuck idempotency keys {}, time {:.1}s",
         log.tally.render(),
@@ -264,6 +266,12 @@ async fn crash_loop(backend: Backend) {
     assert!(
         audit.explained <= unanswered_total,
         "LTXs without an answer ≤ requests without an answer"
+    );
+    // The kills must have hit something: a run whose kills all landed between requests proves
+    // nothing about interrupted bookings.
+    assert!(
+        crashes == 0 || interrupted_rounds > 0,
+        "no kill interrupted a booking request in flight ({crashes} kills)"
     );
     // A key whose request was killed must answer the retry: replayed if the request committed
     // (claim, effect and answer commit together), executed afresh if it did not.

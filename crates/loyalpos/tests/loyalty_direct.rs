@@ -165,9 +165,35 @@ on_both_backends! {
         direct(&app, C.mcd, json!({"action": "cancel_last"})).await.ok();
         direct(&app, C.mcd, json!({"action": "cancel_last"})).await.ok();
         assert_eq!(balances(&app, C.mcd).await, (200, 20, 0));
-        // a locked card books nothing, not even a cancellation (api.md §9 card checks)
-        app.post(&format!("/Loyalty/MerchantCards/{}/lock", C.mcd), PINNED, json!({"reason": 1})).await.ok();
-        direct(&app, C.mcd, json!({"action": "cancel_last"})).await.assert_error(400, 4202);
+    }
+
+    async fn a_lock_stops_new_spending_but_not_reversals_on_either_cancel_path(app: TestApp) {
+        // api.md §8.10 (cancel_last cancels "exactly as §8.10"): a locked card may be cancelled.
+        let lock = format!("/Loyalty/MerchantCards/{}/lock", C.mcd);
+        // direct: charge, lock, cancel_last goes through; a new charge is refused
+        direct(&app, C.mcd, json!({"action": "charge", "amount": 100})).await.ok();
+        let before = balances(&app, C.mcd).await;
+        app.post(&lock, PINNED, json!({"reason": 1})).await.ok();
+        direct(&app, C.mcd, json!({"action": "charge", "amount": 100})).await.assert_error(400, 4202);
+        let r = direct(&app, C.mcd, json!({"action": "cancel_last"})).await;
+        assert_eq!((r.ok()["amount"].as_i64(), r.body["lock_status"].as_str()), (Some(100), Some("locked")));
+        assert_eq!(balances(&app, C.mcd).await, (before.0 - 100, before.1, before.2));
+        direct(&app, C.mcd, json!({"action": "discharge", "amount": 1})).await.assert_error(400, 4202);
+        app.post(&format!("/Loyalty/MerchantCards/{}/unlock", C.mcd), PINNED, json!({"reason": 1})).await.ok();
+
+        // smart transaction: paid with the card, card locked, the cancel reverses the booking
+        let unbooked = balances(&app, C.mcd).await;
+        let stx = app.create_stx(card_body(CARD_C, one_line("4001", "Brot", 250, 7), 250)).await;
+        assert_eq!(app.start(&stx, "cash").await.ok()["status"], "ok");
+        assert_ne!(balances(&app, C.mcd).await, unbooked, "the sale collected bonus");
+        app.post(&lock, PINNED, json!({"reason": 1})).await.ok();
+        let other = app.create_stx(card_body(CARD_C, one_line("4001", "Brot", 250, 7), 250)).await;
+        app.start(&other, "cash").await.assert_error(400, 4202);
+        let cancelled = app.cancel(&stx).await;
+        assert_eq!(cancelled.ok()["status"], "cancelled", "{}", cancelled.text);
+        assert_eq!(cancelled.body["transactions"].as_array().unwrap().len(), 2);
+        assert_eq!(balances(&app, C.mcd).await, unbooked);
+        assert_eq!(merchantcard(&app, C.mcd).await["lock_status"], "locked");
     }
 
     async fn cancel_last_of_a_smart_transaction_booking_cancels_that_transaction(app: TestApp) {

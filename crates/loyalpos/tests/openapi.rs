@@ -60,10 +60,12 @@ fn answer_schema(doc: &Value, method: &Method, path: &str, status: u16) -> Value
     })
 }
 
-/// Sends a request and asserts its answer validates against the document; returns the answer.
+/// Sends a request, asserts it answers the `expected` status and that its body validates against
+/// the document's schema for that status; returns the answer.
 async fn checked(
     app: &TestApp,
     doc: &Value,
+    expected: u16,
     method: Method,
     path: &str,
     token: Option<&str>,
@@ -71,6 +73,7 @@ async fn checked(
 ) -> Value {
     let r = app.send(method.clone(), path, token, body).await;
     let status = r.status.as_u16();
+    assert_eq!(status, expected, "{method} {path}: {}", r.text);
     let outside = ["/api", "/oauth", "/health", "/ready"]
         .iter()
         .any(|p| path.starts_with(p));
@@ -160,54 +163,54 @@ async fn swagger_ui_is_served_from_the_binary() {
 on_both_backends! {
     async fn real_responses_validate_against_the_document(app: TestApp) {
         let doc = document(&app).await;
-        let token_answer = checked(&app, &doc, Method::POST, "/oauth/token", None, Some(json!({
+        let token_answer = checked(&app, &doc, 200, Method::POST, "/oauth/token", None, Some(json!({
             "grant_type": "client_credentials", "client_id": MERCHANT_CLIENT.0, "client_secret": MERCHANT_CLIENT.1}))).await;
         let merchant_token = token_answer["access_token"].as_str().unwrap().to_owned();
         let t = Some(PINNED);
         // General and devices
-        checked(&app, &doc, Method::GET, "/General/Merchants/me", t, None).await;
-        checked(&app, &doc, Method::GET, "/General/Merchants", t, None).await;
-        checked(&app, &doc, Method::GET, &format!("/General/Stores/{STORE}"), t, None).await;
-        let store = checked(&app, &doc, Method::POST, "/General/Stores", Some(&merchant_token), Some(json!({"name": "Filiale Nord",
+        checked(&app, &doc, 200, Method::GET, "/General/Merchants/me", t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/General/Merchants", t, None).await;
+        checked(&app, &doc, 200, Method::GET, &format!("/General/Stores/{STORE}"), t, None).await;
+        let store = checked(&app, &doc, 200, Method::POST, "/General/Stores", Some(&merchant_token), Some(json!({"name": "Filiale Nord",
             "address": {"street": "Hauptstr.", "street_number": "2", "postal_code": "01234", "city": "Nordstadt", "country": "DE"}}))).await;
         assert_eq!(store["name"], "Filiale Nord");
-        checked(&app, &doc, Method::GET, "/General/Stores", t, None).await;
-        checked(&app, &doc, Method::GET, &format!("/Smart/Devices/{CASH_REGISTER}"), t, None).await;
-        checked(&app, &doc, Method::GET, "/Smart/Devices", t, None).await;
-        checked(&app, &doc, Method::POST, "/Smart/Devices", Some(&merchant_token), Some(json!({"type": "zvt", "vendor_uid": "/vendor/x/serial/9"}))).await;
+        checked(&app, &doc, 200, Method::GET, "/General/Stores", t, None).await;
+        checked(&app, &doc, 200, Method::GET, &format!("/Smart/Devices/{CASH_REGISTER}"), t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Smart/Devices", t, None).await;
+        checked(&app, &doc, 200, Method::POST, "/Smart/Devices", Some(&merchant_token), Some(json!({"type": "zvt", "vendor_uid": "/vendor/x/serial/9"}))).await;
         // Smart transactions: created, after preTransaction, after start, cancelled
-        let created = checked(&app, &doc, Method::POST, "/Smart/Transactions", t, Some(card_body(CARD_A, docs_basket(), 796))).await;
+        let created = checked(&app, &doc, 200, Method::POST, "/Smart/Transactions", t, Some(card_body(CARD_A, docs_basket(), 796))).await;
         let id = created["id"].as_str().unwrap().to_owned();
-        checked(&app, &doc, Method::POST, &format!("/Smart/Transactions/{id}/preTransaction"), t, None).await;
-        checked(&app, &doc, Method::GET, &format!("/Smart/Transactions/{id}"), t, None).await;
-        let started = checked(&app, &doc, Method::POST, &format!("/Smart/Transactions/{id}/start/cash"), t, None).await;
+        checked(&app, &doc, 200, Method::POST, &format!("/Smart/Transactions/{id}/preTransaction"), t, None).await;
+        checked(&app, &doc, 200, Method::GET, &format!("/Smart/Transactions/{id}"), t, None).await;
+        let started = checked(&app, &doc, 200, Method::POST, &format!("/Smart/Transactions/{id}/start/cash"), t, None).await;
         assert_eq!(started["status"], "ok");
         assert!(!started["receipt"].as_array().unwrap().is_empty());
-        checked(&app, &doc, Method::POST, &format!("/Smart/Transactions/{id}/cancel"), t, None).await;
-        checked(&app, &doc, Method::GET, &format!("/Smart/Transactions/{SEED_STX}"), t, None).await;
-        checked(&app, &doc, Method::GET, "/Smart/Transactions?count=3", t, None).await;
+        checked(&app, &doc, 200, Method::POST, &format!("/Smart/Transactions/{id}/cancel"), t, None).await;
+        checked(&app, &doc, 200, Method::GET, &format!("/Smart/Transactions/{SEED_STX}"), t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Smart/Transactions?count=3", t, None).await;
         // Loyalty
-        checked(&app, &doc, Method::GET, &format!("/Loyalty/MerchantCards/{MCD_A}"), t, None).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/MerchantCards?q=card.cardnumber:9276004428481652", t, None).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/MerchantCards/me/lockReasons", t, None).await;
-        checked(&app, &doc, Method::GET, &format!("/Loyalty/MerchantCards/{MCD_E}/lock"), t, None).await;
-        checked(&app, &doc, Method::POST, "/Loyalty/MerchantCards/me/validateMerchantcard", t, Some(json!({"cardnumber": CARD_B}))).await;
-        checked(&app, &doc, Method::POST, "/Loyalty/MerchantCards/me/validateMerchantcard", t, Some(json!({"cardnumber": "9276000000000000"}))).await;
-        checked(&app, &doc, Method::POST, &format!("/Loyalty/MerchantCards/{MCD_A}/getCardBalanceReceipt"), t, Some(json!({"cardnumber": CARD_A}))).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/Cardgroups/CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK", t, None).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/Cardgroups", t, None).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/Cards?count=2", t, None).await;
-        checked(&app, &doc, Method::POST, "/Loyalty/Customers", t, Some(json!({"merchant_contact": {"forename": "Erika", "surname": "Muster",
+        checked(&app, &doc, 200, Method::GET, &format!("/Loyalty/MerchantCards/{MCD_A}"), t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Loyalty/MerchantCards?q=card.cardnumber:9276004428481652", t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Loyalty/MerchantCards/me/lockReasons", t, None).await;
+        checked(&app, &doc, 200, Method::GET, &format!("/Loyalty/MerchantCards/{MCD_E}/lock"), t, None).await;
+        checked(&app, &doc, 200, Method::POST, "/Loyalty/MerchantCards/me/validateMerchantcard", t, Some(json!({"cardnumber": CARD_B}))).await;
+        checked(&app, &doc, 200, Method::POST, "/Loyalty/MerchantCards/me/validateMerchantcard", t, Some(json!({"cardnumber": "9276000000000000"}))).await;
+        checked(&app, &doc, 200, Method::POST, &format!("/Loyalty/MerchantCards/{MCD_A}/getCardBalanceReceipt"), t, Some(json!({"cardnumber": CARD_A}))).await;
+        checked(&app, &doc, 200, Method::GET, "/Loyalty/Cardgroups/CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK", t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Loyalty/Cardgroups", t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Loyalty/Cards?count=2", t, None).await;
+        checked(&app, &doc, 200, Method::POST, "/Loyalty/Customers", t, Some(json!({"merchant_contact": {"forename": "Erika", "surname": "Muster",
             "address": {"street": "Weg", "city": "Ort"}}, "customernumber": "K-1", "additional_data": {"x": 1}}))).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/Customers", t, None).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/Transactions/LTX_DEMOOPENING0000000000000000002", t, None).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/Transactions?count=1000", t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Loyalty/Customers", t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Loyalty/Transactions/LTX_DEMOOPENING0000000000000000002", t, None).await;
+        checked(&app, &doc, 200, Method::GET, "/Loyalty/Transactions?count=1000", t, None).await;
         // Errors carry the envelope
-        checked(&app, &doc, Method::GET, "/Loyalty/MerchantCards?q=(card.cardnumber", t, None).await;
-        checked(&app, &doc, Method::GET, "/Loyalty/MerchantCards/MCD_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ", t, None).await;
-        checked(&app, &doc, Method::GET, "/General/Merchants/me", Some("nope"), None).await;
+        checked(&app, &doc, 400, Method::GET, "/Loyalty/MerchantCards?q=(card.cardnumber", t, None).await;
+        checked(&app, &doc, 404, Method::GET, "/Loyalty/MerchantCards/MCD_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ", t, None).await;
+        checked(&app, &doc, 401, Method::GET, "/General/Merchants/me", Some("nope"), None).await;
         // Service routes
-        checked(&app, &doc, Method::GET, "/health", None, None).await;
-        checked(&app, &doc, Method::GET, "/ready", None, None).await;
+        checked(&app, &doc, 200, Method::GET, "/health", None, None).await;
+        checked(&app, &doc, 200, Method::GET, "/ready", None, None).await;
     }
 }

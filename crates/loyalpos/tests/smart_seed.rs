@@ -14,7 +14,13 @@ fn spec_dir() -> std::path::PathBuf {
 /// `// ...` elisions — read with loyalpos' own annotated-JSON reader.
 fn seed_response() -> Value {
     let path = spec_dir().join("seed.txt");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the contract's seed is missing at {} ({e}): the spec lives in shared/spec next to the \
+             project (../shared/spec from the repository root), or set LOYALPOS_SPEC_DIR",
+            path.display()
+        )
+    });
     let after = &text[text.find("Response").expect("Response section")..];
     let start = after.find("\n{").expect("response body") + 1;
     let end = after.rfind("\n}").expect("end of body") + 2;

@@ -1,7 +1,7 @@
 //! The merchant's stores: creating and changing them, the default store, opening hours.
 
 use jiff::Zoned;
-use loyalpos_store::{ListQuery, Listed, MerchantRow, StoreRow, Tx};
+use loyalpos_store::{ListQuery, Listed, MerchantRow, StoreError, StoreRow, Tx};
 use serde_json::{Value, json};
 
 use crate::caller::Principal;
@@ -25,6 +25,9 @@ pub struct StoreChanges {
 
 impl StoreChanges {
     fn apply(self, row: &mut StoreRow) -> ApiResult<()> {
+        if let Some(hours) = &self.open_hours {
+            check_open_hours(hours)?;
+        }
         if let Some(name) = self.name {
             if name.trim().is_empty() {
                 return Err(ApiError::bad_request("name: must not be empty"));
@@ -74,12 +77,26 @@ pub fn create_store(
         return Err(ApiError::bad_request("name: missing field"));
     }
     let merchant = own_merchant(tx, caller)?;
-    let existing = tx.stores(&merchant.id)?.len();
-    let mut row = StoreRow {
+    let mut row = new_store(tx, &merchant.id, "", now)?;
+    changes.apply(&mut row)?;
+    tx.insert_store(&row)?;
+    Ok(row)
+}
+
+/// A new store of the merchant (not yet inserted); secuconnect's numeric store ids start at 200001
+/// per merchant.
+pub(crate) fn new_store(
+    tx: &mut dyn Tx,
+    merchant_id: &str,
+    name: &str,
+    now: i64,
+) -> Result<StoreRow, StoreError> {
+    let existing = tx.stores(merchant_id)?.len();
+    Ok(StoreRow {
         id: new_id("STO"),
-        merchant_id: merchant.id,
-        id_old: old_store_id(existing),
-        name: String::new(),
+        merchant_id: merchant_id.to_owned(),
+        id_old: (200_001 + existing as i64).to_string(),
+        name: name.to_owned(),
         address: None,
         facebook_id: None,
         phone: None,
@@ -88,15 +105,7 @@ pub fn create_store(
         photo: "[]".into(),
         open_hours: "[]".into(),
         created: now,
-    };
-    changes.apply(&mut row)?;
-    tx.insert_store(&row)?;
-    Ok(row)
-}
-
-/// secuconnect's numeric store ids start at 200001 per merchant.
-fn old_store_id(existing_stores: usize) -> String {
-    (200_001 + existing_stores as i64).to_string()
+    })
 }
 
 pub fn update_store(
@@ -117,6 +126,63 @@ pub fn set_default_store(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiRe
     merchant.default_store_id = Some(store.id);
     tx.update_merchant(&merchant)?;
     Ok(merchant)
+}
+
+/// `open_hours` as the store object describes it (models.md §4): entries of exactly `open` and
+/// `close`, each exactly `{day: 0–6, time: "HHMM"}`; anything else would be echoed by every later
+/// GET and break clients that read the store strictly.
+pub fn check_open_hours(hours: &[Value]) -> ApiResult<()> {
+    for (i, entry) in hours.iter().enumerate() {
+        let path = format!("open_hours[{i}]");
+        let fields = exact_keys(entry, &path, &["open", "close"])?;
+        for end in ["open", "close"] {
+            check_day_time(&fields[end], &format!("{path}.{end}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_day_time(point: &Value, path: &str) -> ApiResult<()> {
+    let fields = exact_keys(point, path, &["day", "time"])?;
+    if fields["day"].as_u64().is_none_or(|d| d > 6) {
+        return Err(ApiError::bad_request(format!(
+            "{path}.day: expected an integer 0–6 (Sunday = 0)"
+        )));
+    }
+    let time = fields["time"].as_str().unwrap_or("");
+    let valid = time.len() == 4
+        && time.bytes().all(|b| b.is_ascii_digit())
+        && time[..2] <= *"24"
+        && time[2..] <= *"59"
+        && (time[..2] != *"24" || time[2..] == *"00");
+    if !valid {
+        return Err(ApiError::bad_request(format!(
+            "{path}.time: expected a string \"HHMM\" (0000–2400)"
+        )));
+    }
+    Ok(())
+}
+
+/// The object at `path`, which must hold exactly `keys`.
+fn exact_keys<'a>(
+    value: &'a Value,
+    path: &str,
+    keys: &[&str],
+) -> ApiResult<&'a serde_json::Map<String, Value>> {
+    let Some(fields) = value.as_object() else {
+        return Err(ApiError::bad_request(format!("{path}: expected an object")));
+    };
+    if let Some(missing) = keys.iter().find(|k| !fields.contains_key(**k)) {
+        return Err(ApiError::bad_request(format!(
+            "{path}.{missing}: missing field"
+        )));
+    }
+    if let Some(unknown) = fields.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "{path}.{unknown}: unknown field"
+        )));
+    }
+    Ok(fields)
 }
 
 /// Whether the store is open at `at`, by its `open_hours` entries
@@ -151,6 +217,34 @@ mod tests {
 
     fn at(text: &str) -> Zoned {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn open_hours_are_checked_against_the_store_object_with_the_json_path() {
+        let ok = json!([{"open": {"day": 0, "time": "0800"}, "close": {"day": 6, "time": "2400"}}]);
+        assert!(check_open_hours(ok.as_array().unwrap()).is_ok());
+        for (bad, path) in [
+            (json!([1]), "open_hours[0]: expected an object"),
+            (
+                json!([{"open": {"day": 1, "time": "0800"}}]),
+                "open_hours[0].close: missing field",
+            ),
+            (
+                json!([{"open": {"day": 7, "time": "0800"}, "close": {"day": 1, "time": "0900"}}]),
+                "open_hours[0].open.day: expected",
+            ),
+            (
+                json!([{"open": {"day": 1, "time": "0800"}, "close": {"day": 1, "time": "9:00"}}]),
+                "open_hours[0].close.time: expected",
+            ),
+            (
+                json!([{"open": {"day": 1, "time": "0800", "x": 1}, "close": {"day": 1, "time": "0900"}}]),
+                "open_hours[0].open.x: unknown field",
+            ),
+        ] {
+            let err = check_open_hours(bad.as_array().unwrap()).unwrap_err();
+            assert!(err.details.starts_with(path), "{} vs {path}", err.details);
+        }
     }
 
     #[test]

@@ -151,7 +151,7 @@ pub fn post(
     if loaded {
         card.last_charge = Some(now);
     }
-    tx.update_merchantcard(card)?;
+    tx.update_merchantcard_balances(card)?;
     Ok((row, receipt))
 }
 
@@ -281,7 +281,7 @@ pub fn cancel(
     tx.mark_ltx_cancelled(&original.id, &id, now)?;
     set_balances(card, &after);
     card.last_usage = Some(now);
-    tx.update_merchantcard(card)?;
+    tx.update_merchantcard_balances(card)?;
     Ok((row, receipt))
 }
 

@@ -1,6 +1,7 @@
 //! Merchant cards (api.md §9): lookup, issuing, the card's settings and customer, and the
 //! read-only answers a register asks before a sale (validate, balance receipt, terminal data). The
-//! card's secrets and lock are in `security`, direct bookings in `direct`.
+//! card's secrets and lock are in `security`; direct bookings are the command `direct`, above
+//! both loyalty and smart.
 
 use std::collections::HashMap;
 

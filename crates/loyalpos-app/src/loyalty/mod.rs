@@ -3,7 +3,6 @@
 pub mod cardgroups;
 pub mod cards;
 pub mod customers;
-pub mod direct;
 pub mod issue;
 pub mod ledger;
 pub mod locate;

@@ -9,6 +9,10 @@ use crate::devices::new_device_row;
 use crate::error::ApiError;
 use crate::secret::{self, lookup_hash};
 
+/// One answer for a code that does not exist, belongs to another client or was used: which of
+/// them must not be told (issue 11, item 10).
+const UNUSABLE_DEVICE_CODE: &str = "unknown or used device code";
+
 /// What a `device` grant request gave: new codes (step A) or the token of a confirmed one (step B).
 #[derive(Debug, Clone)]
 pub enum DeviceGrant {
@@ -44,7 +48,7 @@ pub fn grant_device(
         .flatten()
         .any(looks_like_device_code)
     {
-        return Err(Refusal::InvalidGrant("unknown device code").into());
+        return Err(Refusal::InvalidGrant(UNUSABLE_DEVICE_CODE).into());
     }
     let uuid = uuid
         .or(code)
@@ -100,7 +104,7 @@ fn poll_registration(
         || reg.state == "consumed"
         || (reg.reusable && !usable_reuse)
     {
-        return Err(Refusal::InvalidGrant("unknown or used device code").into());
+        return Err(Refusal::InvalidGrant(UNUSABLE_DEVICE_CODE).into());
     }
     if reg.expires_at.is_some_and(|at| at <= now) {
         return Err(Refusal::ExpiredToken.into());
@@ -115,7 +119,10 @@ fn poll_registration(
         )));
     };
     let (authorization_id, refresh) = match (&reg.authorization_id, usable_reuse) {
-        (Some(existing), true) => (existing.clone(), crate::demo::DEMO_REFRESH_TOKEN.to_owned()),
+        (Some(existing), true) => (
+            existing.clone(),
+            crate::demo_ids::DEMO_REFRESH_TOKEN.to_owned(),
+        ),
         _ => open_device_authorization(tx, client, &reg, &merchant_id, &device_id, now)?,
     };
     if !reg.reusable {

@@ -1,10 +1,11 @@
 //! The grants that issue a token in one step: client_credentials, refresh_token, device_pin, appuser.
 
-use loyalpos_store::{AuthorizationRow, ClientRow, DeviceRow, Tx};
+use loyalpos_store::{AuthorizationRow, ClientRow, DeviceRow, Tx, UserRow};
 
 use super::{GrantError, GrantPolicy, Grantee, IssuedToken, Refusal, issue};
 use crate::caller::TokenKind;
-use crate::secret::{self, lookup_hash, verify_secret};
+use crate::demo_ids;
+use crate::secret::{self, PasswordCheck, lookup_hash, verify_secret};
 
 /// A merchant API client acts for its merchant, at the merchant's default store.
 pub fn grant_client_credentials(
@@ -37,6 +38,9 @@ pub fn grant_refresh_token(
     policy: &GrantPolicy,
     now: i64,
 ) -> Result<IssuedToken, GrantError> {
+    if !policy.demo && refresh_token == demo_ids::DEMO_REFRESH_TOKEN {
+        return Err(Refusal::InvalidGrant("unknown or revoked refresh token").into());
+    }
     let auth = tx
         .authorization_by_refresh(&lookup_hash(refresh_token))?
         .filter(|a| a.client_id == client.client_id)
@@ -130,16 +134,7 @@ pub fn grant_appuser(
     policy: &GrantPolicy,
     now: i64,
 ) -> Result<IssuedToken, GrantError> {
-    let user = tx
-        .user_by_username(username)?
-        .filter(|u| verify_secret(password, &u.password_hash))
-        .filter(|u| {
-            client
-                .merchant_id
-                .as_deref()
-                .is_none_or(|m| m == u.merchant_id)
-        })
-        .ok_or(Refusal::InvalidGrant("wrong username or password"))?;
+    let user = signed_in_user(tx, client, username, password, policy)?;
     let store_id = tx
         .merchant(&user.merchant_id)?
         .and_then(|m| m.default_store_id);
@@ -171,4 +166,34 @@ pub fn grant_appuser(
         refresh_token: Some(refresh),
         ..token
     })
+}
+
+/// The user whose password matches, at the client's merchant (if the client has one); which of
+/// them failed is not told. A password stored in an older form is re-hashed with Argon2id in this
+/// same unit of work. The demo user's public password works only on a demo installation.
+fn signed_in_user(
+    tx: &mut dyn Tx,
+    client: &ClientRow,
+    username: &str,
+    password: &str,
+    policy: &GrantPolicy,
+) -> Result<UserRow, GrantError> {
+    let refused = || GrantError::from(Refusal::InvalidGrant("wrong username or password"));
+    let Some(user) = tx.user_by_username(username)? else {
+        return Err(refused());
+    };
+    let allowed = client
+        .merchant_id
+        .as_deref()
+        .is_none_or(|m| m == user.merchant_id)
+        && (policy.demo || user.id != demo_ids::DEMO_USER_ID);
+    match secret::verify_password(password, &user.password_hash) {
+        PasswordCheck::Wrong => Err(refused()),
+        _ if !allowed => Err(refused()),
+        PasswordCheck::Right => Ok(user),
+        PasswordCheck::RightButOutdated => {
+            tx.update_user_password(&user.id, &secret::hash_password(password))?;
+            Ok(user)
+        }
+    }
 }

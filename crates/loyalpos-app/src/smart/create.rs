@@ -1,15 +1,16 @@
 //! Creating and replacing a smart transaction (api.md §8.4, §8.6): where it is placed (device,
 //! store, contract) and in which currency.
 
-use loyalpos_domain::money::Currency;
+use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_domain::status::{Action, StxStatus, check};
 use loyalpos_store::{CardgroupRow, DeviceRow, MerchantRow, StxRow, Tx};
 
-use super::doc::StxDoc;
+use super::doc::{BasketLine, StxDoc};
 use super::shown::{Named, SmartTransaction, merchant_name, show};
 use super::{find, save, status_of};
 use crate::caller::{Principal, TokenKind};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::loyalty::rules::{BonusProductJson, bonus_products};
 use crate::secret::new_id;
 use crate::tenancy::{own_contract, own_device, own_merchant};
 
@@ -31,6 +32,7 @@ pub fn create(
 ) -> ApiResult<SmartTransaction> {
     let (merchant, device) = placement(tx, caller, input.device_source.as_deref())?;
     let mut doc = input.doc;
+    refuse_bonus_products(tx, &merchant.id, &doc.lines)?;
     doc.contract_id = match input.contract.as_deref() {
         Some(id) => Some(own_contract(tx, caller, id)?.id),
         None => device
@@ -73,6 +75,8 @@ pub fn replace(
     let (mut row, old) = find(tx, caller, id, true)?;
     check(&Action::Put, status_of(&row)?, None)?;
     let mut doc = input.doc;
+    drop_sent_back_bonus_lines(&mut doc, &old)?;
+    refuse_bonus_products(tx, &row.merchant_id, &doc.lines)?;
     doc.contract_id = old.contract_id;
     doc.store_id = old.store_id;
     doc.device_destination_id = old.device_destination_id;
@@ -85,6 +89,70 @@ pub fn replace(
     save(tx, &mut row, &doc, now)?;
     let name = merchant_name(tx, &row.merchant_id)?;
     show(tx, row, doc, name, named, now)
+}
+
+/// A register that GETs after preTransaction and PUTs the whole transaction sends the bonus lines
+/// back (api.md §8.6, correction 2026-12): a line equal to one of the current bonus lines is
+/// dropped, and `basket_info.sum` with it, so the card is applied again by preTransaction.
+fn drop_sent_back_bonus_lines(doc: &mut StxDoc, old: &StxDoc) -> ApiResult<()> {
+    let Some(plan) = &old.plan else {
+        return Ok(());
+    };
+    let (bonus, kept): (Vec<BasketLine>, Vec<BasketLine>) = std::mem::take(&mut doc.lines)
+        .into_iter()
+        .partition(|l| plan.bonus_lines.iter().any(|b| same_bonus_line(l, b)));
+    let dropped = Cents::checked_sum(
+        bonus
+            .iter()
+            .map(|l| l.domain(true).amount())
+            .collect::<Result<Vec<_>, _>>()?,
+    )?;
+    doc.sum = Cents(doc.sum).checked_sub(dropped)?.value();
+    doc.lines = kept;
+    Ok(())
+}
+
+/// The fields by which the contract recognises a bonus line sent back.
+fn same_bonus_line(sent: &BasketLine, bonus: &BasketLine) -> bool {
+    sent.id == bonus.id
+        && sent.desc == bonus.desc
+        && sent.article_number == bonus.article_number
+        && sent.ean == bonus.ean
+        && sent.price_one == bonus.price_one
+        && sent.tax == bonus.tax
+}
+
+/// A negative line with the article number or EAN of a bonus product of one of the merchant's card
+/// groups is refused (400/4002): a discount paid for by the card must not reach the till without
+/// the card being debited. Other negative lines (coupons) stay allowed.
+fn refuse_bonus_products(
+    tx: &mut dyn Tx,
+    merchant_id: &str,
+    lines: &[BasketLine],
+) -> ApiResult<()> {
+    if lines.iter().all(|l| l.price_one >= 0) {
+        return Ok(());
+    }
+    let products: Vec<BonusProductJson> = tx
+        .cardgroups(merchant_id)?
+        .iter()
+        .flat_map(bonus_products)
+        .collect();
+    let names_product = |l: &BasketLine, p: &BonusProductJson| {
+        let article = l.article_number.as_deref().filter(|a| !a.is_empty());
+        let ean = Some(l.ean.as_str()).filter(|e| !e.is_empty());
+        (article.is_some() && article == p.article_number.as_deref())
+            || (ean.is_some() && ean == p.ean.as_deref())
+    };
+    for (i, line) in lines.iter().enumerate() {
+        if line.price_one < 0 && products.iter().any(|p| names_product(line, p)) {
+            return Err(ApiError::new(
+                Code::BadAmount,
+                format!("basket.products[{i}]: bonus lines are added by preTransaction only"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The caller's merchant and the transaction's device (api.md §4, §8.4): a device token's own

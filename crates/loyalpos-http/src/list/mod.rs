@@ -26,6 +26,8 @@ pub mod pushdown;
 mod query;
 
 #[cfg(test)]
+mod superset_tests;
+#[cfg(test)]
 mod v18_tests;
 
 pub use apply::{answer_page, apply};

@@ -3,7 +3,7 @@
 //! * Pairs are separated by `&`, key and value by the first `=`; both are percent-decoded with
 //!   `+` meaning space (form encoding). Broken `%` escapes are kept literally, invalid UTF-8 is
 //!   replaced, so decoding never fails.
-//! * An empty value (`count=`) counts as absent.
+//! * An empty `count=` or `offset=` is 400/4001 (a client that sends the key means a number).
 //! * `count`, `offset`, `fields` and `q`: the last occurrence wins. `sort` keys accumulate in the
 //!   order they appear, from both the `sort=a:asc,b:desc` and the legacy `sort[a]=asc` forms
 //!   (also `sort[card][cardnumber]=desc`, as PHP writes nested keys).
@@ -87,11 +87,13 @@ fn sort_key(path: &str, direction: &str) -> Result<SortKey, ListError> {
     })
 }
 
-/// A non-negative integer; `None` for an empty value. Huge values saturate (they are clamped or
-/// page past the end anyway); `-0` is 0.
+/// A non-negative integer. Huge values saturate (they are clamped or page past the end anyway);
+/// `-0` is 0.
 fn parse_non_negative(name: &str, value: &str) -> Result<Option<usize>, ListError> {
     if value.is_empty() {
-        return Ok(None);
+        return Err(ListError(format!(
+            "{name}: expected a non-negative integer, got an empty value"
+        )));
     }
     let (negative, digits) = match value.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -241,13 +243,20 @@ mod tests {
         assert_eq!(p("offset=99999999999999999999999999").offset, usize::MAX);
         assert_eq!(p("count=0").count, 0);
         assert_eq!(p("count=-0").count, 0);
-        assert_eq!(p("count=").count, 100);
         assert_eq!(p("count=5&count=7").count, 7);
     }
 
     #[test]
     fn negative_or_non_integer_count_and_offset_are_errors() {
         assert_eq!(e("count=-1"), "count: must not be negative, got '-1'");
+        assert_eq!(
+            e("count="),
+            "count: expected a non-negative integer, got an empty value"
+        );
+        assert_eq!(
+            e("offset="),
+            "offset: expected a non-negative integer, got an empty value"
+        );
         assert_eq!(e("offset=-5"), "offset: must not be negative, got '-5'");
         assert_eq!(
             e("count=abc"),

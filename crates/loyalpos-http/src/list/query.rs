@@ -31,7 +31,8 @@
 //! * In quoted values `\"` and `\\` are escapes; any other backslash is kept literally.
 //! * Inside a range, a bare `*` is an open bound; a quoted `"*"` is the literal text `*`.
 //! * Nesting (parentheses and negations) is limited to [`MAX_DEPTH`] levels so that no input can
-//!   exhaust the stack.
+//!   exhaust the stack, a query to [`MAX_TERMS`] terms and [`MAX_CHARS`] characters so that the SQL
+//!   a query pushes down stays within the engines' expression depth (SQLite: 1000).
 
 use std::fmt;
 
@@ -39,6 +40,10 @@ use super::{ListError, is_valid_path};
 
 /// Deepest nesting of parentheses and negations accepted.
 pub const MAX_DEPTH: usize = 100;
+/// Most terms (`path:value`, ranges, bare values) a query may hold.
+pub const MAX_TERMS: usize = 100;
+/// Longest query accepted, in characters.
+pub const MAX_CHARS: usize = 4000;
 
 /// A parsed `q`.
 ///
@@ -99,7 +104,11 @@ pub fn parse_query(q: &str) -> Result<Query, ListError> {
         chars: q.chars().collect(),
         pos: 0,
         depth: 0,
+        terms: 0,
     };
+    if parser.chars.len() > MAX_CHARS {
+        return Err(parser.error_at(MAX_CHARS, &format!("longer than {MAX_CHARS} characters")));
+    }
     parser.skip_ws();
     if parser.at_end() {
         return Ok(Query::And(Vec::new()));
@@ -130,6 +139,7 @@ struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
+    terms: usize,
 }
 
 impl Parser {
@@ -258,6 +268,15 @@ impl Parser {
         result
     }
 
+    /// Counts one more term starting at `start`, refusing the one past [`MAX_TERMS`].
+    fn count_term(&mut self, start: usize) -> Result<(), ListError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(self.error_at(start, &format!("more than {MAX_TERMS} terms")));
+        }
+        Ok(())
+    }
+
     fn parse_unary_inner(&mut self, ctx: &str) -> Result<Query, ListError> {
         let start = self.pos;
         let Some(c) = self.peek() else {
@@ -300,6 +319,7 @@ impl Parser {
                 ),
             )),
             '"' => {
+                self.count_term(start)?;
                 let text = self.parse_quoted()?;
                 Ok(Query::Term {
                     path: None,
@@ -308,6 +328,7 @@ impl Parser {
             }
             _ => {
                 if let Some((path, after_colon)) = self.path_prefix() {
+                    self.count_term(start)?;
                     self.pos = after_colon;
                     return self.parse_field_term(path);
                 }
@@ -322,6 +343,7 @@ impl Parser {
                             .error_at(start, &format!("unexpected '{word}', expected a term{ctx}")))
                     }
                     _ => {
+                        self.count_term(start)?;
                         self.pos += word.chars().count();
                         Ok(Query::Term {
                             path: None,
@@ -909,12 +931,31 @@ mod tests {
 
     #[test]
     fn nesting_deeper_than_the_limit_is_an_error_not_a_stack_overflow() {
-        let deep = "(".repeat(100_000);
+        let deep = "(".repeat(MAX_CHARS);
         assert!(err(&deep).contains("nested more than 100 levels deep"));
-        let bangs = "!".repeat(100_000) + "a";
+        let bangs = "!".repeat(MAX_CHARS - 1) + "a";
         assert!(err(&bangs).contains("nested more than 100 levels deep"));
         let ok = "(".repeat(MAX_DEPTH - 1) + "a" + &")".repeat(MAX_DEPTH - 1);
         assert_eq!(parse(&ok), bare("a"));
+    }
+
+    #[test]
+    fn a_query_with_more_terms_or_characters_than_the_limits_is_an_error_with_its_position() {
+        let at_limit = vec!["a:1"; MAX_TERMS].join(" OR ");
+        assert!(parse_query(&at_limit).is_ok());
+        let over = vec!["a:1"; 500].join(" ");
+        assert_eq!(
+            err(&over),
+            format!(
+                "q: more than {MAX_TERMS} terms at position {}",
+                MAX_TERMS * 4
+            )
+        );
+        let long = format!("\"{}\"", "x".repeat(MAX_CHARS));
+        assert_eq!(
+            err(&long),
+            format!("q: longer than {MAX_CHARS} characters at position {MAX_CHARS}")
+        );
     }
 
     #[test]

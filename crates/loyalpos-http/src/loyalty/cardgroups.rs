@@ -9,7 +9,8 @@ use loyalpos_domain::card::{CardNumber, PasscodeAction};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::{Answer, App, Req, ok_json};
+use crate::answer::{Answer, ok_json};
+use crate::app::{App, Req};
 use crate::error::ApiResult;
 use crate::json;
 use crate::list;

@@ -8,7 +8,8 @@ use loyalpos_app::loyalty::cards::{self, visible_card};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::{Answer, App, Req, ok_json};
+use crate::answer::{Answer, ok_json};
+use crate::app::{App, Req};
 use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;
@@ -22,7 +23,8 @@ pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let merchant_id = req.caller().merchant_id.clone();
     let (plan, found) = req
         .read(&app, move |tx| {
-            let found = tx.list_cards(&merchant_id, plan.query())?;
+            let mut found = tx.list_cards(&merchant_id, plan.query())?;
+            found.rows = cards::as_seen_by(tx, &merchant_id, found.rows)?;
             Ok((plan, found))
         })
         .await?;

@@ -6,7 +6,8 @@ use axum::response::Response;
 use loyalpos_app::loyalty::customers::{self, CustomerPatch};
 use loyalpos_app::loyalty::own_customer;
 
-use crate::app::{Answer, App, Req, ok_json};
+use crate::answer::{Answer, ok_json};
+use crate::app::{App, Req};
 use crate::error::ApiResult;
 use crate::json;
 use crate::list;

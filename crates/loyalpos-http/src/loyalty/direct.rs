@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::response::Response;
 use loyalpos_app::clock::Clock;
-use loyalpos_app::loyalty::direct::{self, Booked, DirectTransaction, Movement};
+use loyalpos_app::direct::{self, Booked, DirectTransaction, Movement};
 use loyalpos_app::loyalty::locate::CardAddress;
 use loyalpos_app::loyalty::receipt_json;
 use loyalpos_app::tenancy::merchant_param;
@@ -13,7 +13,8 @@ use loyalpos_domain::direct::DirectAction;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use crate::app::{Answer, App, Req};
+use crate::answer::Answer;
+use crate::app::{App, Req};
 use crate::error::ApiResult;
 use crate::json;
 use crate::loyalty::views::{MerchantcardView, render_merchantcard};

@@ -18,7 +18,8 @@ use loyalpos_domain::card::LOCK_REASONS;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::{Answer, App, Req, ok_json};
+use crate::answer::{Answer, ok_json};
+use crate::app::{App, Req};
 use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;

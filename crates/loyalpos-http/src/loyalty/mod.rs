@@ -1,6 +1,6 @@
 //! Loyalty over HTTP: card groups, cards, merchant cards, customers and the ledger (api.md §9–13).
-//! Each handler parses its request, runs one command of `loyalpos_app::loyalty` as a job and
-//! renders the outcome.
+//! Each handler parses its request, runs one command of `loyalpos_app::loyalty` (the direct
+//! transaction: `loyalpos_app::direct`) as a job and renders the outcome.
 
 pub mod cardgroups;
 pub mod cards;

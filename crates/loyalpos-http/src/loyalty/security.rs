@@ -11,7 +11,8 @@ use loyalpos_app::tenancy::merchant_param;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::{Answer, App, Req, ok_json};
+use crate::answer::{Answer, ok_json};
+use crate::app::{App, Req};
 use crate::error::ApiResult;
 use crate::json;
 use crate::loyalty::views::render_merchantcard;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use axum::response::Response;
 use loyalpos_app::loyalty::transactions;
 
-use crate::app::{App, Req, ok_json};
+use crate::answer::ok_json;
+use crate::app::{App, Req};
 use crate::error::ApiResult;
 use crate::list;
 use crate::loyalty::list_plan;

@@ -14,7 +14,8 @@ use loyalpos_store::Tx;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::app::{Answer, App, Req, ok_json};
+use crate::answer::{Answer, ok_json};
+use crate::app::{App, Req};
 use crate::json;
 use crate::list;
 

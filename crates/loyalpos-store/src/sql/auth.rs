@@ -42,6 +42,14 @@ impl AuthTx for SqlTx<'_> {
         self.q(q).bind(id).fetch_optional()
     }
 
+    fn update_user_password(&mut self, id: &str, password_hash: &str) -> Result<()> {
+        self.q("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .execute()?;
+        Ok(())
+    }
+
     fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool> {
         let n: i64 = self.q("SELECT COUNT(*) FROM users WHERE merchant_id = $1")
             .bind(merchant_id)

@@ -283,6 +283,21 @@ impl LoyaltyTx for SqlTx<'_> {
         Ok(())
     }
 
+    fn update_merchantcard_balances(&mut self, r: &MerchantcardRow) -> Result<()> {
+        self.q(
+            "UPDATE merchantcards SET cash_balance = $2, bonus_balance = $3, points = $4, \
+             last_usage = $5, last_charge = $6 WHERE id = $1",
+        )
+        .bind(&r.id)
+        .bind(r.cash_balance)
+        .bind(r.bonus_balance)
+        .bind(r.points)
+        .bind(r.last_usage)
+        .bind(r.last_charge)
+        .execute()
+        .map(drop)
+    }
+
     fn next_ta_code(&mut self) -> Result<i64> {
         let v: i64 = self.q(next_ta_code_sql!()).scalar()?;
         Ok(v)

@@ -16,14 +16,10 @@ use loyalpos_store::Store;
     about = "secuconnect API v2 server for loyalty at the point of sale"
 )]
 pub struct Cli {
-    /// `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`.
-    #[arg(
-        long,
-        global = true,
-        env = "LOYALPOS_DATABASE_URL",
-        default_value = "sqlite:loyalpos.db"
-    )]
-    database: String,
+    /// `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`; default `sqlite:loyalpos.db`, and
+    /// `sqlite:loyalpos-demo.db` for `serve --demo`, so demo data never lands in the real database.
+    #[arg(long, global = true, env = "LOYALPOS_DATABASE_URL")]
+    database: Option<String>,
     /// Time zone in which timestamps are rendered.
     #[arg(
         long,
@@ -73,7 +69,10 @@ enum Command {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = clock(&cli.timezone)?;
-    let store = Store::open(&cli.database)
+    let database = cli
+        .database
+        .unwrap_or_else(|| default_database(&cli.command).into());
+    let store = Store::open(&database)
         .await
         .context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
@@ -99,6 +98,13 @@ async fn command(command: Command, store: &Store, clock: Clock) -> anyhow::Resul
         Command::Device(cmd) => operator::device(store, &clock, cmd).await,
         Command::Cardgroup(cmd) => cardgroup::cardgroup(store, &clock, cmd).await,
         Command::Cards(cmd) => cards::cards(store, &clock, cmd).await,
+    }
+}
+
+fn default_database(command: &Command) -> &'static str {
+    match command {
+        Command::Serve(args) if args.demo => "sqlite:loyalpos-demo.db",
+        _ => "sqlite:loyalpos.db",
     }
 }
 

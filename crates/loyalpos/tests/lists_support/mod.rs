@@ -118,7 +118,6 @@ pub async fn check_list_contract(app: &TestApp, route: &Route<'_>) {
         ("count=99999999999999999999999", page(0, 1000)),
         (&*format!("offset=1&count={}", n - 2), page(1, n - 2)),
         ("count=2&offset=1", page(1, 2)),
-        ("count=&offset=", page(0, 100)),
         ("expand=true&count=2", page(0, 2)),
     ] {
         assert_eq!(list(app, path, token, q).await, want, "{path}?{q}");
@@ -129,6 +128,7 @@ pub async fn check_list_contract(app: &TestApp, route: &Route<'_>) {
         "count=abc",
         "offset=1.5",
         "count=1e3",
+        "count=&offset=",
     ] {
         let r = app.get(&format!("{path}?{bad}"), token).await;
         r.assert_error(400, 4001);

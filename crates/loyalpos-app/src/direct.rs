@@ -1,6 +1,8 @@
 //! The direct card transaction `POST /Loyalty/MerchantCards/{id}/transaction/{target}` (api.md §9,
 //! **loyalpos rule**): one action on one card without a basket, in one unit of work — lock the card,
-//! check it, book one loyalty transaction with the next TA code.
+//! check it, book one loyalty transaction with the next TA code. It sits above both
+//! [`crate::loyalty`] and [`crate::smart`]: a `cancel_last` that reverses a smart transaction's
+//! booking cancels that transaction too.
 
 use loyalpos_domain::direct::{DirectAction, DirectOutcome, direct};
 use loyalpos_domain::receipt::ReceiptLine;
@@ -82,7 +84,12 @@ pub fn transact(
     if !target_is_me && request.target != mc.id {
         return Err(transfer_refused());
     }
-    check_usable(&mc, &card.cardnumber, now)?;
+    // A lock stops new spending, not reversals: cancel_last passes a locked card (api.md §8.10).
+    match check_usable(&mc, &card.cardnumber, now) {
+        Err(loyalpos_domain::DomainError::CardLocked(_))
+            if request.movement == Movement::CancelLast => {}
+        checked => checked?,
+    }
     let group = group_of(tx, &mc)?;
     let (ltx, receipt, amount) = match request.movement {
         Movement::CancelLast => cancel_last(tx, now, &mut mc, &group, &card)?,
