@@ -36,6 +36,16 @@ pub fn filter_codes(row: &CardgroupRow) -> Vec<String> {
     serde_json::from_str(&row.filter_codes).unwrap_or_default()
 }
 
+/// The card group's bonus programme as the API and the operator show it (`bonus` of a card group).
+pub fn bonus_programme(row: &CardgroupRow) -> Value {
+    serde_json::json!({
+        "rate": row.bonus_rate,
+        "base": row.bonus_base,
+        "filter": {"mode": row.filter_mode, "codes": filter_codes(row)},
+        "products": bonus_products(row),
+    })
+}
+
 /// The domain rules of a card group; fails if the stored configuration is invalid.
 pub fn card_rules(row: &CardgroupRow) -> Result<CardRules, DomainError> {
     let products: Vec<BonusProductJson> = serde_json::from_str(&row.bonus_products)

@@ -5,7 +5,7 @@ use loyalpos_app::clock::Clock;
 use loyalpos_app::loyalty::Merchantcard;
 /// What a merchant card view is rendered from besides the row (a smart ident's card too).
 pub use loyalpos_app::loyalty::MerchantcardParts;
-use loyalpos_app::loyalty::rules::{bonus_products, filter_codes};
+use loyalpos_app::loyalty::rules::bonus_programme;
 use loyalpos_app::loyalty::transactions::Ltx;
 use loyalpos_store::{CardRow, CardgroupRow, CustomerRow, LtxRow, MerchantcardRow};
 use serde::Serialize;
@@ -185,12 +185,7 @@ pub fn cardgroup_view(g: &CardgroupRow) -> Value {
         "cancel_selected": g.cancel_selected,
         "description": g.description,
         "currency": g.currency,
-        "bonus": {
-            "rate": g.bonus_rate,
-            "base": g.bonus_base,
-            "filter": {"mode": g.filter_mode, "codes": filter_codes(g)},
-            "products": bonus_products(g),
-        },
+        "bonus": bonus_programme(g),
         "overdraft_allowed": g.overdraft_allowed,
         "overdraft_limit": g.overdraft_limit,
         "passcode_policy": g.passcode_policy,

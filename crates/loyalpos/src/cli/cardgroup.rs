@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use loyalpos_app::clock::Clock;
 use loyalpos_app::loyalty::cardgroups::{self, BonusPatch, CardgroupPatch, FilterPatch};
-use loyalpos_app::loyalty::rules::{BonusProductJson, bonus_products, filter_codes};
+use loyalpos_app::loyalty::rules::{BonusProductJson, bonus_programme};
 use loyalpos_app::operator::OperatorError;
 use loyalpos_store::{CardgroupRow, Store};
 use serde_json::{Value, json};
@@ -189,12 +189,7 @@ fn configuration(g: &CardgroupRow) -> Value {
         "picture": g.picture,
         "description": g.description,
         "currency": g.currency,
-        "bonus": {
-            "rate": g.bonus_rate,
-            "base": g.bonus_base,
-            "filter": {"mode": g.filter_mode, "codes": filter_codes(g)},
-            "products": bonus_products(g),
-        },
+        "bonus": bonus_programme(g),
         "overdraft_allowed": g.overdraft_allowed,
         "overdraft_limit": g.overdraft_limit,
         "passcode_policy": g.passcode_policy,
