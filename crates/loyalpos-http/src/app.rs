@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use loyalpos_app::clock::Clock;
 use loyalpos_app::{ApiError, ApiResult, Principal};
-use loyalpos_store::{Store, Tx};
+use loyalpos_store::{Gate, Store, Tx};
 
 use crate::answer::Answer;
 use crate::idempotency::{self, Claim};
@@ -85,6 +85,8 @@ pub struct Req {
     pub claim: Option<Arc<Claim>>,
     /// The peer of the connection, when the server passes it on (`ConnectInfo`).
     pub remote: Option<std::net::IpAddr>,
+    /// Decides between the request's write job and the request timeout (`loyalpos_store::Gate`).
+    pub gate: Arc<Gate>,
 }
 
 impl Req {
@@ -99,9 +101,9 @@ impl Req {
         let answer = match &self.claim {
             Some(claim) => {
                 let job = idempotency::keyed(claim.clone(), self.support_id.clone(), job);
-                app.store.write(job).await?
+                app.store.write_gated(Some(self.gate.clone()), job).await?
             }
-            None => app.store.write(job).await?,
+            None => app.store.write_gated(Some(self.gate.clone()), job).await?,
         };
         Ok(answer.into_response())
     }

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use loyalpos_app::secret::new_support_id;
 use loyalpos_app::{ApiError, ApiResult, Code};
+use loyalpos_store::Gate;
 
 use crate::answer::error_response;
 use crate::app::{App, Config, Req};
@@ -135,6 +136,7 @@ async fn handle(
     if let Some(claim) = &claim {
         claim_slot.put(claim.clone());
     }
+    let gate = Arc::new(Gate::default());
     let req = Req {
         principal,
         params,
@@ -147,12 +149,22 @@ async fn handle(
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip()),
+        gate: gate.clone(),
     };
     let limit = app.config.request_timeout;
-    // A job whose request gave up (dropped future) before it ran, or while it ran, is rolled back.
-    tokio::time::timeout(limit, handler(app, req))
-        .await
-        .map_err(|_| limits::timed_out(limit))?
+    let mut running = std::pin::pin!(handler(app, req));
+    tokio::select! {
+        answer = &mut running => answer,
+        () = tokio::time::sleep(limit) => {
+            // 503/1002 promises "not executed": only while the write job has not started. Once it
+            // has, it commits whatever happens, so its answer is awaited however long it takes.
+            if gate.abandon() {
+                Err(limits::timed_out(limit))
+            } else {
+                running.await
+            }
+        }
+    }
 }
 
 /// The body, refused when larger than the limit or when it does not arrive in time (a slow client

@@ -110,6 +110,40 @@ pub(crate) trait Engine: Send + Sync {
     fn close(&self);
 }
 
+/// Decides once whether a caller's write job runs, between the job and a caller that may give up
+/// (a request timeout): the job claims the gate when it starts, a caller that gives up first
+/// abandons it and the job never runs. A caller that cannot abandon (the job started) must wait for
+/// the job's result — the job commits whatever the caller does — so that "gave up" always means
+/// "not executed".
+#[derive(Debug, Default)]
+pub struct Gate(std::sync::atomic::AtomicU8);
+
+const GATE_OPEN: u8 = 0;
+const GATE_STARTED: u8 = 1;
+const GATE_ABANDONED: u8 = 2;
+
+impl Gate {
+    /// True when the job will never run (abandoned now or before); false once it has started.
+    pub fn abandon(&self) -> bool {
+        match self.0.compare_exchange(
+            GATE_OPEN,
+            GATE_ABANDONED,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
+            Ok(_) => true,
+            Err(state) => state == GATE_ABANDONED,
+        }
+    }
+
+    /// The job starts, unless its caller abandoned it first.
+    fn start(&self) -> bool {
+        self.0
+            .compare_exchange(GATE_OPEN, GATE_STARTED, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+}
+
 /// The database: runs whole commands as jobs (module docs).
 #[derive(Clone)]
 pub struct Store {
@@ -172,6 +206,26 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        self.write_gated(None, job).await
+    }
+
+    /// [`Store::write`] under a [`Gate`]: the job runs only if it claims the gate first.
+    pub async fn write_gated<T, E, F>(
+        &self,
+        gate: Option<Arc<Gate>>,
+        job: F,
+    ) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&mut dyn Tx) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let job = move |tx: &mut dyn Tx| match &gate {
+            Some(gate) if !gate.start() => Err(E::from(StoreError::Unavailable(
+                "the request gave up before its job ran".into(),
+            ))),
+            _ => job(tx),
+        };
         let (job, answer) = erase(job);
         self.engine.submit_write(job);
         receive(answer).await

@@ -198,3 +198,34 @@ async fn a_job_whose_caller_gave_up_before_it_ran_does_nothing() {
     blocker.await.unwrap().unwrap();
     assert!(!exists(&store, "MRC_GONE").await);
 }
+
+#[tokio::test]
+async fn an_abandoned_gate_keeps_its_job_from_running_and_a_started_job_cannot_be_abandoned() {
+    use loyalpos_store::Gate;
+    use std::sync::Arc;
+    let store = Store::open(&fresh_sqlite_url()).await.unwrap();
+    store.migrate().await.unwrap();
+    let abandoned = Arc::new(Gate::default());
+    assert!(abandoned.abandon());
+    let refused = store
+        .write_gated(Some(abandoned), |tx| {
+            tx.insert_merchant(&merchant("MRC_NEVER"))
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "{refused:?}"
+    );
+    assert!(!exists(&store, "MRC_NEVER").await);
+
+    let gate = Arc::new(Gate::default());
+    let seen = gate.clone();
+    store
+        .write_gated(Some(gate), move |tx| {
+            assert!(!seen.abandon(), "a running job's gate cannot be abandoned");
+            tx.insert_merchant(&merchant("MRC_RAN"))
+        })
+        .await
+        .unwrap();
+    assert!(exists(&store, "MRC_RAN").await);
+}
