@@ -120,6 +120,13 @@ on_both_backends! {
         app.start(&id, "cash").await.assert_error(409, 4101);
         app.put(&path(&id, ""), PINNED, sale_with_card()).await.assert_error(409, 4101);
         app.pre(&id).await.assert_error(409, 4101);
+        // processing (after preTransaction) → cancelled, nothing booked, the card untouched
+        let planned = app.create_stx(sale_with_card()).await;
+        let untouched = app.balances(MCD_A).await;
+        app.pre(&planned).await.ok();
+        let p = app.cancel(&planned).await;
+        assert_eq!((p.ok()["status"].as_str(), p.body["transactions"].as_array().map(Vec::len)), (Some("cancelled"), Some(0)));
+        assert_eq!(app.balances(MCD_A).await, untouched);
         // ok with an LTX → reversal [X, Y]; a second cancel answers the same, books nothing
         let paid = app.create_stx(sale_with_card()).await;
         let before = app.balances(MCD_A).await;

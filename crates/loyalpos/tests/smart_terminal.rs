@@ -41,9 +41,25 @@ on_both_backends! {
 
         // with a card: the terminal charges missing_sum
         let with_card = app.create_stx(card_body(CARD_C, docs_basket(), 796)).await;
+        let before = app.balances(MCD_C).await;
         assert_eq!(app.pre(&with_card).await.ok()["missing_sum"], 576);
-        let paid = app.start(&with_card, "cashless").await;
-        assert_eq!(paid.ok()["receipt_number"], 7);
+        let paid = app.start(&with_card, "cashless").await.ok().clone();
+        assert_eq!(paid["receipt_number"], 7);
         assert_eq!(app.balances(MCD_C).await, (0, 78, 78));
+
+        // canceltrx (api.md §8.11): a failed payment is 409/4101; an ok one with a card is cancelled
+        // with its loyalty reversal, keeps its receipt, and a repeat answers it unchanged
+        app.send(Method::POST, "/Smart/Transactions/4/canceltrx", Some(PINNED), None).await.assert_error(409, 4101);
+        let c = app.send(Method::POST, "/Smart/Transactions/7/canceltrx", Some(PINNED), None).await.ok().clone();
+        assert_eq!((c["id"].as_str(), c["status"].as_str()), (paid["id"].as_str(), Some("cancelled")));
+        assert_eq!(c["transactions"].as_array().map(Vec::len), Some(2), "the booking and its reversal");
+        assert_eq!(c["receipt"], paid["receipt"]);
+        assert_eq!(app.balances(MCD_C).await, before);
+        let again = app.send(Method::POST, "/Smart/Transactions/7/canceltrx", Some(PINNED), None).await;
+        assert_eq!(again.ok(), &c);
+        assert_eq!(app.balances(MCD_C).await, before);
+        // cancel of the failed payment (§8.9 table): cancelled, nothing booked
+        let f = app.cancel(&declined).await.ok().clone();
+        assert_eq!((f["status"].as_str(), f["transactions"].clone()), (Some("cancelled"), json!([])));
     }
 }
