@@ -306,8 +306,9 @@ impl Checkpointer {
                         tracing::warn!(error = %e, "WAL checkpoint failed");
                     }
                 }
-                // Last one on the way out: the file is complete without its WAL.
-                let _ = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+                // A last one on the way out, PASSIVE like the others: a short-lived process (an
+                // operator command) must not wait for a busy server to let go of the file.
+                let _ = connection.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the checkpointer: {e}")))?;
         Ok(Checkpointer { stop, thread })
