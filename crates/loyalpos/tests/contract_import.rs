@@ -2,8 +2,6 @@
 //! references to objects imported earlier, and all-or-nothing refusals of duplicates.
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use serde_json::{Value, json};
 
@@ -40,30 +38,6 @@ fn base_document() -> Value {
         ],
         "users": [{"username": USER.0, "password": USER.1, "merchant": {"id": M}}]
     })
-}
-
-/// Runs `loyalpos import` on a document; returns (success, stdout, stderr).
-fn import(app: &TestApp, doc: &Value) -> (bool, String, String) {
-    let path = std::env::temp_dir().join(format!(
-        "loyalpos-contract-import-{}-{}.json",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::write(&path, doc.to_string()).unwrap();
-    let out = Command::new(binary())
-        .args(["import", path.to_str().unwrap(), "--database", &app.db.url])
-        .env("LOYALPOS_LOG", "error")
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn import_ok(app: &TestApp, doc: &Value) -> String {

@@ -1,8 +1,6 @@
 mod common;
 mod loyalty_support;
 
-use std::process::Command;
-
 use common::*;
 use loyalty_support::*;
 use serde_json::{Value, json};
@@ -31,32 +29,6 @@ fn document() -> Value {
             "cash_balance": 1234, "bonus_balance": 56, "points": 7, "csc": "9911", "passcode_pin": 2468}],
         "clients": [{"client_id": CLIENT.0, "client_secret": CLIENT.1, "merchant": {"id": M}, "grants": ["client_credentials"]}]
     })
-}
-
-/// Runs `loyalpos import` on a document; returns (success, stdout, stderr).
-fn import(app: &TestApp, doc: &Value) -> (bool, String, String) {
-    let path = std::env::temp_dir().join(format!("loyalpos-import-{}.json", rand_suffix()));
-    std::fs::write(&path, doc.to_string()).unwrap();
-    let out = Command::new(binary())
-        .args(["import", path.to_str().unwrap(), "--database", &app.db.url])
-        .env("LOYALPOS_LOG", "warn")
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn rand_suffix() -> u64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        ^ u64::from(std::process::id())
 }
 
 async fn imported_token(app: &TestApp) -> Option<String> {

@@ -147,6 +147,27 @@ impl Drop for TempDir {
     }
 }
 
+/// Runs `loyalpos import` on a document against the app's database; returns (success, stdout,
+/// stderr).
+pub fn import(app: &TestApp, doc: &Value) -> (bool, String, String) {
+    let path = std::env::temp_dir().join(format!(
+        "loyalpos-import-{}.json",
+        rand::rng().random_range(0..u64::MAX)
+    ));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = Command::new(binary())
+        .args(["import", path.to_str().unwrap(), "--database", &app.db.url])
+        .env("LOYALPOS_LOG", "warn")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_loyalpos")
 }
