@@ -24,14 +24,7 @@ cargo build --release -q -p loyalpos
 log() { echo "$*" | tee -a "$OUT"; }
 log "# $(date -u +%FT%TZ) $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(uname -r), commit $(git rev-parse --short HEAD), $SECS s per point"
 
-serve() {
-  local url=$1 port=$2; shift 2
-  "$BIN" serve --listen "127.0.0.1:$port" --database "$url" "$@" > "$WORK/out.$port" 2> "$WORK/err.$port" &
-  PIDS+=($!)
-  for _ in $(seq 100); do grep -q listening "$WORK/out.$port" 2>/dev/null && return; sleep 0.1; done
-  echo "server on $port did not start"; cat "$WORK/err.$port"; exit 1
-}
-stop_all() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; PIDS=(); }
+source bench/servers.sh   # the scripts run from the repository root
 rps() { wrk -t2 -c32 -d"${SECS}s" "$@" 2>&1 | grep -oP 'Requests/sec:\s+\K[0-9.]+'; }
 
 # 1 and 2: SQLite, one process, the demo tenant

@@ -23,15 +23,7 @@ log "# $(date -u +%FT%TZ) $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') Gi
 sections=(sqlite cards postgres pgbench long)
 at() { local want=$1 started=0; for s in "${sections[@]}"; do [ "$s" = "$FROM" ] && started=1; [ "$s" = "$want" ] && return $((1 - started)); done; return 1; }
 
-# serve DB_URL PORT [extra…] — starts a server, waits for its ready line, records its pid
-serve() {
-  local url=$1 port=$2; shift 2
-  "$BIN" serve --listen "127.0.0.1:$port" --database "$url" "$@" > "$WORK/out.$port" 2> "$WORK/err.$port" &
-  PIDS+=($!)
-  for _ in $(seq 100); do grep -q listening "$WORK/out.$port" 2>/dev/null && return; sleep 0.1; done
-  echo "server on $port did not start"; cat "$WORK/err.$port"; exit 1
-}
-stop_all() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; PIDS=(); }
+source bench/servers.sh   # the scripts run from the repository root
 pgdb() { psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -qc "CREATE DATABASE $1" >/dev/null; echo "$PG/$1"; }
 bench() { log "## $1"; shift; "$BIN" bench "$@" 2>/dev/null | tee -a "$OUT"; log ""; }
 
