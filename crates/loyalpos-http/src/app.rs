@@ -32,6 +32,8 @@ pub struct Config {
     pub request_timeout: std::time::Duration,
     /// A request body still arriving after this is answered 400/4001.
     pub body_read_timeout: std::time::Duration,
+    /// Origins browsers may call the API from (`--cors-origin`).
+    pub cors: crate::cors::CorsOrigins,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             rate_limit: None,
             request_timeout: std::time::Duration::from_secs(30),
             body_read_timeout: std::time::Duration::from_secs(30),
+            cors: crate::cors::CorsOrigins::Off,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod error {
     pub use loyalpos_app::error::*;
 }
 pub mod auth;
+pub mod cors;
 pub mod devices;
 pub mod general;
 pub mod health;

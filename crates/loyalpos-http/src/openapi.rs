@@ -154,9 +154,15 @@ pub fn document(routes: &[(Method, &str, Right)]) -> Value {
             "responses": {
                 "Error": {
                     "description": "The error envelope (api.md §3): 400, 401, 403, 404, 405, 409, 413, 429, 402, 500, 503.",
+                    "headers": {
+                        "X-Support-Id": {"$ref": "#/components/headers/SupportId"},
+                        "Retry-After": {"$ref": "#/components/headers/RetryAfter"},
+                        "Idempotent-Replayed": {"$ref": "#/components/headers/IdempotentReplayed"}
+                    },
                     "content": {"application/json": {"schema": r("ErrorEnvelope")}}
                 }
             },
+            "headers": answer_headers(),
             "schemas": schemas(),
         }
     })
@@ -225,6 +231,16 @@ impl Op {
                 parameters.push(json!({"$ref": format!("#/components/parameters/{p}")}));
             }
         }
+        let keyed =
+            (method == Method::POST || method == Method::PUT) && pattern.starts_with("/api/v2");
+        if keyed {
+            parameters.push(json!({"$ref": "#/components/parameters/IdempotencyKey"}));
+        }
+        let mut ok_headers = json!({"X-Support-Id": {"$ref": "#/components/headers/SupportId"}});
+        if keyed {
+            ok_headers["Idempotent-Replayed"] =
+                json!({"$ref": "#/components/headers/IdempotentReplayed"});
+        }
         let who = match right {
             Right::Public => "No token.",
             Right::Any => "Any token (device, merchant client, merchant user).",
@@ -244,7 +260,7 @@ impl Op {
             "operationId": operation_id(method, pattern),
             "parameters": parameters,
             "responses": {
-                "200": {"description": "OK", "content": {"application/json": {"schema": self.response}}},
+                "200": {"description": "OK", "headers": ok_headers, "content": {"application/json": {"schema": self.response}}},
                 "default": {"$ref": "#/components/responses/Error"}
             }
         });
@@ -630,8 +646,23 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
     })
 }
 
+/// The response headers every answer or some answers carry (api.md §1, §6).
+fn answer_headers() -> Value {
+    json!({
+        "SupportId": {"description": "The request's support id, also in the error envelope and the log line.",
+                      "schema": {"type": "string"}},
+        "IdempotentReplayed": {"description": "`true` when the answer is the recorded answer of an earlier request with the same Idempotency-Key.",
+                               "schema": {"type": "string", "enum": ["true"]}},
+        "RetryAfter": {"description": "Seconds to wait before retrying (429 and some 503 answers).",
+                       "schema": {"type": "integer", "minimum": 0}}
+    })
+}
+
 fn list_parameters() -> Value {
     json!({
+        "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": false,
+                           "description": "A retry of a POST or PUT with the same key, body and caller gets the first answer again instead of a second effect (api.md §6).",
+                           "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
         "count": {"name": "count", "in": "query", "description": "Page size, default 100; above 1000 counts as 1000.",
                   "schema": {"type": "integer", "minimum": 0}},
         "offset": {"name": "offset", "in": "query", "description": "Zero-based start in the whole result.",

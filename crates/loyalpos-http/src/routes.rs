@@ -3,6 +3,7 @@
 //! `/{Product}/{Resource}[/{id}[/{action}[/{arg}]]]`; literal segments match case-insensitively,
 //! repeated slashes collapse, a trailing slash is ignored except after `start` (an empty start
 //! method). An unknown path is 404/3001; a known path with another method is 405/2005 with `Allow`.
+//! `HEAD` runs the `GET` route (hyper leaves the body out), as load balancers' health checks expect.
 
 use std::sync::{Arc, OnceLock};
 
@@ -228,7 +229,7 @@ pub fn resolve(method: &Method, raw_path: &str) -> ApiResult<RouteMatch> {
     let mut allowed: Vec<&Method> = Vec::new();
     for route in table() {
         if let Some(params) = matches(&route.pattern, &segs) {
-            if route.method == method {
+            if route.method == method || (method == Method::HEAD && route.method == Method::GET) {
                 return Ok(RouteMatch {
                     handler: route.handler,
                     right: route.right,
@@ -236,6 +237,9 @@ pub fn resolve(method: &Method, raw_path: &str) -> ApiResult<RouteMatch> {
                 });
             }
             allowed.push(&route.method);
+            if route.method == Method::GET {
+                allowed.push(&Method::HEAD);
+            }
         }
     }
     if allowed.is_empty() {

@@ -14,6 +14,7 @@ use futures_util::FutureExt;
 use loyalpos_app::secret::new_support_id;
 use loyalpos_app::{ApiError, ApiResult, Code};
 use loyalpos_store::Gate;
+use tower_http::compression::CompressionLayer;
 
 use crate::answer::error_response;
 use crate::app::{App, Config, Req};
@@ -22,9 +23,19 @@ use crate::idempotency::{self, Claim};
 use crate::limits;
 use crate::routes::{self, RouteMatch};
 
-/// The service: every request goes to the one dispatcher.
+/// The service: every request goes to the one dispatcher. Answers are compressed (gzip, br) when
+/// the client accepts it and they are worth it; CORS preflights are answered before the dispatcher
+/// when `--cors-origin` is set.
 pub fn router(app: Arc<App>) -> axum::Router {
-    axum::Router::new().fallback(dispatch).with_state(app)
+    let cors = app.config.cors.layer();
+    let router = axum::Router::new()
+        .fallback(dispatch)
+        .with_state(app)
+        .layer(CompressionLayer::new());
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Response {
@@ -181,11 +192,21 @@ async fn read_body(headers: &HeaderMap, body: Body, config: &Config) -> ApiResul
     }
     let wait = config.body_read_timeout;
     match tokio::time::timeout(wait, axum::body::to_bytes(body, limit)).await {
-        Ok(read) => read.map_err(|_| too_large()),
+        Ok(read) => read.map(without_bom).map_err(|_| too_large()),
         Err(_) => Err(ApiError::bad_request(format!(
             "the body did not arrive within {} s",
             wait.as_secs()
         ))),
+    }
+}
+
+/// One leading UTF-8 byte-order mark (.NET registers send it) is not part of the body.
+fn without_bom(body: Bytes) -> Bytes {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if body.starts_with(BOM) {
+        body.slice(BOM.len()..)
+    } else {
+        body
     }
 }
 

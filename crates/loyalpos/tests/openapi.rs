@@ -126,6 +126,48 @@ async fn the_document_is_valid_openapi_31_and_lists_every_routed_path() {
 }
 
 #[tokio::test]
+async fn the_document_lists_the_idempotency_key_and_the_answer_headers() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let doc = document(&app).await;
+    let names = |op: &Value| -> Vec<String> {
+        op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["$ref"].as_str())
+            .map(|r| r.rsplit('/').next().unwrap().to_owned())
+            .collect()
+    };
+    let create = &doc["paths"]["/api/v2/Smart/Transactions"]["post"];
+    assert!(names(create).contains(&"IdempotencyKey".to_owned()));
+    assert!(
+        !names(&doc["paths"]["/api/v2/Smart/Transactions"]["get"])
+            .contains(&"IdempotencyKey".to_owned())
+    );
+    let key = &doc["components"]["parameters"]["IdempotencyKey"];
+    assert_eq!(
+        (key["name"].as_str(), key["in"].as_str()),
+        (Some("Idempotency-Key"), Some("header"))
+    );
+    let ok_headers = create["responses"]["200"]["headers"].as_object().unwrap();
+    assert!(
+        ok_headers.contains_key("X-Support-Id") && ok_headers.contains_key("Idempotent-Replayed")
+    );
+    let error_headers = doc["components"]["responses"]["Error"]["headers"]
+        .as_object()
+        .unwrap();
+    for name in ["X-Support-Id", "Retry-After", "Idempotent-Replayed"] {
+        assert!(error_headers.contains_key(name), "{name}");
+    }
+    for name in ["SupportId", "IdempotentReplayed", "RetryAfter"] {
+        assert!(
+            doc["components"]["headers"][name]["schema"].is_object(),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn swagger_ui_is_served_from_the_binary() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let at = |path: &str| format!("{}{path}", app.server.base);

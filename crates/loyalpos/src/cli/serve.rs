@@ -9,6 +9,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use loyalpos_app::clock::Clock;
 use loyalpos_app::demo;
+use loyalpos_http::cors::CorsOrigins;
 use loyalpos_http::idempotency;
 use loyalpos_http::{App, Config, router};
 use loyalpos_store::Store;
@@ -55,9 +56,22 @@ pub struct ServeArgs {
         default_value = "http://www.secuoffice.com"
     )]
     verification_url: String,
+    /// An origin browsers may call the API from (`https://kasse.example`), repeatable; `*` admits
+    /// every origin, without credentials. Off when absent.
+    #[arg(
+        long = "cors-origin",
+        env = "LOYALPOS_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
 }
 
 pub async fn serve(store: Store, clock: Clock, args: ServeArgs) -> anyhow::Result<()> {
+    let cors = CorsOrigins::parse(&args.cors_origins).map_err(anyhow::Error::msg)?;
+    // The port first: a server that cannot listen must not have seeded anything.
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
     if args.demo {
         seed_demo(&store, &clock).await?;
     } else {
@@ -72,14 +86,12 @@ pub async fn serve(store: Store, clock: Clock, args: ServeArgs) -> anyhow::Resul
         rate_limit: args.rate_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
         body_read_timeout: Duration::from_secs(args.body_timeout),
+        cors,
         ..Config::default()
     };
     tokio::spawn(idempotency::purge_loop(store.clone(), clock.clone()));
     let app = Arc::new(App::new(store, clock, config));
     let shutdown = shutdown_signal()?;
-    let listener = TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("loyalpos listening on http://{addr}");
     let limits = ConnLimits {
