@@ -525,7 +525,6 @@ impl<'a> Pass<'a> {
         let row = CardRow {
             id: c.id.clone(),
             cardnumber: c.cardnumber.clone(),
-            account_id: None,
             created: self.time(&format!("{path}.created"), c.created.as_deref()),
         };
         let existing = self.tx.card(&c.id)?;

@@ -390,7 +390,15 @@ pub trait LoyaltyTx {
     fn card_by_number(&mut self, cardnumber: &str) -> Result<Option<CardRow>>;
     /// Cards that have a merchant card at this merchant.
     fn cards_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<CardRow>>;
-    fn update_card(&mut self, row: &CardRow) -> Result<()>;
+    /// The merchant's assignment of the card to one of its user accounts.
+    fn card_account(&mut self, merchant_id: &str, card_id: &str) -> Result<Option<String>>;
+    /// Sets (`Some`) or removes (`None`) the merchant's assignment of the card.
+    fn set_card_account(
+        &mut self,
+        merchant_id: &str,
+        card_id: &str,
+        account_id: Option<&str>,
+    ) -> Result<()>;
 
     fn insert_customer(&mut self, row: &CustomerRow) -> Result<()>;
     fn customer(&mut self, id: &str) -> Result<Option<CustomerRow>>;
@@ -502,7 +510,11 @@ pub trait ListTx {
         q: ListQuery<'_>,
     ) -> Result<Listed<MerchantcardRow>>;
     /// Cards that have a merchant card at this merchant.
-    fn list_cards(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<CardRow>>;
+    fn list_cards(
+        &mut self,
+        merchant_id: &str,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<AssignedCardRow>>;
     fn list_cardgroups(
         &mut self,
         merchant_id: &str,

@@ -27,6 +27,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 2, "0002_idempotency"),
     migration!("sqlite", 3, "0003_list_indexes"),
     migration!("sqlite", 4, "0004_idempotency_claim_owner"),
+    migration!("sqlite", 7, "0007_card_assignment_per_merchant"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -35,6 +36,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 3, "0003_list_indexes"),
     migration!("postgres", 4, "0004_idempotency_claim_owner"),
     migration!("postgres", 5, "0005_ta_code_sequence"),
+    migration!("postgres", 7, "0007_card_assignment_per_merchant"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other
@@ -116,4 +118,55 @@ fn adopt_sqlx_history(driver: &mut dyn Driver) -> Result<()> {
     )
     .execute()
     .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SQLITE;
+
+    /// An assignment made before assignments were per merchant stays with the merchant whose user
+    /// holds the card; a user of a merchant without a merchant card of it keeps nothing.
+    #[test]
+    fn card_assignments_move_to_the_merchant_of_the_assigned_user() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        for m in SQLITE.iter().filter(|m| m.version < 7) {
+            db.execute_batch(m.sql).unwrap();
+        }
+        // Only the rows the migration reads; their merchants and card groups do not matter here.
+        db.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO users (id, merchant_id, username, password_hash, created)
+                 VALUES ('ACC_1', 'MRC_1', 'anna', 'x', 0), ('ACC_2', 'MRC_2', 'bert', 'x', 0);
+             INSERT INTO cards (id, cardnumber, account_id, created)
+                 VALUES ('CRD_1', '9276000000000001', 'ACC_1', 0),
+                        ('CRD_2', '9276000000000002', 'ACC_2', 0),
+                        ('CRD_3', '9276000000000003', NULL, 0);
+             INSERT INTO merchantcards (id, merchant_id, card_id, cardgroup_id,
+                 created_for_merchant_id, is_base_card, cash_balance, bonus_balance, points,
+                 stock_status, lock_status, created)
+             VALUES ('MCD_1', 'MRC_1', 'CRD_1', 'CRG_1', 'MRC_1', 0, 0, 0, 0, 'active', 'unlocked', 0),
+                    ('MCD_2', 'MRC_1', 'CRD_2', 'CRG_1', 'MRC_1', 0, 0, 0, 0, 'active', 'unlocked', 0),
+                    ('MCD_3', 'MRC_1', 'CRD_3', 'CRG_1', 'MRC_1', 0, 0, 0, 0, 'active', 'unlocked', 0);",
+        )
+        .unwrap();
+        let assignment = SQLITE.iter().find(|m| m.version == 7).unwrap();
+        db.execute_batch(assignment.sql).unwrap();
+        let mut rows = db
+            .prepare("SELECT merchant_id, card_id, account_id FROM card_assignments")
+            .unwrap();
+        let moved: Vec<(String, String, String)> = rows
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(moved, [("MRC_1".into(), "CRD_1".into(), "ACC_1".into())]);
+        let columns: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('cards') WHERE name = 'account_id'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(columns, 0, "the per-card column is gone");
+    }
 }

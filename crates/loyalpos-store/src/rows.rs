@@ -1,7 +1,8 @@
 //! Rows as stored. Columns named `*_json`-free: JSON-valued columns are plain `String`s here and
 //! are owned (parsed and rendered) by the layer above; the store never interprets them.
 
-use crate::driver::from_record;
+use crate::Result;
+use crate::driver::{FromRecord, Record, from_record};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantRow {
@@ -165,8 +166,15 @@ pub struct CardgroupRow {
 pub struct CardRow {
     pub id: String,
     pub cardnumber: String,
-    pub account_id: Option<String>,
     pub created: i64,
+}
+
+/// A card as one merchant sees it: with that merchant's assignment to one of its user accounts
+/// (assignments are per merchant, `card_assignments`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignedCardRow {
+    pub card: CardRow,
+    pub account_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -408,9 +416,18 @@ from_record!(CardgroupRow {
 from_record!(CardRow {
     id,
     cardnumber,
-    account_id,
     created
 });
+
+impl FromRecord for AssignedCardRow {
+    fn from_record(mut r: Record) -> Result<Self> {
+        let account_id = r.take("account_id")?;
+        Ok(AssignedCardRow {
+            card: CardRow::from_record(r)?,
+            account_id,
+        })
+    }
+}
 from_record!(CustomerRow {
     id,
     merchant_id,

@@ -1,5 +1,6 @@
-//! Issue 11 item 9: a card with merchant cards at two merchants shows each merchant only its own
-//! assignment to a user account.
+//! Issue 11 item 9: a card with merchant cards at two merchants is assigned to a user account per
+//! merchant: each merchant sees, filters on and changes only its own assignment, and another
+//! merchant's assignment never blocks (or shows through) its own.
 mod common;
 use common::*;
 use reqwest::Method;
@@ -53,15 +54,25 @@ on_both_backends! {
 
         let m2_user = token(&app, json!({"grant_type": "appuser", "client_id": M2_CLIENT.0,
             "client_secret": M2_CLIENT.1, "username": "zweite", "password": "zweites-passwort"})).await;
-        let refused = app.post(&assign, &m2_user, json!({})).await;
-        refused.assert_error(409, 4103);
-        assert!(!refused.text.contains(DEMO_USER), "{}", refused.text);
-        assert_eq!(app.send(Method::DELETE, &assign, Some(&m2_user), None).await.ok(), &json!({"result": false}));
+        // the second merchant assigns the same card to its own user: no 409, nothing of the first
+        assert_eq!(app.post(&assign, &m2_user, json!({})).await.ok(), &json!({"result": true}));
+        let m2_card = app.get(&format!("/Loyalty/Cards/{CARD_A_ID}"), &m2).await;
+        let m2_sees = m2_card.ok()["account"]["id"].as_str().unwrap().to_owned();
+        assert!(m2_sees.starts_with("ACC_") && m2_sees != DEMO_USER, "{m2_sees}");
+        let m2_filtered = app.get(&format!("/Loyalty/Cards?q=account.id:{m2_sees}"), &m2).await;
+        assert_eq!(m2_filtered.ok()["count"], 1);
 
         // the demo merchant still sees its own assignment, untouched
         let own = app.get(&format!("/Loyalty/Cards/{CARD_A_ID}"), PINNED).await;
         assert_eq!(own.ok()["account"], json!({"object": "general.accounts", "id": DEMO_USER}));
         let own_filtered = app.get(&format!("/Loyalty/Cards?q=account.id:{DEMO_USER}"), PINNED).await;
         assert_eq!(own_filtered.ok()["count"], 1);
+
+        // removing the second merchant's assignment leaves the first one's
+        assert_eq!(app.send(Method::DELETE, &assign, Some(&m2_user), None).await.ok(), &json!({"result": true}));
+        let m2_card = app.get(&format!("/Loyalty/Cards/{CARD_A_ID}"), &m2).await;
+        assert_eq!(m2_card.ok()["account"], Value::Null);
+        let own = app.get(&format!("/Loyalty/Cards/{CARD_A_ID}"), PINNED).await;
+        assert_eq!(own.ok()["account"]["id"], DEMO_USER);
     }
 }

@@ -1,7 +1,7 @@
 //! Cards (api.md §10): the global card behind merchant cards, and its assignment to a merchant
 //! user account.
 
-use loyalpos_store::{CardRow, Tx};
+use loyalpos_store::{AssignedCardRow, CardRow, Tx};
 
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult, Code};
@@ -9,45 +9,21 @@ use crate::loyalty::security::passcode_matches;
 use crate::secret::is_id;
 use crate::tenancy::path_id;
 
-/// A card the caller's merchant sees, as it sees it: only an assignment to one of its own accounts
-/// is shown (a card shared by merchants must not tell one the other's account).
-pub fn visible_card(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<CardRow> {
+/// A card the caller's merchant sees, with the merchant's own assignment only: a card shared by
+/// merchants is assigned per merchant, so one never sees (or is blocked by) the other's account.
+pub fn visible_card(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<AssignedCardRow> {
     let card = stored_card(tx, caller, id)?;
-    own_assignment(tx, &caller.merchant_id, card)
+    let account_id = tx.card_account(&caller.merchant_id, &card.id)?;
+    Ok(AssignedCardRow { card, account_id })
 }
 
-/// Cards as the merchant sees them (see [`visible_card`]).
-pub fn as_seen_by(
-    tx: &mut dyn Tx,
-    merchant_id: &str,
-    cards: Vec<CardRow>,
-) -> ApiResult<Vec<CardRow>> {
-    cards
-        .into_iter()
-        .map(|c| own_assignment(tx, merchant_id, c))
-        .collect()
-}
-
-/// The card with its stored assignment, if the caller's merchant has a merchant card of it (404
-/// otherwise).
+/// The card, if the caller's merchant has a merchant card of it (404 otherwise).
 fn stored_card(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<CardRow> {
     let id = path_id(id, "CRD")?;
     match tx.card(id)? {
         Some(card) if tx.merchantcard_by_card(&caller.merchant_id, id)?.is_some() => Ok(card),
         _ => Err(ApiError::not_found("loyalty.cards", id)),
     }
-}
-
-fn own_assignment(tx: &mut dyn Tx, merchant_id: &str, mut card: CardRow) -> ApiResult<CardRow> {
-    if let Some(account) = card.account_id.as_deref() {
-        let own = tx
-            .user(account)?
-            .is_some_and(|u| u.merchant_id == merchant_id);
-        if !own {
-            card.account_id = None;
-        }
-    }
-    Ok(card)
 }
 
 /// `me` or the token's own account; any other account is 404 (a malformed id 4003).
@@ -63,7 +39,8 @@ fn own_account(caller: &Principal, value: &str) -> ApiResult<String> {
 }
 
 /// Assigns the card to the caller's account. A card with a passcode needs it as `pin` (4206);
-/// a card of another account stays there (409/4103); assigning twice changes nothing.
+/// a card assigned to another account of the same merchant stays there (409/4103); assigning twice
+/// changes nothing. Other merchants' assignments of a shared card play no part.
 pub fn assign_account(
     tx: &mut dyn Tx,
     caller: &Principal,
@@ -72,7 +49,7 @@ pub fn assign_account(
     pin: Option<i64>,
 ) -> ApiResult<()> {
     let account = own_account(caller, account)?;
-    let mut card = stored_card(tx, caller, card_id)?;
+    let card = stored_card(tx, caller, card_id)?;
     let mc = tx
         .merchantcard_by_card(&caller.merchant_id, &card.id)?
         .ok_or_else(|| ApiError::not_found("loyalty.cards", &card.id))?;
@@ -82,17 +59,14 @@ pub fn assign_account(
             "pin does not match the card's passcode",
         ));
     }
-    // One answer whichever account — of this merchant or another — holds the card; its id is
-    // never told.
-    match card.account_id.as_deref() {
+    match tx.card_account(&caller.merchant_id, &card.id)?.as_deref() {
         Some(a) if a == account => Ok(()),
         Some(_) => Err(ApiError::new(
             Code::AlreadyExists,
             format!("card {} is assigned to another account", card.id),
         )),
         None => {
-            card.account_id = Some(account);
-            tx.update_card(&card)?;
+            tx.set_card_account(&caller.merchant_id, &card.id, Some(&account))?;
             Ok(())
         }
     }
@@ -106,11 +80,10 @@ pub fn unassign_account(
     account: &str,
 ) -> ApiResult<bool> {
     let account = own_account(caller, account)?;
-    let mut card = stored_card(tx, caller, card_id)?;
-    if card.account_id.as_deref() != Some(account.as_str()) {
+    let card = stored_card(tx, caller, card_id)?;
+    if tx.card_account(&caller.merchant_id, &card.id)?.as_deref() != Some(account.as_str()) {
         return Ok(false);
     }
-    card.account_id = None;
-    tx.update_card(&card)?;
+    tx.set_card_account(&caller.merchant_id, &card.id, None)?;
     Ok(true)
 }

@@ -59,7 +59,6 @@ pub fn issue_card(tx: &mut dyn Tx, to: IssueRequest<'_>) -> ApiResult<Issued> {
     let card = CardRow {
         id: new_id("CRD"),
         cardnumber,
-        account_id: None,
         created: now,
     };
     tx.insert_card(&card)?;

@@ -23,8 +23,7 @@ pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let merchant_id = req.caller().merchant_id.clone();
     let (plan, found) = req
         .read(&app, move |tx| {
-            let mut found = tx.list_cards(&merchant_id, plan.query())?;
-            found.rows = cards::as_seen_by(tx, &merchant_id, found.rows)?;
+            let found = tx.list_cards(&merchant_id, plan.query())?;
             Ok((plan, found))
         })
         .await?;

@@ -7,7 +7,9 @@ use loyalpos_app::loyalty::Merchantcard;
 pub use loyalpos_app::loyalty::MerchantcardParts;
 use loyalpos_app::loyalty::rules::bonus_programme;
 use loyalpos_app::loyalty::transactions::Ltx;
-use loyalpos_store::{CardRow, CardgroupRow, CustomerRow, LtxRow, MerchantcardRow};
+use loyalpos_store::{
+    AssignedCardRow, CardRow, CardgroupRow, CustomerRow, LtxRow, MerchantcardRow,
+};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -140,12 +142,13 @@ pub struct CardView {
     cardnumber: String,
 }
 
-pub fn card_view(clock: &Clock, c: &CardRow) -> CardView {
+pub fn card_view(clock: &Clock, seen: &AssignedCardRow) -> CardView {
+    let c = &seen.card;
     CardView {
         object: "loyalty.cards",
         id: c.id.clone(),
         created: clock.render(c.created),
-        account: ObjRef::opt("general.accounts", c.account_id.as_deref()),
+        account: ObjRef::opt("general.accounts", seen.account_id.as_deref()),
         cardnumber: c.cardnumber.clone(),
     }
 }

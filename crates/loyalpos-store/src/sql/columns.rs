@@ -74,7 +74,7 @@ macro_rules! stx_cols {
 macro_rules! full_merchantcard_query {
     ($lock:expr) => {
         concat!(
-            "SELECT mc.*, c.id AS c_id, c.cardnumber AS c_cardnumber, c.account_id AS c_account_id, \
+            "SELECT mc.*, c.id AS c_id, c.cardnumber AS c_cardnumber, \
              c.created AS c_created, cu.id AS cu_id, cu.merchant_id AS cu_merchant_id, \
              cu.merchant_contact AS cu_merchant_contact, cu.customernumber AS cu_customernumber, \
              cu.note AS cu_note, cu.consent AS cu_consent, cu.additional_data AS cu_additional_data, \

@@ -106,7 +106,9 @@ const LIST_MERCHANTCARDS: ListTable = ListTable {
 const LIST_CARDS: ListTable = ListTable {
     name: "loyalty.cards",
     table: "cards",
-    cols: "id, cardnumber, account_id, created",
+    // The merchant's own assignment only ($1 is the merchant, as in the scope).
+    cols: "id, cardnumber, created, (SELECT a.account_id FROM card_assignments a \
+           WHERE a.merchant_id = $1 AND a.card_id = cards.id) AS account_id",
     scope: "id IN (SELECT card_id FROM merchantcards WHERE merchant_id = $1)",
     order: LIST_BY_ID,
     column: |f| {
@@ -430,8 +432,12 @@ impl ListTx for SqlTx<'_> {
         list_rows!(self, LIST_MERCHANTCARDS, merchant_id, q, MerchantcardRow)
     }
 
-    fn list_cards(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<CardRow>> {
-        list_rows!(self, LIST_CARDS, merchant_id, q, CardRow)
+    fn list_cards(
+        &mut self,
+        merchant_id: &str,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<AssignedCardRow>> {
+        list_rows!(self, LIST_CARDS, merchant_id, q, AssignedCardRow)
     }
 
     fn list_cardgroups(

@@ -75,36 +75,54 @@ impl LoyaltyTx for SqlTx<'_> {
     }
 
     fn insert_card(&mut self, r: &CardRow) -> Result<()> {
-        self.q("INSERT INTO cards (id, cardnumber, account_id, created) VALUES ($1,$2,$3,$4)")
+        self.q("INSERT INTO cards (id, cardnumber, created) VALUES ($1,$2,$3)")
             .bind(&r.id)
             .bind(&r.cardnumber)
-            .bind(&r.account_id)
             .bind(r.created)
             .execute()?;
         Ok(())
     }
 
     fn card(&mut self, id: &str) -> Result<Option<CardRow>> {
-        let q = "SELECT id, cardnumber, account_id, created FROM cards WHERE id = $1";
+        let q = "SELECT id, cardnumber, created FROM cards WHERE id = $1";
         self.q(q).bind(id).fetch_optional()
     }
 
     fn card_by_number(&mut self, cardnumber: &str) -> Result<Option<CardRow>> {
-        let q = "SELECT id, cardnumber, account_id, created FROM cards WHERE cardnumber = $1";
+        let q = "SELECT id, cardnumber, created FROM cards WHERE cardnumber = $1";
         self.q(q).bind(cardnumber).fetch_optional()
     }
 
     fn cards_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<CardRow>> {
-        let q = "SELECT c.id, c.cardnumber, c.account_id, c.created FROM cards c \
+        let q = "SELECT c.id, c.cardnumber, c.created FROM cards c \
                  JOIN merchantcards m ON m.card_id = c.id WHERE m.merchant_id = $1";
         self.q(q).bind(merchant_id).fetch_all()
     }
 
-    fn update_card(&mut self, r: &CardRow) -> Result<()> {
-        self.q("UPDATE cards SET account_id = $2 WHERE id = $1")
-            .bind(&r.id)
-            .bind(&r.account_id)
+    fn card_account(&mut self, merchant_id: &str, card_id: &str) -> Result<Option<String>> {
+        let q = "SELECT account_id FROM card_assignments WHERE merchant_id = $1 AND card_id = $2";
+        self.q(q).bind(merchant_id).bind(card_id).scalar_optional()
+    }
+
+    fn set_card_account(
+        &mut self,
+        merchant_id: &str,
+        card_id: &str,
+        account_id: Option<&str>,
+    ) -> Result<()> {
+        self.q("DELETE FROM card_assignments WHERE merchant_id = $1 AND card_id = $2")
+            .bind(merchant_id)
+            .bind(card_id)
             .execute()?;
+        if let Some(account_id) = account_id {
+            self.q(
+                "INSERT INTO card_assignments (merchant_id, card_id, account_id) VALUES ($1,$2,$3)",
+            )
+            .bind(merchant_id)
+            .bind(card_id)
+            .bind(account_id)
+            .execute()?;
+        }
         Ok(())
     }
 
