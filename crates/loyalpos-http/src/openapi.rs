@@ -91,24 +91,55 @@ pub fn template(pattern: &str) -> (String, Vec<&str>) {
     (path, names)
 }
 
-/// A path parameter: an object id where the route takes nothing else (a malformed one is
-/// 400/4003), else any text without control characters (C0, DEL, C1: 400/4001, routes::segments).
+/// A path parameter: an object id where the route takes only that (a malformed one is 400/4003),
+/// `me` or an id where the route takes both, a start method, a receipt number, else any text
+/// without control characters (C0, DEL, C1: 400/4001, routes::segments).
 fn path_param(pattern: &str, name: &str) -> Value {
-    const IDS: [(&str, &str); 6] = [
-        ("/General/Stores/:id", "STO"),
-        ("/Smart/Devices/:id", "SDV"),
-        ("/Smart/Transactions/:id", "STX"),
-        ("/Loyalty/Transactions/:id", "LTX"),
-        ("/Loyalty/Customers/:id", "CUS"),
-        ("/Loyalty/Cardgroups/:id", "CRG"),
+    const IDS: [(&str, &str, &str); 13] = [
+        ("/General/Stores/:id", "id", "STO"),
+        ("/Smart/Devices/:id", "id", "SDV"),
+        ("/Smart/Transactions/:id", "id", "STX"),
+        ("/Loyalty/Transactions/:id", "id", "LTX"),
+        ("/Loyalty/Customers/:id", "id", "CUS"),
+        ("/Loyalty/Cardgroups/:id", "id", "CRG"),
+        ("/Loyalty/Cards/:id", "id", "CRD"),
+        ("/Loyalty/MerchantCards/:id", "id", "MCD"),
+        ("/getPublicData/:contract", "contract", "GCR"),
+        ("/setCustomer/:customer", "customer", "CUS"),
+        ("/:cardgroup", "cardgroup", "CRG"),
+        ("/General/Merchants/:id", "id", "MRC"),
+        ("/:merchant", "merchant", "MRC"),
+    ];
+    // Merchant card actions that also take `me` with the card number in the body (CardAddress).
+    const BY_ADDRESS: [&str; 8] = [
+        "/checkCsc",
+        "/checkPasscode",
+        "/getCardBalanceReceipt",
+        "/lock",
+        "/newPasscode",
+        "/resetPasscode",
+        "/transaction/",
+        "/unlock",
     ];
     let prefix = IDS
         .iter()
-        .find(|(route, _)| name == "id" && pattern.contains(route))
-        .map(|(_, prefix)| prefix);
-    match prefix {
-        Some(prefix) => json!({"type": "string", "pattern": format!("^{prefix}_[A-Z0-9]{{30}}$")}),
-        None => {
+        .find(|(route, param, _)| name == *param && pattern.contains(route))
+        .map(|(_, _, prefix)| *prefix);
+    let by_address = prefix == Some("MCD") && BY_ADDRESS.iter().any(|a| pattern.contains(a));
+    match (prefix, name) {
+        (Some("MRC"), _) => merchant_id(),
+        (Some("MCD"), _) if by_address => {
+            json!({"type": "string", "pattern": "^([Mm][Ee]|MCD_[A-Z0-9]{30})$"})
+        }
+        (Some(prefix), _) => {
+            json!({"type": "string", "pattern": format!("^{prefix}_[A-Z0-9]{{30}}$")})
+        }
+        (None, "account") => json!({"type": "string", "pattern": "^([Mm][Ee]|ACC_[A-Z0-9]{30})$"}),
+        (None, "method") if pattern.contains("/start/") => {
+            json!({"type": "string", "enum": ["cash", "loyalty", "cashless", "demo"]})
+        }
+        (None, "receipt") => json!({"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}),
+        _ => {
             json!({"type": "string", "minLength": 1, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F/]+$"})
         }
     }
@@ -516,16 +547,19 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         }
         (M::POST, "/Loyalty/MerchantCards/:id/checkCsc") => Op::new("Check the CSC")
             .tag(mcd)
-            .requires(obj_loose(&[("cardnumber", string()), ("csc", string())]))
+            .requires(obj_loose(&[
+                ("cardnumber", card_number()),
+                ("csc", string()),
+            ]))
             .gives(r("ResultBoolean")),
         (M::POST, "/Loyalty/MerchantCards/:id/checkPasscode") => Op::new("Check the passcode")
             .tag(mcd)
-            .requires(obj_loose(&[("cardnumber", string()), ("pin", int())]))
+            .requires(obj_loose(&[("cardnumber", card_number()), ("pin", int())]))
             .gives(r("ResultBoolean")),
         (M::POST, "/Loyalty/MerchantCards/:id/getCardBalanceReceipt") => Op::new("Balance receipt")
             .tag(mcd)
             .requires(obj_loose(&[
-                ("cardnumber", string()),
+                ("cardnumber", card_number()),
                 ("terminal_id", string()),
             ]))
             .gives(r("BalanceReceipt")),
@@ -534,23 +568,26 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         }
         (M::POST, "/Loyalty/MerchantCards/:id/lock") => Op::new("Lock the card")
             .tag(mcd)
-            .takes(r("LockRequest"))
-            .gives(r("LockStatus")),
+            .requires(r("LockRequest"))
+            .gives(r("MerchantCard")),
         (M::POST, "/Loyalty/MerchantCards/:id/unlock") => Op::new("Unlock the card")
             .tag(mcd)
-            .takes(r("LockRequest"))
-            .gives(r("LockStatus")),
+            .takes(r("UnlockRequest"))
+            .gives(r("MerchantCard")),
         (M::POST, "/Loyalty/MerchantCards/:id/newPasscode") => Op::new("Set a new passcode")
             .tag(mcd)
             .requires(obj_loose(&[
-                ("merchant", string()),
-                ("cardnumber", string()),
+                ("merchant", merchant_id()),
+                ("cardnumber", card_number()),
                 ("passcode", int()),
             ]))
             .gives(r("ResultBoolean")),
         (M::POST, "/Loyalty/MerchantCards/:id/resetPasscode") => Op::new("Reset the passcode")
             .tag(mcd)
-            .requires(obj_loose(&[("cardnumber", string()), ("passcode", int())]))
+            .requires(obj_loose(&[
+                ("cardnumber", card_number()),
+                ("passcode", int()),
+            ]))
             .gives(r("ResultBoolean")),
         (M::POST, "/Loyalty/MerchantCards/:id/registerCustomer") => {
             Op::new("Register a customer on the card")
@@ -572,10 +609,10 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         (M::POST, "/Loyalty/MerchantCards/:any/validateMerchantcard") => {
             Op::new("Validate a card number")
                 .tag(mcd)
-                .requires(obj_loose(&[
-                    ("merchant", string()),
-                    ("cardnumber", string()),
-                ]))
+                .requires(loose_requiring(
+                    &[("merchant", string()), ("cardnumber", string())],
+                    &["cardnumber"],
+                ))
                 .gives(r("ValidateResult"))
         }
         (M::GET, "/Loyalty/MerchantCards/:id/virtualTerminalData/:merchant") => {
@@ -658,17 +695,24 @@ fn answer_headers() -> Value {
     })
 }
 
+/// What `sort` accepts (list::params): comma-separated `path[:asc|:desc]`, blanks around the parts.
+fn sort_pattern() -> String {
+    let path = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*";
+    let item = format!(r"\s*(?:{path}\s*(?::\s*(?:[Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])?)?\s*)?");
+    format!("^{item}(?:,{item})*$")
+}
+
 fn list_parameters() -> Value {
     json!({
         "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": false,
                            "description": "A retry of a POST or PUT with the same key, body and caller gets the first answer again instead of a second effect (api.md §6).",
-                           "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
+                           "schema": {"type": "string", "pattern": "^[\\x20-\\x7E]{1,255}$"}},
         "count": {"name": "count", "in": "query", "description": "Page size, default 100; above 1000 counts as 1000.",
                   "schema": {"type": "integer", "minimum": 0}},
         "offset": {"name": "offset", "in": "query", "description": "Zero-based start in the whole result.",
                    "schema": {"type": "integer", "minimum": 0}},
         "sort": {"name": "sort", "in": "query", "description": "`field:asc|desc`, comma-separated, dotted paths; also `sort[field]=asc`. Default: newest first, ties by id.",
-                 "schema": {"type": "string"}},
+                 "schema": {"type": "string", "pattern": sort_pattern()}},
         "fields": {"name": "fields", "in": "query", "description": "Projection: comma list of (dotted) fields; object and id are always kept.",
                    "schema": {"type": "string"}},
         "q": {"name": "q", "in": "query", "description": "Query (api.md §5.1): field:value, \"quoted\", * and ? wildcards, field:[a TO b], AND, OR, NOT, !, parentheses, dotted paths, bare terms. A syntax error is 400/4001 naming the position.",
@@ -735,6 +779,20 @@ fn obj_loose(fields: &[(&str, Value)]) -> Value {
     json!({"type": "object", "properties": properties})
 }
 /// `obj` with some keys optional.
+/// An open object (extra keys are ignored) with these keys required.
+fn loose_requiring(fields: &[(&str, Value)], required: &[&str]) -> Value {
+    let mut schema = obj_loose(fields);
+    schema["required"] = json!(required);
+    schema
+}
+/// A card number as the server parses it (4003 otherwise).
+fn card_number() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{16}$"})
+}
+/// `me`, the token's merchant or (demo) an alias; anything else well-formed is 404.
+fn merchant_id() -> Value {
+    json!({"type": "string", "pattern": "^([Mm][Ee]|MRC_[A-Z0-9]{30})$"})
+}
 fn obj_optional(fields: &[(&str, Value)], optional: &[&str]) -> Value {
     let mut schema = obj(fields);
     schema["required"] = json!(
@@ -841,7 +899,10 @@ fn schemas() -> Value {
     ] {
         put(
             &format!("{item}List"),
-            obj(&[("count", int()), ("data", arr(r(item)))]),
+            obj(&[
+                ("count", int()),
+                ("data", arr(r(&format!("{item}Projected")))),
+            ]),
         );
     }
 
@@ -877,12 +938,12 @@ fn schemas() -> Value {
             ("id", string()),
             (
                 "contact",
-                obj(&[
+                nullable(obj(&[
                     ("name", nullable(string())),
                     ("forename", nullable(string())),
                     ("surname", nullable(string())),
                     ("dob", nullable(string())),
-                ]),
+                ])),
             ),
             ("created", time()),
             ("consent_for_communication", nullable(boolean())),
@@ -1377,7 +1438,26 @@ fn schemas() -> Value {
     );
     put(
         "LockRequest",
-        obj_loose(&[("reason", int()), ("note", string()), ("csc", string())]),
+        loose_requiring(
+            &[
+                (
+                    "reason",
+                    json!({"type": "integer", "enum": [1, 2, 3, 6, 8]}),
+                ),
+                ("note", nullable(string())),
+                ("csc", string()),
+                ("cardnumber", card_number()),
+            ],
+            &["reason"],
+        ),
+    );
+    put(
+        "UnlockRequest",
+        obj_loose(&[
+            ("reason", nullable(int())),
+            ("note", nullable(string())),
+            ("csc", string()),
+        ]),
     );
     put(
         "LockStatus",
@@ -1619,7 +1699,22 @@ fn schemas() -> Value {
             ),
         ]),
     );
+    project_list_items(&mut s);
     Value::Object(s)
+}
+
+/// A list item as `fields=` may project it: the object's properties, of which only `object` and
+/// `id` are always there (api.md §5).
+fn project_list_items(s: &mut Map<String, Value>) {
+    let items: Vec<String> = s
+        .keys()
+        .filter_map(|k| k.strip_suffix("List").map(str::to_owned))
+        .collect();
+    for item in items {
+        let mut projected = s[&item].clone();
+        projected["required"] = json!(["object", "id"]);
+        s.insert(format!("{item}Projected"), projected);
+    }
 }
 
 #[cfg(test)]
