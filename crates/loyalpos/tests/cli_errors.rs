@@ -159,9 +159,8 @@ fn undescribed(text: &str) -> Vec<String> {
         if indent <= 6 && trimmed.starts_with(['-', '<', '[']) {
             // `  --name <NAME>  What it is` or `  --name <NAME>` with the text on the next line
             let described = trimmed
-                .splitn(2, "  ")
-                .nth(1)
-                .is_some_and(|d| !d.trim().is_empty());
+                .split_once("  ")
+                .is_some_and(|(_, d)| !d.trim().is_empty());
             entries.push((trimmed.to_owned(), described));
         } else if let Some(last) = entries.last_mut()
             && !trimmed.is_empty()

@@ -60,8 +60,10 @@ pub async fn backup(database: &str, args: BackupArgs) -> anyhow::Result<()> {
     progress.next_phase("checking the copy: ledger");
     let report = ledger(&partial).await?;
     backup::seal(&partial).await?;
-    std::fs::rename(&partial, &to)
-        .with_context(|| format!("renaming {} to {}", partial.display(), to.display()))?;
+    // A link, unlike a rename, never replaces a file that appeared at `to` in the meantime.
+    std::fs::hard_link(&partial, &to)
+        .and_then(|()| std::fs::remove_file(&partial))
+        .with_context(|| format!("moving {} to {}", partial.display(), to.display()))?;
     progress.finish(format!("backed up {database} into {}", to.display()));
     let mut out = Stdout::new();
     out.line(format_args!("backup {}: integrity ok", to.display()))?;

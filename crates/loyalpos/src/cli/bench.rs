@@ -226,7 +226,7 @@ async fn progress(shared: Arc<Shared>, started: Instant, flows: Option<u64>, dur
         let done = shared.flows_done.load(Ordering::Relaxed);
         let secs = started.elapsed().as_secs_f64().max(0.001);
         bar.set_position(flows.map_or(secs as u64, |_| done));
-        if !terminal && (secs as u64) % 10 == 0 && secs >= 1.0 {
+        if !terminal && (secs as u64).is_multiple_of(10) && secs >= 1.0 {
             eprintln!(
                 "[{secs:>5.0} s] {done:>10} flows {:>9.0} flows/s",
                 done as f64 / secs
