@@ -132,6 +132,24 @@ on_both_backends! {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    async fn cards_issue_read_to_the_end_leaves_no_recovery_file_and_shows_plain_progress(app: TestApp) {
+        let dir = scratch_dir();
+        let run = Command::new(binary())
+            .args(["cards", "issue", "--cardgroup", BONUS10, "--count", "1000", "--database", &app.db.url])
+            .current_dir(&dir)
+            .env("LOYALPOS_LOG", "warn")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{stderr}");
+        assert_eq!(String::from_utf8(run.stdout).unwrap().lines().count(), 1000);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "the recovery file is gone");
+        // stderr is not a terminal: plain progress lines, no terminal codes
+        assert!(stderr.contains("issuing 1000 cards …") && stderr.contains("issued 1000 cards ("), "{stderr}");
+        assert!(!stderr.contains('\u{1b}'), "{stderr}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     async fn cards_issue_refuses_an_existing_out_file_and_issues_nothing(app: TestApp) {
         let token = app.merchant_token().await;
         let before = cards_in_group(&app, &token).await;

@@ -2,10 +2,10 @@
 //! (shown only here, stored only as a salted hash) and merchant card id.
 //!
 //! The CSCs exist only in this process once the cards are committed, so no output error may lose
-//! them: `--out FILE` is created (mode 0600) before the cards are committed and holds every line,
-//! synced to disk, before stdout gets any; without `--out`, a stdout that fails after the commit
-//! (a closed pipe, a full disk) makes the command write every line to a recovery file (mode 0600)
-//! and say where.
+//! them: every line is written and synced to a file before stdout gets any, and that file is
+//! created (mode 0600) before the cards are committed — `--out FILE`, or else a recovery file
+//! that is removed once stdout took every line and kept (and named) when stdout failed (a closed
+//! pipe, a full disk) or the process died in between.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -19,6 +19,13 @@ use loyalpos_app::operator::issue_cards;
 use loyalpos_store::Store;
 
 use super::output::{OutputError, Stdout, StdoutClosed};
+
+/// Where the lines are kept before stdout gets them.
+struct Kept {
+    path: PathBuf,
+    /// `--out`: the operator's file, kept; otherwise a recovery file, removed after a full stdout.
+    asked_for: bool,
+}
 use super::progress::Progress;
 
 /// From this many cards on, plain progress lines are printed when stderr is not a terminal.
@@ -51,9 +58,16 @@ pub async fn cards(store: &Store, clock: &Clock, cmd: CardsCommand) -> anyhow::R
         prefix,
         out,
     } = cmd;
-    let mut out_file = match &out {
-        Some(path) => Some((path.clone(), create_private(path)?)),
-        None => None,
+    let (kept, file) = match out {
+        Some(path) => {
+            let file = create_private(&path)?;
+            let kept = Kept {
+                path,
+                asked_for: true,
+            };
+            (kept, file)
+        }
+        None => recovery_file()?,
     };
     let now = clock.now();
     let progress = Progress::phase(format!("issuing {count} cards"), count >= LONG_ISSUE);
@@ -64,9 +78,7 @@ pub async fn cards(store: &Store, clock: &Clock, cmd: CardsCommand) -> anyhow::R
         Ok(issued) => issued,
         Err(e) => {
             progress.abandon();
-            if let Some((path, _)) = out_file.take() {
-                let _ = std::fs::remove_file(path);
-            }
+            let _ = std::fs::remove_file(&kept.path);
             return Err(e).context("issuing cards");
         }
     };
@@ -75,40 +87,44 @@ pub async fn cards(store: &Store, clock: &Clock, cmd: CardsCommand) -> anyhow::R
         .iter()
         .map(|c| format!("{} {} {}", c.card.cardnumber, c.csc, c.merchantcard.id))
         .collect();
-    let saved = match out_file {
-        Some((path, file)) => match write_synced(file, &lines) {
-            Ok(()) => Some(path),
-            Err(e) => {
-                eprintln!(
-                    "error: writing {} failed: {e}; the cards were committed",
-                    path.display()
-                );
-                None
-            }
-        },
-        None => None,
-    };
+    let saved = write_synced(file, &lines);
+    if let Err(e) = &saved {
+        eprintln!(
+            "error: writing {} failed: {e:#}; the cards were committed and go to stdout only",
+            kept.path.display()
+        );
+    }
     let mut stdout = Stdout::new();
     for line in &lines {
         if let Err(e) = stdout.line(line) {
-            return Err(keep_safe(e, &lines, saved.as_deref()));
+            return Err(keep_safe(e, lines.len(), saved.is_ok().then_some(&kept)));
         }
     }
-    if out.is_some() && saved.is_none() {
+    if saved.is_err() && kept.asked_for {
         anyhow::bail!("--out could not be written; every card was printed to stdout");
+    }
+    if !kept.asked_for {
+        let _ = std::fs::remove_file(&kept.path);
     }
     Ok(())
 }
 
-/// Stdout failed after the commit: the error names where every card and its CSC can be found.
-fn keep_safe(e: OutputError, lines: &[String], saved: Option<&Path>) -> anyhow::Error {
-    let note = match saved {
-        Some(path) => format!(
-            "every issued card and its CSC is in {} ({} cards)",
-            path.display(),
-            lines.len()
+/// Stdout failed after the commit: the error names the file that holds every card and its CSC.
+fn keep_safe(e: OutputError, cards: usize, kept: Option<&Kept>) -> anyhow::Error {
+    let note = match kept {
+        Some(Kept {
+            path,
+            asked_for: true,
+        }) => format!(
+            "every issued card and its CSC is in {} ({cards} cards)",
+            path.display()
         ),
-        None => recover(lines),
+        Some(Kept { path, .. }) => format!(
+            "all {cards} issued cards with their CSCs were written to {} (mode 0600): the CSCs \
+             are shown nowhere else",
+            path.display()
+        ),
+        None => format!("the CSCs of {cards} issued cards could not be saved"),
     };
     match e {
         OutputError::Closed(closed) => anyhow::Error::new(StdoutClosed {
@@ -121,9 +137,9 @@ fn keep_safe(e: OutputError, lines: &[String], saved: Option<&Path>) -> anyhow::
     }
 }
 
-/// Writes every line to a new recovery file (current directory, else the temporary directory);
-/// as a last resort prints them to stderr. Returns what the operator must be told.
-fn recover(lines: &[String]) -> String {
+/// A new recovery file in the current directory, else in the temporary directory; without one
+/// no card is issued.
+fn recovery_file() -> anyhow::Result<(Kept, std::fs::File)> {
     let name = format!(
         "loyalpos-cards-{}-{}.txt",
         std::time::SystemTime::now()
@@ -132,27 +148,24 @@ fn recover(lines: &[String]) -> String {
             .unwrap_or_default(),
         std::process::id()
     );
+    let mut refused = Vec::new();
     for dir in [PathBuf::from("."), std::env::temp_dir()] {
         let path = dir.join(&name);
-        let written = create_private(&path).and_then(|file| write_synced(file, lines));
-        if written.is_ok() {
-            let path = std::fs::canonicalize(&path).unwrap_or(path);
-            return format!(
-                "all {} issued cards with their CSCs were written to {} (mode 0600): the CSCs \
-                 are shown nowhere else",
-                lines.len(),
-                path.display()
-            );
+        match create_private(&path) {
+            Ok(file) => {
+                let path = std::fs::canonicalize(&path).unwrap_or(path);
+                let kept = Kept {
+                    path,
+                    asked_for: false,
+                };
+                return Ok((kept, file));
+            }
+            Err(e) => refused.push(format!("{e:#}")),
         }
-        let _ = std::fs::remove_file(&path);
     }
-    eprintln!("no recovery file could be written; the issued cards follow:");
-    for line in lines {
-        eprintln!("{line}");
-    }
-    format!(
-        "all {} issued cards with their CSCs were printed to stderr",
-        lines.len()
+    anyhow::bail!(
+        "no recovery file for the CSCs could be created ({}); issue with --out FILE",
+        refused.join("; ")
     )
 }
 
