@@ -183,7 +183,11 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     });
     let total = Arc::new(Mutex::new(Stats::new()));
     let started = Instant::now();
-    let progress = tokio::spawn(progress(shared.clone(), started, args.flows, args.duration));
+    let bar = match args.flows {
+        Some(n) => Progress::steps("bench", n, "flows"),
+        None => Progress::steps("bench", args.duration, "s"),
+    };
+    let progress = tokio::spawn(progress(shared.clone(), started, args.flows, bar.clone()));
     let registers: Vec<_> = (0..args.concurrency)
         .map(|i| {
             let (http, shared, total, token) = (
@@ -208,17 +212,15 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         r.await?;
     }
     progress.abort();
+    let _ = progress.await;
+    bar.abandon();
     let elapsed = started.elapsed().as_secs_f64();
     report(&args, &shared, &*total.lock().await, elapsed)
 }
 
 /// A bar over the flows (`--flows`) or the seconds (`--duration`) on a terminal; otherwise a plain
 /// line every 10 s.
-async fn progress(shared: Arc<Shared>, started: Instant, flows: Option<u64>, duration: u64) {
-    let bar = match flows {
-        Some(n) => Progress::steps("bench", n, "flows"),
-        None => Progress::steps("bench", duration, "s"),
-    };
+async fn progress(shared: Arc<Shared>, started: Instant, flows: Option<u64>, bar: Progress) {
     let terminal = super::progress::stderr_is_terminal();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+#[derive(Clone)]
 pub struct Progress {
     bar: Option<ProgressBar>,
     /// Plain lines (stderr is not a terminal); `false` with no bar means silent.
@@ -68,7 +69,8 @@ impl Progress {
 
     pub fn set_position(&self, position: u64) {
         if let Some(bar) = &self.bar {
-            bar.set_position(position);
+            // Work may overrun its estimate (a bench waits for the flows in flight).
+            bar.set_position(position.min(bar.length().unwrap_or(u64::MAX)));
         }
     }
 
@@ -95,7 +97,7 @@ impl Progress {
         }
     }
 
-    /// Ends the work without a summary (it failed; the error says why).
+    /// Ends the work without a summary line (it failed, or the caller reports on stdout).
     pub fn abandon(self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
