@@ -75,18 +75,20 @@ pub struct BenchArgs {
     idempotency_keys: bool,
 }
 
-/// `bench` talks to servers over HTTP and opens no database: the global `--database` is replaced
-/// on it by a hidden argument that refuses any value (clap leaves a global argument off a
-/// subcommand that defines its own).
+/// `bench` talks to servers over HTTP, opens no database and renders no time: the global
+/// `--database` and `--timezone` are replaced on it by hidden arguments that refuse any value
+/// (clap leaves a global argument off a subcommand that defines its own).
 pub fn without_database(bench: clap::Command) -> clap::Command {
-    bench.arg(
-        clap::Arg::new("database")
-            .long("database")
-            .hide(true)
-            .value_parser(|_: &str| -> Result<String, String> {
-                Err("bench drives running servers over HTTP (--target) and uses no database".into())
-            }),
-    )
+    let unused = |name: &'static str| {
+        clap::Arg::new(name).long(name).hide(true).value_parser(
+            move |_: &str| -> Result<String, String> {
+                Err(format!(
+                    "bench drives running servers over HTTP (--target) and uses no --{name}"
+                ))
+            },
+        )
+    };
+    bench.arg(unused("database")).arg(unused("timezone"))
 }
 
 /// A line of the report on stdout (a closed stdout stops the report cleanly).

@@ -17,14 +17,14 @@ use loyalpos_store::Store;
     name = "loyalpos",
     version,
     about = "secuconnect API v2 server for loyalty at the point of sale",
-    // Every command but `bench` uses the database.
+    // Every command but `bench` uses the database and the time zone.
     mut_subcommand("bench", bench::without_database)
 )]
 pub struct Cli {
     /// `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`; default `sqlite:loyalpos.db`, and
     /// `sqlite:loyalpos-demo.db` for `serve --demo`, so demo data never lands in the real database.
     /// Only `serve` and `migrate` create one.
-    #[arg(long, global = true, env = "LOYALPOS_DATABASE_URL")]
+    #[arg(long, global = true, env = "LOYALPOS_DATABASE_URL", value_name = "URL")]
     database: Option<String>,
     /// Time zone in which timestamps are rendered.
     #[arg(
