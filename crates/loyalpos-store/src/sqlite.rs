@@ -275,11 +275,7 @@ pub fn probe(path: &str) -> Result<()> {
             )),
         });
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let c = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(path, e))?;
-    c.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    let c = open_read_only(path)?;
     let tables: i64 = c
         .query_row(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' \
@@ -301,14 +297,20 @@ pub fn probe(path: &str) -> Result<()> {
     Ok(())
 }
 
-/// `PRAGMA integrity_check` of a database file, read-only: the problems it found (none: empty).
-pub fn integrity_check(path: &str) -> Result<Vec<String>> {
-    probe(path)?;
+/// A read-only connection that creates nothing (no SQLITE_OPEN_CREATE).
+fn open_read_only(path: &str) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let c = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(path, e))?;
     c.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    Ok(c)
+}
+
+/// `PRAGMA integrity_check` of a database file, read-only: the problems it found (none: empty).
+pub fn integrity_check(path: &str) -> Result<Vec<String>> {
+    probe(path)?;
+    let c = open_read_only(path)?;
     let mut statement = c.prepare("PRAGMA integrity_check").map_err(sqlite_error)?;
     let found = statement
         .query_map([], |row| row.get::<_, String>(0))
@@ -324,11 +326,7 @@ pub fn integrity_check(path: &str) -> Result<Vec<String>> {
 /// time the server commits.
 pub fn backup(from: &str, to: &std::path::Path) -> Result<()> {
     probe(from)?;
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let source = Connection::open_with_flags(from, flags).map_err(|e| cannot_open(from, e))?;
-    source.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    let source = open_read_only(from)?;
     create_private(to)?;
     let copied = copy_into(&source, to);
     if copied.is_err() {
@@ -376,13 +374,19 @@ fn copy_into(source: &Connection, to: &std::path::Path) -> Result<()> {
 
 fn step_all(backup: &rusqlite::backup::Backup<'_, '_>) -> Result<()> {
     use rusqlite::backup::StepResult;
-    loop {
+    const PAUSE: Duration = Duration::from_millis(50);
+    let started = std::time::Instant::now();
+    while started.elapsed() < BUSY_TIMEOUT {
         match backup.step(-1).map_err(sqlite_error)? {
             StepResult::Done => return Ok(()),
-            // Busy or locked: the source's writer is in the way for a moment.
-            _ => std::thread::sleep(Duration::from_millis(50)),
+            // Busy or locked: another connection is in the way for a moment.
+            _ => std::thread::sleep(PAUSE),
         }
     }
+    Err(StoreError::Unavailable(format!(
+        "the database stayed busy for {} s; nothing was copied",
+        BUSY_TIMEOUT.as_secs()
+    )))
 }
 
 fn sync_file(path: &std::path::Path) -> Result<()> {
@@ -399,11 +403,7 @@ fn sync_file(path: &std::path::Path) -> Result<()> {
 pub fn restore(from: &std::path::Path, to: &str) -> Result<()> {
     let from_text = from.display().to_string();
     probe(&from_text)?;
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let source =
-        Connection::open_with_flags(from, flags).map_err(|e| cannot_open(&from_text, e))?;
+    let source = open_read_only(&from_text)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
