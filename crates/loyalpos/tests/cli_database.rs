@@ -152,7 +152,7 @@ fn postgres_on_a_closed_port_fails_at_once_with_connection_refused_at_host_and_p
         .local_addr()
         .unwrap()
         .port();
-    let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+    let url = format!("postgres://postgres:s3cret@127.0.0.1:{port}/test");
     for command in ["migrate", "check"] {
         let started = Instant::now();
         let (ok, _, stderr) = run(&[command, "--database", &url]);
@@ -165,6 +165,10 @@ fn postgres_on_a_closed_port_fails_at_once_with_connection_refused_at_host_and_p
         assert!(
             stderr.contains(&format!("connection refused at 127.0.0.1:{port}")),
             "{command}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("s3cret"),
+            "the password is never shown: {stderr}"
         );
     }
 }
