@@ -1,10 +1,11 @@
 //! The operator's commands (`loyalpos merchant|store|client|user create`, `cards issue`): what
 //! secuconnect's back office does, done on this installation's database. No API route reaches them.
 
-use loyalpos_store::{ClientRow, ContractRow, MerchantRow, StoreError, Tx, UserRow};
+use loyalpos_store::{CardgroupRow, ClientRow, ContractRow, MerchantRow, StoreError, Tx, UserRow};
 
 use crate::error::ApiError;
 use crate::general::new_store;
+use crate::loyalty::cardgroups::{self, CardgroupPatch};
 use crate::loyalty::issue::{IssueRequest, Issued, issue_card};
 use crate::oauth::GRANTS;
 use crate::secret::{hash_password, hash_secret, is_id, new_client_id, new_client_secret, new_id};
@@ -26,6 +27,8 @@ pub enum OperatorError {
     CardCount(u32),
     #[error("{0} is already taken")]
     Taken(String),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
     /// A rule of the API's own commands refused it.
     #[error("{} (code {})", .0.internal.as_deref().unwrap_or(&.0.details), .0.code as u16)]
     Refused(ApiError),
@@ -55,6 +58,7 @@ pub fn create_merchant(
     id: Option<String>,
     now: i64,
 ) -> Result<CreatedMerchant, OperatorError> {
+    let name = required("--name", name)?;
     let id = id.unwrap_or_else(|| new_id("MRC"));
     if !is_id(&id, "MRC") {
         return Err(OperatorError::MalformedMerchantId(id));
@@ -102,6 +106,7 @@ pub fn create_store(
     make_default: bool,
     now: i64,
 ) -> Result<String, OperatorError> {
+    let name = required("--name", name)?;
     let mut merchant = existing_merchant(tx, merchant_id)?;
     let store = new_store(tx, merchant_id, name, now)?;
     tx.insert_store(&store)?;
@@ -165,7 +170,16 @@ pub fn create_user(
     password: &str,
     now: i64,
 ) -> Result<String, OperatorError> {
+    let username = required("--username", username)?;
+    if password.is_empty() {
+        return Err(OperatorError::Empty("--password"));
+    }
     existing_merchant(tx, merchant_id)?;
+    // Asked first so the operator reads which name is taken, not the database's UNIQUE error;
+    // the index still decides between two commands at the same moment.
+    if tx.user_by_username(username)?.is_some() {
+        return Err(OperatorError::Taken(format!("username {username}")));
+    }
     let id = new_id("ACC");
     tx.insert_user(&UserRow {
         id: id.clone(),
@@ -207,6 +221,43 @@ pub fn issue_cards(
             Ok(issue_card(tx, request)?)
         })
         .collect()
+}
+
+/// Creates a card group of a merchant (`loyalpos cardgroup create`): the API's command, with a
+/// display name the operator must give.
+pub fn create_cardgroup(
+    tx: &mut dyn Tx,
+    merchant_id: &str,
+    mut patch: CardgroupPatch,
+    now: i64,
+) -> Result<CardgroupRow, OperatorError> {
+    let name = required("--name", patch.display_name.as_deref().unwrap_or_default())?;
+    patch.display_name = Some(name.to_owned());
+    Ok(cardgroups::create(tx, merchant_id, patch, now)?)
+}
+
+/// Changes the given settings of a card group (`loyalpos cardgroup update`); a new display name
+/// must not be blank.
+pub fn update_cardgroup(
+    tx: &mut dyn Tx,
+    cardgroup_id: &str,
+    mut patch: CardgroupPatch,
+) -> Result<CardgroupRow, OperatorError> {
+    if let Some(name) = &patch.display_name {
+        patch.display_name = Some(required("--name", name)?.to_owned());
+    }
+    let row = tx
+        .cardgroup(cardgroup_id)?
+        .ok_or_else(|| OperatorError::UnknownCardgroup(cardgroup_id.into()))?;
+    Ok(cardgroups::reconfigure(tx, row, patch)?)
+}
+
+/// A name the operator typed, trimmed; blank is refused.
+fn required<'a>(what: &'static str, value: &'a str) -> Result<&'a str, OperatorError> {
+    match value.trim() {
+        "" => Err(OperatorError::Empty(what)),
+        trimmed => Ok(trimmed),
+    }
 }
 
 fn existing_merchant(tx: &mut dyn Tx, merchant_id: &str) -> Result<MerchantRow, OperatorError> {

@@ -151,20 +151,37 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store named by a database URL: `sqlite:PATH` or `postgres://…`.
+    /// Opens the store named by a database URL: `sqlite:PATH` or `postgres://…`; a SQLite file
+    /// that does not exist yet is created (`serve`, `migrate`).
     pub async fn open(url: &str) -> Result<Store> {
+        Store::open_with(url, false).await
+    }
+
+    /// Opens an existing loyalpos database: refuses, without creating anything, a SQLite file that
+    /// does not exist and a database without the loyalpos schema (every operator command).
+    pub async fn open_existing(url: &str) -> Result<Store> {
+        Store::open_with(url, true).await
+    }
+
+    async fn open_with(url: &str, existing: bool) -> Result<Store> {
         let url = url.to_owned();
         blocking(move || {
-            let engine: Arc<dyn Engine> =
-                if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                    Arc::new(postgres::PgEngine::connect(&url)?)
-                } else if let Some(path) = url.strip_prefix("sqlite:") {
-                    Arc::new(sqlite::SqliteEngine::open(path.trim_start_matches("//"))?)
-                } else {
-                    return Err(StoreError::Config(format!(
-                        "unsupported database URL (expected sqlite:PATH or postgres://…): {url}"
-                    )));
-                };
+            let engine: Arc<dyn Engine> = if is_postgres(&url) {
+                let engine = postgres::PgEngine::connect(&url)?;
+                if existing {
+                    engine.require_schema()?;
+                }
+                Arc::new(engine)
+            } else if let Some(path) = sqlite_path(&url) {
+                if existing {
+                    sqlite::probe(path)?;
+                }
+                Arc::new(sqlite::SqliteEngine::open(path)?)
+            } else {
+                return Err(StoreError::Config(format!(
+                    "unsupported database URL (expected sqlite:PATH or postgres://…): {url}"
+                )));
+            };
             Ok(Store { engine })
         })
         .await
@@ -245,6 +262,56 @@ impl Store {
     pub async fn close(&self) {
         let engine = self.engine.clone();
         let _ = tokio::task::spawn_blocking(move || engine.close()).await;
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The file behind a `sqlite:PATH` URL; `None` for any other URL.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite:")
+        .map(|p| p.trim_start_matches("//"))
+}
+
+/// Backups of SQLite databases (PostgreSQL has `pg_dump`). Each function blocks on a thread of
+/// its own and uses connections of its own, beside any server that is using the database.
+pub mod backup {
+    use std::path::{Path, PathBuf};
+
+    use crate::{Result, StoreError, blocking, sqlite, sqlite_path};
+
+    fn path_of(url: &str) -> Result<String> {
+        sqlite_path(url).map(str::to_owned).ok_or_else(|| {
+            StoreError::Config(format!("{url} is not a SQLite database URL (sqlite:PATH)"))
+        })
+    }
+
+    /// Copies the live database at `url` into the new file `to` (mode 0600) in one consistent
+    /// snapshot (SQLite's online backup API); refuses an existing `to`.
+    pub async fn copy(url: &str, to: &Path) -> Result<()> {
+        let (from, to) = (path_of(url)?, to.to_path_buf());
+        blocking(move || sqlite::backup(&from, &to)).await
+    }
+
+    /// `PRAGMA integrity_check` of a SQLite file, read-only: what it found wrong (nothing: empty).
+    pub async fn integrity_check(file: &Path) -> Result<Vec<String>> {
+        let file = file.display().to_string();
+        blocking(move || sqlite::integrity_check(&file)).await
+    }
+
+    /// Makes a checked copy one self-contained file (no WAL beside it), synced to disk.
+    pub async fn seal(file: &Path) -> Result<()> {
+        let file = file.display().to_string();
+        blocking(move || sqlite::seal(&file)).await
+    }
+
+    /// Replaces the content of the database at `url` (created if missing) by that of `from`;
+    /// refused while anyone else has it open.
+    pub async fn restore(from: &Path, url: &str) -> Result<()> {
+        let (from, to): (PathBuf, String) = (from.to_path_buf(), path_of(url)?);
+        blocking(move || sqlite::restore(&from, &to)).await
     }
 }
 

@@ -90,6 +90,65 @@ impl PgEngine {
     }
 }
 
+impl PgEngine {
+    /// Refuses a database without the loyalpos schema (no migration ever ran there).
+    pub fn require_schema(&self) -> Result<()> {
+        let mut connection = self.inner.acquire()?;
+        let mut driver = PgDriver {
+            connection: &mut connection,
+            counters: &self.counters,
+        };
+        let tables: i64 = Q::new(
+            &mut driver,
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_name IN ('schema_migrations', '_sqlx_migrations')",
+        )
+        .scalar()?;
+        let database = Q::new(&mut driver, "SELECT current_database()::text").scalar::<String>();
+        self.inner.give_back(connection);
+        if tables == 0 {
+            return Err(StoreError::Config(format!(
+                "the PostgreSQL database {} has no loyalpos schema (`loyalpos migrate` creates it)",
+                database?
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Says why the first connection failed and where it tried: "connection refused at HOST:PORT"
+/// rather than the client's bare "error connecting to server".
+fn connect_error(config: &::postgres::Config, err: ::postgres::Error) -> StoreError {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            ::postgres::config::Host::Tcp(name) => name.clone(),
+            ::postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let at = format!("{}:{port}", hosts.join(","));
+    if let Some(db) = err.as_db_error() {
+        return StoreError::Config(format!("PostgreSQL at {at}: {}", db.message()));
+    }
+    let mut cause: Option<&(dyn Error + 'static)> = err.source();
+    while let Some(e) = cause {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            let what = match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+                std::io::ErrorKind::TimedOut => "connection timed out".to_owned(),
+                _ => io.to_string(),
+            };
+            return StoreError::Unavailable(format!(
+                "cannot connect to PostgreSQL: {what} at {at}"
+            ));
+        }
+        cause = e.source();
+    }
+    StoreError::Unavailable(format!("cannot connect to PostgreSQL at {at}: {err}"))
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -103,7 +162,7 @@ impl Pool {
         config.connect_timeout(ACQUIRE_TIMEOUT);
         let client = config
             .connect(NoTls)
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+            .map_err(|e| connect_error(&config, e))?;
         lock(&self.idle).open += 1;
         Ok(PgConnection {
             client,

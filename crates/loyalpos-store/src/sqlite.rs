@@ -228,8 +228,7 @@ fn connect(path: &str, create: bool) -> Result<Connection> {
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let c = Connection::open_with_flags(path, flags)
-        .map_err(|e| StoreError::Config(format!("cannot open the SQLite database {path}: {e}")))?;
+    let c = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(path, e))?;
     c.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
     // The savepoints' sub-journals live in memory: a job's rollback never needs them on disk.
     c.execute_batch(
@@ -239,6 +238,195 @@ fn connect(path: &str, create: bool) -> Result<Connection> {
     .map_err(sqlite_error)?;
     c.set_prepared_statement_cache_capacity(256);
     Ok(c)
+}
+
+/// Why a database file could not be opened, naming the file (and a missing directory).
+fn cannot_open(path: &str, err: rusqlite::Error) -> StoreError {
+    let dir = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
+    match dir {
+        Some(dir) if !dir.is_dir() => StoreError::Config(format!(
+            "cannot open the SQLite database {path}: the directory {} does not exist",
+            dir.display()
+        )),
+        _ => StoreError::Config(format!("cannot open the SQLite database {path}: {err}")),
+    }
+}
+
+/// A plain file path (not `:memory:` or a `file:` URI), whose existence can be checked.
+fn plain_file(path: &str) -> Option<&std::path::Path> {
+    (!path.starts_with("file:") && !path.starts_with(':')).then(|| std::path::Path::new(path))
+}
+
+/// Refuses, without creating or changing anything, a database file that does not exist, is not a
+/// SQLite database, or has no loyalpos schema.
+pub fn probe(path: &str) -> Result<()> {
+    if let Some(file) = plain_file(path)
+        && !file.is_file()
+    {
+        return Err(match file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) if !dir.is_dir() => StoreError::Config(format!(
+                "the SQLite database {path} does not exist: the directory {} does not exist",
+                dir.display()
+            )),
+            _ => StoreError::Config(format!(
+                "the SQLite database {path} does not exist (`loyalpos migrate` creates a new one)"
+            )),
+        });
+    }
+    let c = open_read_only(path)?;
+    let tables: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' \
+             AND name IN ('schema_migrations', '_sqlx_migrations')",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => {
+                StoreError::Config(format!("{path} is not a SQLite database"))
+            }
+            _ => cannot_open(path, e),
+        })?;
+    if tables == 0 {
+        return Err(StoreError::Config(format!(
+            "{path} has no loyalpos schema (`loyalpos migrate` creates it)"
+        )));
+    }
+    Ok(())
+}
+
+/// A read-only connection that creates nothing (no SQLITE_OPEN_CREATE).
+fn open_read_only(path: &str) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let c = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(path, e))?;
+    c.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    Ok(c)
+}
+
+/// `PRAGMA integrity_check` of a database file, read-only: the problems it found (none: empty).
+pub fn integrity_check(path: &str) -> Result<Vec<String>> {
+    probe(path)?;
+    let c = open_read_only(path)?;
+    let mut statement = c.prepare("PRAGMA integrity_check").map_err(sqlite_error)?;
+    let found = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(sqlite_error)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sqlite_error)?;
+    Ok(found.into_iter().filter(|line| line != "ok").collect())
+}
+
+/// Copies the live database `from` into the new file `to` (mode 0600) with SQLite's online backup
+/// API, from a connection of its own. One step copies every page inside one read transaction: a
+/// WAL reader never blocks the server's writer, and a copy in several steps would start over each
+/// time the server commits.
+pub fn backup(from: &str, to: &std::path::Path) -> Result<()> {
+    probe(from)?;
+    let source = open_read_only(from)?;
+    create_private(to)?;
+    let copied = copy_into(&source, to);
+    if copied.is_err() {
+        let _ = std::fs::remove_file(to);
+    }
+    copied
+}
+
+/// Turns a checked copy into one self-contained file: rollback journal instead of WAL (a later
+/// read-only open leaves no `-wal`/`-shm` files beside it), synced to disk.
+pub fn seal(path: &str) -> Result<()> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| cannot_open(path, e))?;
+    c.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    c.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
+        .map_err(sqlite_error)?;
+    drop(c);
+    sync_file(std::path::Path::new(path))
+}
+
+/// Creates `path` empty, readable by its owner only (a database holds hashes and personal data).
+fn create_private(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", path.display())))
+}
+
+fn copy_into(source: &Connection, to: &std::path::Path) -> Result<()> {
+    let mut target = Connection::open(to).map_err(|e| cannot_open(&to.display().to_string(), e))?;
+    {
+        let backup = rusqlite::backup::Backup::new(source, &mut target).map_err(sqlite_error)?;
+        step_all(&backup)?;
+    }
+    drop(target);
+    sync_file(to)
+}
+
+fn step_all(backup: &rusqlite::backup::Backup<'_, '_>) -> Result<()> {
+    use rusqlite::backup::StepResult;
+    const PAUSE: Duration = Duration::from_millis(50);
+    let started = std::time::Instant::now();
+    while started.elapsed() < BUSY_TIMEOUT {
+        match backup.step(-1).map_err(sqlite_error)? {
+            StepResult::Done => return Ok(()),
+            // Busy or locked: another connection is in the way for a moment.
+            _ => std::thread::sleep(PAUSE),
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "the database stayed busy for {} s; nothing was copied",
+        BUSY_TIMEOUT.as_secs()
+    )))
+}
+
+fn sync_file(path: &std::path::Path) -> Result<()> {
+    let synced = std::fs::File::open(path).and_then(|f| f.sync_all());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    synced.map_err(|e| StoreError::Internal(format!("cannot sync {}: {e}", path.display())))
+}
+
+/// Replaces the content of the database `to` (created if missing) by that of the file `from`, with
+/// the online backup API under an exclusive lock, so SQLite itself deals with `to`'s WAL. Refused
+/// while another connection (a server, another command) has `to` open.
+pub fn restore(from: &std::path::Path, to: &str) -> Result<()> {
+    let from_text = from.display().to_string();
+    probe(&from_text)?;
+    let source = open_read_only(&from_text)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let mut target = Connection::open_with_flags(to, flags).map_err(|e| cannot_open(to, e))?;
+    // A connection in WAL mode holds a shared lock on the file for as long as it is open: an
+    // exclusive lock is only granted when nobody else has the database open.
+    target
+        .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;")
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Config(format!(
+                    "{to} is in use (a server or another command has it open): stop it first"
+                ))
+            }
+            _ => cannot_open(to, e),
+        })?;
+    {
+        let backup = rusqlite::backup::Backup::new(&source, &mut target).map_err(sqlite_error)?;
+        step_all(&backup)?;
+    }
+    drop(target);
+    sync_file(std::path::Path::new(to))
 }
 
 impl Engine for SqliteEngine {

@@ -199,8 +199,9 @@ pub fn confirm_registration(
     store_id: Option<&str>,
     now: i64,
 ) -> Result<String, ConfirmError> {
+    // Codes are issued in lower case; registers and people show or type them in upper case too.
     let mut reg = tx
-        .registration_by_user_code(user_code)?
+        .registration_by_user_code(&user_code.trim().to_ascii_lowercase())?
         .filter(|r| r.state == "pending")
         .ok_or_else(|| ConfirmError::UnknownCode(user_code.into()))?;
     if reg.expires_at.is_some_and(|at| at <= now) {

@@ -3,7 +3,6 @@
 //! start it as cash or loyalty — and reports throughput, latency per step and errors.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -15,6 +14,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+
+use super::output::Stdout;
+use super::progress::Progress;
 
 const DEMO_TOKEN: &str = "qb56tjj1bcvo9n2nj4u38k84lo";
 const DEMO_CLIENT: (&str, &str) = (
@@ -41,8 +43,10 @@ pub struct BenchArgs {
     /// Share of flows that apply the card (preTransaction) before start.
     #[arg(long, default_value_t = 0.5)]
     pre_ratio: f64,
+    /// Fewest lines in a basket.
     #[arg(long, default_value_t = 3)]
     basket_min: usize,
+    /// Most lines in a basket.
     #[arg(long, default_value_t = 10)]
     basket_max: usize,
     /// Cards to issue (in the demo's "Bonus 10 %" group) and load before the run.
@@ -54,11 +58,13 @@ pub struct BenchArgs {
     /// Merchant API client used to issue and load the cards.
     #[arg(long, default_value = DEMO_CLIENT.0)]
     client_id: String,
+    /// Secret of that API client.
     #[arg(long, default_value = DEMO_CLIENT.1)]
     client_secret: String,
     /// PID of a local server whose resident memory is reported.
     #[arg(long)]
     server_pid: Vec<u32>,
+    /// Seed of the random baskets and card choices (the same seed sends the same flows).
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Pace the registers to this many flows per second in total (default: as fast as possible).
@@ -67,6 +73,29 @@ pub struct BenchArgs {
     /// Send every request with its own Idempotency-Key, as registers that retry safely do.
     #[arg(long)]
     idempotency_keys: bool,
+}
+
+/// `bench` talks to servers over HTTP, opens no database and renders no time: the global
+/// `--database` and `--timezone` are replaced on it by hidden arguments that refuse any value
+/// (clap leaves a global argument off a subcommand that defines its own).
+pub fn without_database(bench: clap::Command) -> clap::Command {
+    let unused = |name: &'static str| {
+        clap::Arg::new(name).long(name).hide(true).value_parser(
+            move |_: &str| -> Result<String, String> {
+                Err(format!(
+                    "bench drives running servers over HTTP (--target) and uses no --{name}"
+                ))
+            },
+        )
+    };
+    bench.arg(unused("database")).arg(unused("timezone"))
+}
+
+/// A line of the report on stdout (a closed stdout stops the report cleanly).
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {
+        $out.line(format_args!($($arg)*))?
+    };
 }
 
 struct Stats {
@@ -156,7 +185,11 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     });
     let total = Arc::new(Mutex::new(Stats::new()));
     let started = Instant::now();
-    let progress = tokio::spawn(progress(shared.clone(), started));
+    let bar = match args.flows {
+        Some(n) => Progress::steps("bench", n, "flows"),
+        None => Progress::steps("bench", args.duration, "s"),
+    };
+    let progress = tokio::spawn(progress(shared.clone(), started, args.flows, bar.clone()));
     let registers: Vec<_> = (0..args.concurrency)
         .map(|i| {
             let (http, shared, total, token) = (
@@ -181,23 +214,28 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         r.await?;
     }
     progress.abort();
+    let _ = progress.await;
+    bar.abandon();
     let elapsed = started.elapsed().as_secs_f64();
-    report(&args, &shared, &*total.lock().await, elapsed);
-    Ok(())
+    report(&args, &shared, &*total.lock().await, elapsed)
 }
 
-async fn progress(shared: Arc<Shared>, started: Instant) {
+/// A bar over the flows (`--flows`) or the seconds (`--duration`) on a terminal; otherwise a plain
+/// line every 10 s.
+async fn progress(shared: Arc<Shared>, started: Instant, flows: Option<u64>, bar: Progress) {
+    let terminal = super::progress::stderr_is_terminal();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
         let done = shared.flows_done.load(Ordering::Relaxed);
         let secs = started.elapsed().as_secs_f64().max(0.001);
-        eprint!(
-            "\r[{:>5.0} s] {done:>10} flows {:>9.0} flows/s",
-            secs,
-            done as f64 / secs
-        );
-        let _ = std::io::stderr().flush();
+        bar.set_position(flows.map_or(secs as u64, |_| done));
+        if !terminal && (secs as u64).is_multiple_of(10) && secs >= 1.0 {
+            eprintln!(
+                "[{secs:>5.0} s] {done:>10} flows {:>9.0} flows/s",
+                done as f64 / secs
+            );
+        }
     }
 }
 
@@ -399,10 +437,10 @@ fn rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) {
+fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     let flows = stats.histograms["flow"].len();
     let requests = shared.requests.load(Ordering::Relaxed);
-    eprintln!();
     let pacing = args
         .rate
         .map_or("unpaced".to_owned(), |r| format!("paced at {r:.0} flows/s"));
@@ -411,7 +449,8 @@ fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) {
     } else {
         ""
     };
-    println!(
+    outln!(
+        out,
         "loyalpos bench: {} registers, {:.1} s, {pacing}{keys}, pre_ratio {}, basket {}–{} lines, {} cards, targets {}",
         args.concurrency,
         elapsed,
@@ -421,22 +460,31 @@ fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) {
         shared.cards.len(),
         args.target
     );
-    println!(
+    outln!(
+        out,
         "flows     {flows:>10}  {:>10.1} flows/s",
         flows as f64 / elapsed
     );
-    println!(
+    outln!(
+        out,
         "requests  {requests:>10}  {:>10.1} requests/s",
         requests as f64 / elapsed
     );
-    println!(
+    outln!(
+        out,
         "{:<8} {:>10} {:>10} {:>10} {:>10} {:>10}   (milliseconds)",
-        "step", "count", "p50", "p95", "p99", "max"
+        "step",
+        "count",
+        "p50",
+        "p95",
+        "p99",
+        "max"
     );
     for step in STEPS {
         let h = &stats.histograms[step];
         let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-        println!(
+        outln!(
+            out,
             "{step:<8} {:>10} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
             h.len(),
             ms(0.5),
@@ -446,15 +494,16 @@ fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) {
         );
     }
     if stats.errors.is_empty() {
-        println!("errors    none");
+        outln!(out, "errors    none");
     }
     for (kind, n) in &stats.errors {
-        println!("error     {n:>10}  {kind}");
+        outln!(out, "error     {n:>10}  {kind}");
     }
     for pid in &args.server_pid {
         match rss_mb(*pid) {
-            Some(mb) => println!("server    pid {pid} RSS {mb:.1} MB"),
-            None => println!("server    pid {pid}: RSS not readable"),
+            Some(mb) => outln!(out, "server    pid {pid} RSS {mb:.1} MB"),
+            None => outln!(out, "server    pid {pid}: RSS not readable"),
         }
     }
+    Ok(())
 }

@@ -5,18 +5,22 @@
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use loyalpos_app::clock::Clock;
-use loyalpos_app::loyalty::cardgroups::{self, BonusPatch, CardgroupPatch, FilterPatch};
+use loyalpos_app::loyalty::cardgroups::{BonusPatch, CardgroupPatch, FilterPatch};
 use loyalpos_app::loyalty::rules::{BonusProductJson, bonus_programme};
-use loyalpos_app::operator::OperatorError;
+use loyalpos_app::operator;
 use loyalpos_store::{CardgroupRow, Store};
 use serde_json::{Value, json};
+
+use super::output::Stdout;
 
 #[derive(Subcommand)]
 pub enum CardgroupCommand {
     /// Creates a card group of a merchant; prints its id and configuration.
     Create {
+        /// The merchant the card group belongs to (`MRC_…`).
         #[arg(long)]
         merchant: String,
+        /// Display name shown on receipts and in the API (must not be blank).
         #[arg(long)]
         name: String,
         #[command(flatten)]
@@ -26,7 +30,7 @@ pub enum CardgroupCommand {
     Update {
         /// The card group (`CRG_…`).
         id: String,
-        /// New display name.
+        /// New display name (must not be blank).
         #[arg(long)]
         name: Option<String>,
         #[command(flatten)]
@@ -71,6 +75,7 @@ pub struct ConfigFlags {
     /// ISO 4217 currency (cannot change once the group has cards).
     #[arg(long)]
     currency: Option<String>,
+    /// Free text describing the card group.
     #[arg(long)]
     description: Option<String>,
     /// Symbol image URL.
@@ -156,27 +161,21 @@ pub async fn cardgroup(store: &Store, clock: &Clock, cmd: CardgroupCommand) -> a
         } => {
             let patch = config.into_patch(Some(name))?;
             store
-                .write(move |tx| {
-                    Ok::<_, OperatorError>(cardgroups::create(tx, &merchant, patch, now)?)
-                })
+                .write(move |tx| operator::create_cardgroup(tx, &merchant, patch, now))
                 .await
                 .context("creating the card group")?
         }
         CardgroupCommand::Update { id, name, config } => {
             let patch = config.into_patch(name)?;
             store
-                .write(move |tx| {
-                    let row = tx
-                        .cardgroup(&id)?
-                        .ok_or_else(|| OperatorError::UnknownCardgroup(id.clone()))?;
-                    Ok::<_, OperatorError>(cardgroups::reconfigure(tx, row, patch)?)
-                })
+                .write(move |tx| operator::update_cardgroup(tx, &id, patch))
                 .await
                 .context("updating the card group")?
         }
     };
-    println!("cardgroup {}", row.id);
-    println!("{}", serde_json::to_string_pretty(&configuration(&row))?);
+    let mut out = Stdout::new();
+    out.line(format_args!("cardgroup {}", row.id))?;
+    out.line(serde_json::to_string_pretty(&configuration(&row))?)?;
     Ok(())
 }
 

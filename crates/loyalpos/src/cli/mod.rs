@@ -1,7 +1,10 @@
+mod backup;
 mod bench;
 mod cardgroup;
 mod cards;
 mod operator;
+mod output;
+mod progress;
 mod serve;
 
 use anyhow::Context;
@@ -13,12 +16,15 @@ use loyalpos_store::Store;
 #[command(
     name = "loyalpos",
     version,
-    about = "secuconnect API v2 server for loyalty at the point of sale"
+    about = "secuconnect API v2 server for loyalty at the point of sale",
+    // Every command but `bench` uses the database and the time zone.
+    mut_subcommand("bench", bench::without_database)
 )]
 pub struct Cli {
     /// `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`; default `sqlite:loyalpos.db`, and
     /// `sqlite:loyalpos-demo.db` for `serve --demo`, so demo data never lands in the real database.
-    #[arg(long, global = true, env = "LOYALPOS_DATABASE_URL")]
+    /// Only `serve` and `migrate` create one.
+    #[arg(long, global = true, env = "LOYALPOS_DATABASE_URL", value_name = "URL")]
     database: Option<String>,
     /// Time zone in which timestamps are rendered.
     #[arg(
@@ -43,7 +49,14 @@ enum Command {
     /// Verifies the ledger invariant over the whole database; exits non-zero on any violation.
     Check,
     /// Imports a merchant's data (spec import.md): all or nothing, idempotent.
-    Import { file: std::path::PathBuf },
+    Import {
+        /// The import document (JSON, spec import.md).
+        file: std::path::PathBuf,
+    },
+    /// Copies a SQLite database while it is served, then checks the copy (integrity and ledger).
+    Backup(backup::BackupArgs),
+    /// Checks a backup, then replaces the SQLite database with it (the server must be stopped).
+    Restore(backup::RestoreArgs),
     /// Merchants (created by the operator, never through the API).
     #[command(subcommand)]
     Merchant(operator::MerchantCommand),
@@ -68,29 +81,57 @@ enum Command {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    output::install_closed_pipe_hook();
     let clock = clock(&cli.timezone)?;
     let database = cli
         .database
         .unwrap_or_else(|| default_database(&cli.command).into());
-    let store = Store::open(&database)
-        .await
-        .context("opening the database")?;
+    let outcome = match cli.command {
+        // These open no store of the database: bench talks HTTP, backup and restore copy files.
+        Command::Bench(args) => bench::bench(args).await,
+        Command::Backup(args) => backup::backup(&database, args).await,
+        Command::Restore(args) => backup::restore(&database, args).await,
+        command => with_store(&database, command, clock).await,
+    };
+    if let Err(err) = &outcome
+        && let Some(code) = output::closed_exit(err)
+    {
+        eprintln!("error: {err:#}");
+        std::process::exit(code.into());
+    }
+    outcome
+}
+
+async fn with_store(database: &str, command: Command, clock: Clock) -> anyhow::Result<()> {
+    // Only `serve` and `migrate` create a database; a mistyped name must not become an empty one.
+    let opened = match command {
+        Command::Serve(_) | Command::Migrate => Store::open(database).await,
+        _ => Store::open_existing(database).await,
+    };
+    let store = opened.with_context(|| format!("opening the database {}", redacted(database)))?;
     store.migrate().await.context("migrating the database")?;
-    let outcome = command(cli.command, &store, clock).await;
+    let outcome = command_on(command, &store, clock).await;
     store.close().await;
     outcome
 }
 
-async fn command(command: Command, store: &Store, clock: Clock) -> anyhow::Result<()> {
+async fn command_on(command: Command, store: &Store, clock: Clock) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve::serve(store.clone(), clock, args).await,
-        Command::Migrate => {
-            println!("migrations applied");
-            Ok(())
-        }
+        Command::Migrate => Ok(output::Stdout::new().line("migrations applied")?),
         Command::Check => operator::check(store).await,
-        Command::Bench(args) => bench::bench(args).await,
-        Command::Import { file } => operator::import_file(store, &clock, &file).await,
+        Command::Import { file } => {
+            let progress = progress::Progress::phase(format!("importing {}", file.display()), true);
+            let imported = operator::import_file(store, &clock, &file).await;
+            match &imported {
+                Ok(()) => progress.finish(format!("imported {}", file.display())),
+                Err(_) => progress.abandon(),
+            }
+            imported
+        }
+        Command::Bench(_) | Command::Backup(_) | Command::Restore(_) => {
+            anyhow::bail!("this command opens no store (run() handles it)")
+        }
         Command::Merchant(cmd) => operator::merchant(store, &clock, cmd).await,
         Command::Store(cmd) => operator::store(store, &clock, cmd).await,
         Command::Client(cmd) => operator::client(store, &clock, cmd).await,
@@ -98,6 +139,20 @@ async fn command(command: Command, store: &Store, clock: Clock) -> anyhow::Resul
         Command::Device(cmd) => operator::device(store, &clock, cmd).await,
         Command::Cardgroup(cmd) => cardgroup::cardgroup(store, &clock, cmd).await,
         Command::Cards(cmd) => cards::cards(store, &clock, cmd).await,
+    }
+}
+
+/// The URL without a password (`postgres://user:secret@host/db` → `postgres://user:***@host/db`).
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
     }
 }
 
