@@ -32,6 +32,10 @@ pub struct Config {
     pub request_timeout: std::time::Duration,
     /// A request body still arriving after this is answered 400/4001.
     pub body_read_timeout: std::time::Duration,
+    /// `GET /metrics` answers on the API port (false when `--metrics-listen` serves it elsewhere).
+    pub metrics_on_api: bool,
+    /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Config {
@@ -47,6 +51,8 @@ impl Default for Config {
             rate_limit: None,
             request_timeout: std::time::Duration::from_secs(30),
             body_read_timeout: std::time::Duration::from_secs(30),
+            metrics_on_api: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -83,7 +89,8 @@ pub struct Req {
     pub body: Bytes,
     pub support_id: String,
     pub claim: Option<Arc<Claim>>,
-    /// The peer of the connection, when the server passes it on (`ConnectInfo`).
+    /// The client's address: the connection's peer (`ConnectInfo`), or the address a trusted
+    /// proxy forwarded (`X-Forwarded-For`, README "Behind a reverse proxy").
     pub remote: Option<std::net::IpAddr>,
     /// Decides between the request's write job and the request timeout (`loyalpos_store::Gate`).
     pub gate: Arc<Gate>,
