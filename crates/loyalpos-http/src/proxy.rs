@@ -61,9 +61,11 @@ pub fn client_address(
     Some(client)
 }
 
-/// An `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or `[2001:db8::1]:5678`.
+/// An `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]` or
+/// `[2001:db8::1]:5678`.
 fn forwarded_ip(entry: &str) -> Result<IpAddr, ()> {
-    if let Ok(ip) = entry.parse::<IpAddr>() {
+    let bare = entry.strip_prefix('[').and_then(|e| e.strip_suffix(']'));
+    if let Ok(ip) = bare.unwrap_or(entry).parse::<IpAddr>() {
         return Ok(ip);
     }
     entry
@@ -138,6 +140,10 @@ mod tests {
                 &proxies
             ),
             ip("2001:db8::1")
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &headers("[2001:db8::2]"), &proxies),
+            ip("2001:db8::2")
         );
         assert_eq!(
             client_address(ip("127.0.0.1"), &headers("garbage"), &proxies),

@@ -138,12 +138,12 @@ fn route_label(pattern: &'static str) -> &'static str {
 async fn envelope_code(response: Response) -> (Response, Option<u16>) {
     use axum::body::HttpBody;
     const SMALL: u64 = 16 * 1024;
-    if !response
+    let small = response
         .body()
         .size_hint()
         .exact()
-        .is_some_and(|n| n <= SMALL)
-    {
+        .is_some_and(|n| n <= SMALL);
+    if !small {
         return (response, None);
     }
     let (parts, body) = response.into_parts();

@@ -177,7 +177,7 @@ impl Scrape {
 
 fn sample(line: &str) -> Sample {
     let name_end = line
-        .find(|c: char| c == '{' || c == ' ')
+        .find(['{', ' '])
         .unwrap_or_else(|| panic!("no value in {line}"));
     let name = &line[..name_end];
     assert!(
