@@ -90,6 +90,12 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
     let merchant_id = caller.map(|c| c.merchant_id.as_str());
     let device_id = caller.and_then(|c| c.device_id.as_deref());
     let client_ip = client_ip.map(tracing::field::display);
+    // The id the client was shown: a replayed answer keeps the one of the request it replays.
+    let support_id = response
+        .headers()
+        .get("x-support-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(&support_id);
     match internal {
         Some(cause) if status >= 500 => tracing::error!(
             %method, route, path = %logged_path, status, duration_ms, support_id = %support_id,

@@ -55,7 +55,8 @@ async fn logs_name_route_caller_and_error_code(backend: Backend) {
     .await;
     let refused_code = refused["code"].as_i64().expect("an error envelope");
     // A keyed request refused with 400/4001 and its replay: the replayed envelope is an answer,
-    // not an error, and still logs its code.
+    // not an error, and still logs its code and the supportId the register was shown.
+    let mut keyed_support = Vec::new();
     for _ in 0..2 {
         let reply = http
             .post(api("/Smart/Transactions"))
@@ -67,7 +68,13 @@ async fn logs_name_route_caller_and_error_code(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(reply.status(), 400);
+        let body: Value = reply.json().await.unwrap();
+        keyed_support.push(body["supportId"].as_str().unwrap().to_owned());
     }
+    assert_eq!(
+        keyed_support[0], keyed_support[1],
+        "the replay shows the first answer"
+    );
     let missing = call(
         &http,
         get.clone(),
@@ -126,6 +133,7 @@ async fn logs_name_route_caller_and_error_code(backend: Backend) {
     for line in keyed {
         assert_eq!(line["status"], 400);
         assert_eq!(line["code"], 4001, "first answer and replay: {line}");
+        assert_eq!(line["support_id"], keyed_support[0].as_str());
     }
 
     // A card number where an id belongs: route pattern, code, and the number masked.
