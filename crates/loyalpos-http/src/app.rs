@@ -34,6 +34,10 @@ pub struct Config {
     pub body_read_timeout: std::time::Duration,
     /// Origins browsers may call the API from (`--cors-origin`).
     pub cors: crate::cors::CorsOrigins,
+    /// `GET /metrics` answers on the API port (false when `--metrics-listen` serves it elsewhere).
+    pub metrics_on_api: bool,
+    /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Config {
@@ -50,6 +54,8 @@ impl Default for Config {
             request_timeout: std::time::Duration::from_secs(30),
             body_read_timeout: std::time::Duration::from_secs(30),
             cors: crate::cors::CorsOrigins::Off,
+            metrics_on_api: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -86,7 +92,8 @@ pub struct Req {
     pub body: Bytes,
     pub support_id: String,
     pub claim: Option<Arc<Claim>>,
-    /// The peer of the connection, when the server passes it on (`ConnectInfo`).
+    /// The client's address: the connection's peer (`ConnectInfo`), or the address a trusted
+    /// proxy forwarded (`X-Forwarded-For`, README "Behind a reverse proxy").
     pub remote: Option<std::net::IpAddr>,
     /// Decides between the request's write job and the request timeout (`loyalpos_store::Gate`).
     pub gate: Arc<Gate>,

@@ -35,6 +35,8 @@ struct Route {
 }
 
 pub struct RouteMatch {
+    /// The route as written in the table (`/api/v2/Smart/Transactions/:id`), for logs and metrics.
+    pub pattern: &'static str,
     pub handler: Handler,
     pub right: Right,
     pub params: Vec<String>,
@@ -231,6 +233,7 @@ pub fn resolve(method: &Method, raw_path: &str) -> ApiResult<RouteMatch> {
         if let Some(params) = matches(&route.pattern, &segs) {
             if route.method == method || (method == Method::HEAD && route.method == Method::GET) {
                 return Ok(RouteMatch {
+                    pattern: route.text,
                     handler: route.handler,
                     right: route.right,
                     params,

@@ -1,8 +1,9 @@
 //! The one dispatcher every request goes through. The order of checks is api.md §1.7: body size →
 //! route and method → token → right → the handler.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -20,8 +21,8 @@ use crate::answer::error_response;
 use crate::app::{App, Config, Req};
 use crate::auth::{self, Right};
 use crate::idempotency::{self, Claim};
-use crate::limits;
 use crate::routes::{self, RouteMatch};
+use crate::{limits, metrics, openapi, proxy};
 
 /// The service: every request goes to the one dispatcher. Answers are compressed (gzip, br) when
 /// the client accepts it and they are worth it; CORS preflights are answered before the dispatcher
@@ -49,31 +50,131 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Respon
             .map(|p| p.as_str())
             .unwrap_or("/"),
     );
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let proxies = &app.config.trusted_proxies;
+    let client_ip = proxy::client_address(peer, request.headers(), proxies);
+    let tls = request.extensions().get::<proxy::Tls>().is_some();
+    let scheme = proxy::scheme(peer, tls, request.headers(), proxies);
     let claim_slot = ClaimSlot::default();
-    let outcome = guarded(handle(app.clone(), request, &support_id, &claim_slot)).await;
-    let (mut response, internal) = match outcome {
-        Ok(response) => (response, None),
+    let trail = Trail::default();
+    let outcome = guarded(handle(
+        app.clone(),
+        request,
+        &support_id,
+        &claim_slot,
+        &trail,
+        client_ip,
+    ))
+    .await;
+    let (mut response, internal, mut code) = match outcome {
+        Ok(response) => (response, None, None),
         Err(err) => {
             let internal = err.internal.clone();
-            (error_response(&err, &support_id), internal)
+            let response = error_response(&err, &support_id);
+            (response, internal, Some(err.code as u16))
         }
     };
     with_support_id(&mut response, &support_id);
     if let Some(claim) = claim_slot.take() {
+        let before = response.status();
         response = idempotency::finish_unwritten(&app.store, &claim, response).await;
+        if response.status() != before {
+            code = None;
+        }
     }
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 400 && code.is_none() {
+        (response, code) = envelope_code(response).await;
+    }
+    let elapsed = started.elapsed();
+    let route = trail
+        .route
+        .get()
+        .map_or(metrics::UNMATCHED, |p| route_label(p));
+    metrics::record_request(route, &method, status, code, elapsed);
+    let duration_ms = elapsed.as_micros() as f64 / 1000.0;
+    let caller = trail.caller.get();
+    let client_id = caller.map(|c| c.client_id.as_str());
+    let merchant_id = caller.map(|c| c.merchant_id.as_str());
+    let device_id = caller.and_then(|c| c.device_id.as_deref());
+    let client_ip = client_ip.map(tracing::field::display);
+    // The id the client was shown: a replayed answer keeps the one of the request it replays.
+    let support_id = response
+        .headers()
+        .get("x-support-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(&support_id);
     match internal {
         Some(cause) if status >= 500 => tracing::error!(
-            %method, path = %logged_path, status, duration_ms, support_id = %support_id, cause = %mask_card_numbers(&cause),
-            "request failed"
+            %method, route, path = %logged_path, status, duration_ms, support_id = %support_id,
+            code, client_id, merchant_id, device_id, client_ip, scheme,
+            cause = %mask_card_numbers(&cause), "request failed"
         ),
         _ => tracing::info!(
-            %method, path = %logged_path, status, duration_ms, support_id = %support_id, "request"
+            %method, route, path = %logged_path, status, duration_ms, support_id = %support_id,
+            code, client_id, merchant_id, device_id, client_ip, scheme, "request"
         ),
     }
     response
+}
+
+/// What `handle` learns about a request for its log line and its metrics: the route it matched
+/// and the caller its token names.
+#[derive(Default)]
+struct Trail {
+    route: OnceLock<&'static str>,
+    caller: OnceLock<Caller>,
+}
+
+struct Caller {
+    client_id: String,
+    merchant_id: String,
+    device_id: Option<String>,
+}
+
+/// A route's pattern as logs and metrics name it (`/api/v2/Smart/Transactions/{id}`).
+fn route_label(pattern: &'static str) -> &'static str {
+    static LABELS: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    let labels = LABELS.get_or_init(|| {
+        routes::routed()
+            .into_iter()
+            .map(|(_, text, _)| {
+                let label: &'static str = Box::leak(openapi::template(text).0.into_boxed_str());
+                (text, label)
+            })
+            .collect()
+    });
+    labels.get(pattern).copied().unwrap_or(pattern)
+}
+
+/// The catalogue code of an error envelope that a handler or a job rendered as an answer (a
+/// recorded 402/4301, a replayed error); only error answers are read, and only small ones.
+async fn envelope_code(response: Response) -> (Response, Option<u16>) {
+    use axum::body::HttpBody;
+    const SMALL: u64 = 16 * 1024;
+    let small = response
+        .body()
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n <= SMALL);
+    if !small {
+        return (response, None);
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, SMALL as usize).await else {
+        return (Response::from_parts(parts, Body::empty()), None);
+    };
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        code: u16,
+    }
+    let code = serde_json::from_slice::<Envelope>(&bytes)
+        .ok()
+        .map(|e| e.code);
+    (Response::from_parts(parts, Body::from(bytes)), code)
 }
 
 fn with_support_id(response: &mut Response, support_id: &str) {
@@ -102,6 +203,8 @@ async fn handle(
     request: Request<Body>,
     support_id: &str,
     claim_slot: &ClaimSlot,
+    trail: &Trail,
+    remote: Option<std::net::IpAddr>,
 ) -> ApiResult<Response> {
     let (parts, body) = request.into_parts();
     limits::check_headers(&parts.headers)?;
@@ -109,14 +212,21 @@ async fn handle(
     let body = read_body(&parts.headers, body, &app.config).await?;
     let route = routes::resolve(&parts.method, parts.uri.path())?;
     let RouteMatch {
+        pattern,
         handler,
         right,
         params,
     } = route;
+    let _ = trail.route.set(pattern);
     let principal = if right == Right::Public {
         None
     } else {
         let p = auth::authenticate(&app, &parts.headers).await?;
+        let _ = trail.caller.set(Caller {
+            client_id: p.client_id.clone(),
+            merchant_id: p.merchant_id.clone(),
+            device_id: p.device_id.clone(),
+        });
         right.check(&p)?;
         if let Some(limiter) = &app.rate_limiter {
             limiter.admit(&p.client_id)?;
@@ -156,10 +266,7 @@ async fn handle(
         body,
         support_id: support_id.to_owned(),
         claim,
-        remote: parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip()),
+        remote,
         gate: gate.clone(),
     };
     let limit = app.config.request_timeout;

@@ -43,13 +43,99 @@ pub struct Stats {
     pub cache_hits: u64,
     /// …and read from the database.
     pub cache_misses: u64,
+    /// Units of work per commit (always 1 on PostgreSQL, a batch on SQLite).
+    pub units_per_commit: Histogram,
+    /// Microseconds a job waited for the database: for a pooled connection (PostgreSQL), for the
+    /// writer or a reader thread (SQLite).
+    pub wait_micros: Histogram,
 }
 
-#[derive(Default)]
+/// Bounds of [`Stats::units_per_commit`] (a SQLite batch holds at most 256 units).
+pub const UNITS_PER_COMMIT_BOUNDS: &[u64] = &[1, 2, 4, 8, 16, 32, 64, 128, 256];
+/// Bounds of [`Stats::wait_micros`]: 50 µs to 10 s (the pool's acquisition timeout).
+pub const WAIT_MICROS_BOUNDS: &[u64] = &[
+    50, 250, 1_000, 5_000, 25_000, 100_000, 500_000, 2_500_000, 10_000_000,
+];
+/// Most bounds a [`Histogram`] has.
+pub const MAX_BUCKETS: usize = 10;
+
+/// A snapshot of a fixed-bucket histogram, counted as Prometheus counts: `cumulative[i]` is the
+/// number of observations `<= bounds[i]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Histogram {
+    pub bounds: &'static [u64],
+    pub cumulative: [u64; MAX_BUCKETS],
+    pub count: u64,
+    pub sum: u64,
+}
+
+/// A histogram over fixed bounds, one atomic per bucket: recording takes no lock.
+pub(crate) struct Buckets {
+    bounds: &'static [u64],
+    counts: [AtomicU64; MAX_BUCKETS],
+    count: AtomicU64,
+    sum: AtomicU64,
+}
+
+impl Buckets {
+    fn new(bounds: &'static [u64]) -> Buckets {
+        debug_assert!(bounds.len() <= MAX_BUCKETS && bounds.is_sorted());
+        Buckets {
+            bounds,
+            counts: [const { AtomicU64::new(0) }; MAX_BUCKETS],
+            count: AtomicU64::new(0),
+            sum: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn record(&self, value: u64) {
+        if let Some(i) = self.bounds.iter().position(|b| value <= *b) {
+            self.counts[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(value, Ordering::Relaxed);
+    }
+
+    /// Records a duration in microseconds.
+    pub(crate) fn record_since(&self, since: std::time::Instant) {
+        self.record(u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX));
+    }
+
+    fn snapshot(&self) -> Histogram {
+        let mut cumulative = [0; MAX_BUCKETS];
+        let mut running = 0;
+        for (i, count) in self.counts.iter().enumerate().take(self.bounds.len()) {
+            running += count.load(Ordering::Relaxed);
+            cumulative[i] = running;
+        }
+        Histogram {
+            bounds: self.bounds,
+            cumulative,
+            // Read last, and never below a bucket (the +Inf bucket is the count).
+            count: self.count.load(Ordering::Relaxed).max(running),
+            sum: self.sum.load(Ordering::Relaxed),
+        }
+    }
+}
+
 pub(crate) struct Counters {
     pub units: AtomicU64,
     pub batches: AtomicU64,
     pub statements: AtomicU64,
+    pub units_per_commit: Buckets,
+    pub wait_micros: Buckets,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            units: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            statements: AtomicU64::new(0),
+            units_per_commit: Buckets::new(UNITS_PER_COMMIT_BOUNDS),
+            wait_micros: Buckets::new(WAIT_MICROS_BOUNDS),
+        }
+    }
 }
 
 impl Counters {
@@ -60,6 +146,8 @@ impl Counters {
             statements: self.statements.load(Ordering::Relaxed),
             cache_hits: cache.hits.load(Ordering::Relaxed),
             cache_misses: cache.misses.load(Ordering::Relaxed),
+            units_per_commit: self.units_per_commit.snapshot(),
+            wait_micros: self.wait_micros.snapshot(),
         }
     }
 }

@@ -207,7 +207,10 @@ impl Pool {
 
     /// Runs a job in a transaction begun with `begin`; commits if the job keeps its work.
     fn run(&self, counters: &Counters, cache: &Cache, begin: &str, job: ErasedJob) {
-        let mut connection = match self.acquire() {
+        let waiting = std::time::Instant::now();
+        let acquired = self.acquire();
+        counters.wait_micros.record_since(waiting);
+        let mut connection = match acquired {
             Ok(c) => c,
             Err(e) => return (job(None).notify)(Err(e)),
         };
@@ -235,6 +238,7 @@ impl Pool {
             counters
                 .batches
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            counters.units_per_commit.record(1);
         }
         self.give_back(connection);
         (settle.notify)(ended);

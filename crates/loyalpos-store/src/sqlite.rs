@@ -203,6 +203,17 @@ fn read_jobs(conn: Conn, jobs: &Mutex<Receiver<ErasedJob>>, counters: &Counters,
     }
 }
 
+/// Counts the time a job waits in its queue until a thread runs it (`Stats::wait_micros`).
+fn timed(job: ErasedJob, counters: Arc<Counters>) -> ErasedJob {
+    let queued = std::time::Instant::now();
+    Box::new(move |tx: Option<&mut dyn Tx>| {
+        if tx.is_some() {
+            counters.wait_micros.record_since(queued);
+        }
+        job(tx)
+    })
+}
+
 /// Hands a job to a queue; a full or closed queue answers the job "unavailable" (503, retry).
 fn submit(queue: &Mutex<Option<SyncSender<ErasedJob>>>, job: ErasedJob, full: &str) {
     let refused = match lock(queue).as_ref() {
@@ -443,10 +454,12 @@ impl Engine for SqliteEngine {
     }
 
     fn submit_read(&self, job: ErasedJob) {
+        let job = timed(job, self.counters.clone());
         submit(&self.readers.queue, job, "the readers' queue is full");
     }
 
     fn submit_write(&self, job: ErasedJob) {
+        let job = timed(job, self.counters.clone());
         submit(&self.queue, job, "the writer's queue is full");
     }
 
@@ -574,6 +587,7 @@ fn run_batch(
         counters
             .units
             .fetch_add(units, std::sync::atomic::Ordering::Relaxed);
+        counters.units_per_commit.record(units);
     }
     for settle in settled {
         let result = match &outcome {

@@ -34,6 +34,9 @@ pub struct Cli {
         default_value = "Europe/Berlin"
     )]
     timezone: String,
+    /// Log lines as `text` (for people) or `json` (one object per line, for log shippers).
+    #[arg(long, global = true, env = "LOYALPOS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -167,4 +170,11 @@ fn clock(timezone: &str) -> anyhow::Result<Clock> {
     let tz = jiff::tz::TimeZone::get(timezone)
         .with_context(|| format!("unknown time zone {timezone}"))?;
     Ok(Clock::new(tz))
+}
+
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }

@@ -1,3 +1,4 @@
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -5,16 +6,17 @@ use anyhow::Context;
 use clap::Args;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use loyalpos_app::clock::Clock;
 use loyalpos_app::demo;
 use loyalpos_http::cors::CorsOrigins;
-use loyalpos_http::idempotency;
 use loyalpos_http::{App, Config, router};
+use loyalpos_http::{idempotency, metrics, proxy};
 use loyalpos_store::Store;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -64,14 +66,46 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     cors_origins: Vec<String>,
+    // Observability and transport (README "Metrics", "TLS", "Behind a reverse proxy").
+    /// Serves `GET /metrics` on this address instead of the API port (where it is then 404).
+    #[arg(long, env = "LOYALPOS_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// PEM certificate chain: --listen serves HTTPS (needs --tls-key).
+    #[arg(long, env = "LOYALPOS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "LOYALPOS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Address or network (CIDR) of a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto
+    /// are believed; repeatable (comma-separated in the environment).
+    #[arg(
+        long = "trusted-proxy",
+        env = "LOYALPOS_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = proxy::parse_trusted
+    )]
+    trusted_proxies: Vec<proxy::IpNet>,
 }
 
 pub async fn serve(store: Store, clock: Clock, args: ServeArgs) -> anyhow::Result<()> {
+    // Everything that can refuse the start comes first: a server that cannot serve must not have
+    // seeded anything.
     let cors = CorsOrigins::parse(&args.cors_origins).map_err(anyhow::Error::msg)?;
-    // The port first: a server that cannot listen must not have seeded anything.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        _ => None,
+    };
     let listener = TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
+    let metrics_listener = match &args.metrics_listen {
+        Some(address) => Some(
+            TcpListener::bind(address)
+                .await
+                .with_context(|| format!("binding the metrics address {address}"))?,
+        ),
+        None => None,
+    };
     if args.demo {
         seed_demo(&store, &clock).await?;
     } else {
@@ -87,20 +121,86 @@ pub async fn serve(store: Store, clock: Clock, args: ServeArgs) -> anyhow::Resul
         request_timeout: Duration::from_secs(args.request_timeout),
         body_read_timeout: Duration::from_secs(args.body_timeout),
         cors,
+        metrics_on_api: args.metrics_listen.is_none(),
+        trusted_proxies: args.trusted_proxies,
         ..Config::default()
     };
+    metrics::install();
     tokio::spawn(idempotency::purge_loop(store.clone(), clock.clone()));
     let app = Arc::new(App::new(store, clock, config));
-    let shutdown = shutdown_signal()?;
+    let stopping = stop_on(shutdown_signal()?);
+    let header_timeout = Duration::from_secs(args.header_timeout);
     let addr = listener.local_addr()?;
-    println!("loyalpos listening on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("loyalpos listening on {scheme}://{addr}");
+    if let Some(metrics_listener) = metrics_listener {
+        println!(
+            "loyalpos metrics on http://{}",
+            metrics_listener.local_addr()?
+        );
+        let limits = ConnLimits {
+            header_timeout,
+            max_connections: METRICS_CONNECTIONS,
+        };
+        let service = metrics::router(app.clone());
+        let stopped = stopped(stopping.clone());
+        tokio::spawn(run_connections(
+            metrics_listener,
+            service,
+            limits,
+            None,
+            stopped,
+        ));
+    }
     let limits = ConnLimits {
-        header_timeout: Duration::from_secs(args.header_timeout),
+        header_timeout,
         max_connections: args.max_connections.max(1),
     };
-    run_connections(listener, router(app), limits, shutdown).await;
+    run_connections(listener, router(app), limits, tls, stopped(stopping)).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Connections the metrics address serves at once (scrapers, not registers).
+const METRICS_CONNECTIONS: usize = 16;
+
+/// The certificate chain and key of `--tls-cert`/`--tls-key` (PEM) as a TLS acceptor (rustls with
+/// the ring provider; HTTP/1.1 over TLS 1.2 and 1.3).
+fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("reading the TLS certificate {}", cert.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!("no certificate in {}", cert.display());
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("reading the TLS private key {}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("the TLS provider")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the TLS certificate and key do not belong together")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Shares one shutdown between the listeners: the API's and the metrics'.
+fn stop_on(shutdown: impl Future<Output = ()> + Send + 'static) -> watch::Receiver<bool> {
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    stopping
+}
+
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 struct ConnLimits {
@@ -109,12 +209,14 @@ struct ConnLimits {
 }
 
 /// Accepts connections while fewer than `max_connections` are open and serves each with hyper's
-/// HTTP/1 server under the header time limit; on `shutdown`, stops accepting and lets the open
-/// connections finish their requests.
+/// HTTP/1 server under the header time limit (over TLS when `tls` is given, the handshake under the
+/// same limit, so a silent client cannot hold a slot); on `shutdown`, stops accepting and lets the
+/// open connections finish their requests.
 async fn run_connections(
     listener: TcpListener,
     router: axum::Router,
     limits: ConnLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -141,21 +243,45 @@ async fn run_connections(
             () = &mut shutdown => break,
         };
         // The peer reaches the handlers as `ConnectInfo` (failed sign-ins are limited per address).
-        let router = router
+        let mut router = router
             .clone()
             .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+        if tls.is_some() {
+            router = router.layer(axum::Extension(proxy::Tls));
+        }
         let service = TowerToHyperService::new(router);
-        let conn = http.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let (http, watcher, tls) = (http.clone(), graceful.watcher(), tls.clone());
+        let handshake_limit = limits.header_timeout;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match tls {
+                None => serve_connection(&http, watcher, stream, service).await,
+                Some(tls) => {
+                    match tokio::time::timeout(handshake_limit, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(&http, watcher, stream, service).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                }
             }
             drop(slot);
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+async fn serve_connection<S>(
+    http: &http1::Builder,
+    watcher: Watcher,
+    stream: S,
+    service: TowerToHyperService<axum::Router>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http.serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
 }
 
 // What hyper refuses before the dispatcher runs gets hyper's bare answer (no body) and a closed
