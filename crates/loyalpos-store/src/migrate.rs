@@ -27,6 +27,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 2, "0002_idempotency"),
     migration!("sqlite", 3, "0003_list_indexes"),
     migration!("sqlite", 4, "0004_idempotency_claim_owner"),
+    migration!("sqlite", 6, "0006_revocation"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -35,6 +36,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 3, "0003_list_indexes"),
     migration!("postgres", 4, "0004_idempotency_claim_owner"),
     migration!("postgres", 5, "0005_ta_code_sequence"),
+    migration!("postgres", 6, "0006_revocation"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other
