@@ -59,6 +59,9 @@ enum Command {
     /// Device registrations.
     #[command(subcommand)]
     Device(operator::DeviceCommand),
+    /// Access tokens: revoke those of a client, device or user.
+    #[command(subcommand)]
+    Token(operator::TokenCommand),
     /// Card groups: the bonus programme configuration.
     #[command(subcommand)]
     Cardgroup(cardgroup::CardgroupCommand),
@@ -96,6 +99,7 @@ async fn command(command: Command, store: &Store, clock: Clock) -> anyhow::Resul
         Command::Client(cmd) => operator::client(store, &clock, cmd).await,
         Command::User(cmd) => operator::user(store, &clock, cmd).await,
         Command::Device(cmd) => operator::device(store, &clock, cmd).await,
+        Command::Token(cmd) => operator::token(store, cmd).await,
         Command::Cardgroup(cmd) => cardgroup::cardgroup(store, &clock, cmd).await,
         Command::Cards(cmd) => cards::cards(store, &clock, cmd).await,
     }
