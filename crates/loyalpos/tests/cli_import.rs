@@ -1,7 +1,7 @@
-//! `loyalpos import` as import.md says: references to objects the operator created with the CLI,
-//! merchant cards imported again with another opening balance or CSC (refused, all or nothing,
-//! naming the masked card and the field), re-imports after bookings, and a file that starts with a
-//! UTF-8 byte-order mark.
+//! `loyalpos import` as import.md says: references to objects the operator created with the CLI
+//! (their `object` key checked), merchant cards imported again with another opening balance or CSC
+//! (refused, all or nothing, naming the masked card and the field), re-imports after bookings, and
+//! a file that starts with a UTF-8 byte-order mark.
 mod common;
 
 use std::process::Command;
@@ -97,6 +97,12 @@ on_both_backends! {
                 "cardgroup": {"object": "loyalty.cardgroups", "id": group},
                 "created_for_store": {"object": "general.stores", "id": store}, "cash_balance": 300}]
         });
+        // a reference's `object` must name the kind it references
+        let mut wrong = doc.clone();
+        wrong["loyalty.merchantcards"][0]["cardgroup"]["object"] = json!("general.stores");
+        let (ok, _, err) = import(&app, &wrong);
+        assert!(!ok && err.contains("loyalty.merchantcards[0].cardgroup: the reference's object must be loyalty.cardgroups"), "{err}");
+        app.get(&format!("/Smart/Devices/{SDV}"), PINNED).await.assert_error(404, 3001);
         let out = import_ok(&app, &doc);
         assert!(out.contains("loyalty.merchantcards: 1 created, 0 already present"), "{out}");
         assert!(!out.contains("loyalty.cardgroups") && !out.contains("general.stores"), "only referenced: {out}");
