@@ -268,6 +268,18 @@ on_both_backends! {
         assert!(again.contains("was already disabled"), "{again}");
     }
 
+    async fn a_token_that_a_racing_grant_wrote_after_the_revocation_fails_as_well(app: TestApp) {
+        // What a grant that read the client just before `client revoke` committed leaves behind: the
+        // client is revoked, its token is not marked. Planted with SQL: the API cannot interleave so.
+        let (id, secret) = new_client(&app, "client_credentials");
+        let token = access_token(&grant(&app, json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret})).await);
+        works(&app, &token).await;
+        raw_sql(&app.db.url, &format!("UPDATE api_clients SET revoked_at = 1 WHERE client_id = '{id}'")).await;
+        let since = Instant::now();
+        let took = refused_soon(&app, &token, since).await;
+        assert!(took < LIMIT, "the token of a revoked client worked for {took:?}");
+    }
+
     async fn unknown_ids_are_a_clear_error_and_lists_filter_by_merchant(app: TestApp) {
         for (args, message) in [
             (&["client", "revoke", "no-such-client"][..], "unknown API client no-such-client"),
