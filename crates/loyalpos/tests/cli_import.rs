@@ -158,6 +158,15 @@ on_both_backends! {
         assert!(out.contains("loyalty.merchantcards: 0 created, 1 already present"), "{out}");
     }
 
+    async fn a_card_number_in_an_import_problem_is_masked(app: TestApp) {
+        let mut doc = card_document();
+        doc["loyalty.cards"][0]["cardnumber"] = json!(9276000055550001_u64);
+        let (ok, _, err) = import(&app, &doc);
+        assert!(!ok);
+        assert!(err.contains(&format!("loyalty.cards[0].cardnumber: invalid type: integer `{MASKED}`")), "{err}");
+        assert!(!err.contains(NUMBER), "{err}");
+    }
+
     async fn an_import_file_with_one_utf8_byte_order_mark_imports_and_two_are_refused(app: TestApp) {
         let text = card_document().to_string();
         let twice = [b"\xEF\xBB\xBF\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();

@@ -252,12 +252,42 @@ fn items<T: DeserializeOwned>(doc: &Value, key: &str, problems: &mut Vec<String>
                         "." => String::new(),
                         path => format!(".{path}"),
                     };
-                    problems.push(format!("{key}[{i}]{field}: {}", e.inner()));
+                    // serde quotes the value it refused: a card number sent as a number must
+                    // not reach the operator's terminal whole.
+                    let why = masked(&e.inner().to_string());
+                    problems.push(format!("{key}[{i}]{field}: {why}"));
                     None
                 }
             },
         )
         .collect()
+}
+
+/// `text` with every run of 16 or more digits cut to its first 6 and last 4 (`927600******2845`).
+fn masked(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 16 {
+            let n = digits.len();
+            out.push_str(&digits[..6]);
+            out.extend(std::iter::repeat_n('*', n - 10));
+            out.push_str(&digits[n - 4..]);
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
 }
 
 /// What a reference points at: the `object` name a reference may carry (and that is checked).
@@ -372,6 +402,20 @@ mod tests {
                 "loyalty.merchantcards[0].cardgroup: the reference's object must be loyalty.cardgroups"
             ]
         );
+    }
+
+    #[test]
+    fn a_card_number_in_a_problem_is_masked() {
+        let doc = Document::parse(&json!({
+            "loyalty.cards": [{"id": "CRD_A", "cardnumber": 9276004429942845_u64}],
+        }));
+        assert_eq!(
+            doc.problems,
+            [
+                "loyalty.cards[0].cardnumber: invalid type: integer `927600******2845`, expected a string"
+            ]
+        );
+        assert_eq!(masked("id 123456789012345 x"), "id 123456789012345 x");
     }
 
     #[test]
