@@ -378,9 +378,17 @@ impl<'a> Pass<'a> {
                 &merchant,
             )?;
         }
+        // Without a contract of its own a device gets its merchant's default contract, named in
+        // the document or already in the database.
         let contract_id = match &dv.contract {
             Some(c) => Some(c.0.clone()),
-            None => self.doc.first_contract(&merchant).map(|c| c.id.clone()),
+            None => match self.doc.first_contract(&merchant) {
+                Some(c) => Some(c.id.clone()),
+                None => self
+                    .tx
+                    .merchant(&merchant)?
+                    .and_then(|m| m.default_contract_id),
+            },
         };
         let row = DeviceRow {
             id: dv.id.clone(),
@@ -561,6 +569,8 @@ impl<'a> Pass<'a> {
                     "{path}: merchant card {} exists with other data",
                     mc.id
                 ));
+            } else {
+                self.same_opening_and_csc(path, &existing, &row, mc)?;
             }
             self.count("loyalty.merchantcards", false);
             return Ok(());
@@ -584,6 +594,61 @@ impl<'a> Pass<'a> {
             self.book_opening(&row, mc.opening_transaction.as_ref())?;
         }
         Ok(())
+    }
+
+    /// A merchant card already imported keeps its opening balances (the bookings of its opening
+    /// transaction, whatever was booked since) and its CSC: a document that says otherwise is a
+    /// problem naming the field and the card, masked (import.md: no silent overwrite).
+    fn same_opening_and_csc(
+        &mut self,
+        path: &str,
+        existing: &MerchantcardRow,
+        row: &MerchantcardRow,
+        mc: &MerchantcardItem,
+    ) -> Result<(), ImportError> {
+        let card = self.masked_number(&existing.card_id)?;
+        let opening = self.tx.bookings_of_card(&existing.id)?;
+        let opened = |kind: &str| -> i64 {
+            opening
+                .iter()
+                .filter(|b| b.kind == "opening" && b.balance_kind == kind)
+                .map(|b| b.amount)
+                .sum()
+        };
+        for (field, kind, said) in [
+            ("cash_balance", "cash", row.cash_balance),
+            ("bonus_balance", "bonus", row.bonus_balance),
+            ("points", "points", row.points),
+        ] {
+            let stored = opened(kind);
+            if stored != said {
+                self.problems.push(format!(
+                    "{path}.{field}: merchant card {} (card {card}) was imported with opening \
+                     {field} {stored}, the document says {said}",
+                    existing.id
+                ));
+            }
+        }
+        let csc = match (mc.csc.as_deref(), existing.csc_hash.as_deref()) {
+            (Some(said), Some(stored)) if !verify_secret(said, stored) => "another CSC",
+            (Some(_), None) => "no CSC",
+            (None, Some(_)) => "a CSC the document does not give",
+            _ => return Ok(()),
+        };
+        self.problems.push(format!(
+            "{path}.csc: merchant card {} (card {card}) exists with {csc}",
+            existing.id
+        ));
+        Ok(())
+    }
+
+    /// A card's number as logs and messages show it (`927600******2845`).
+    fn masked_number(&mut self, card_id: &str) -> Result<String, ImportError> {
+        let number = self.tx.card(card_id)?.map(|c| c.cardnumber);
+        Ok(match number.as_deref().map(CardNumber::parse) {
+            Some(Ok(n)) => n.masked(),
+            _ => card_id.to_owned(),
+        })
     }
 
     fn check_merchantcard_refs(
@@ -764,6 +829,17 @@ impl<'a> Pass<'a> {
                 .push(format!("{path}.grants: unknown grant {g}"));
         }
         let merchant_id = c.merchant.as_ref().map(|m| m.0.clone());
+        if self
+            .tx
+            .client_entry(&c.client_id)?
+            .is_some_and(|e| e.revoked_at.is_some())
+        {
+            self.problems.push(format!(
+                "{path}: client {} was revoked and cannot be imported again",
+                c.client_id
+            ));
+            return Ok(());
+        }
         let existing = self.tx.client(&c.client_id)?;
         let now = self.now;
         self.keep_or_create(
@@ -788,6 +864,17 @@ impl<'a> Pass<'a> {
 
     fn user(&mut self, path: &str, u: &UserItem) -> Result<(), ImportError> {
         self.ensure_merchant(&format!("{path}.merchant"), &u.merchant.0)?;
+        if self
+            .tx
+            .user_entry(&u.username)?
+            .is_some_and(|e| e.username == u.username && e.disabled_at.is_some())
+        {
+            self.problems.push(format!(
+                "{path}: user {} was disabled and cannot be imported again",
+                u.username
+            ));
+            return Ok(());
+        }
         let existing = self.tx.user_by_username(&u.username)?;
         let now = self.now;
         self.keep_or_create(

@@ -7,6 +7,7 @@
 //! general, devices and loyalty; oauth and smart; the direct transaction (above loyalty and smart),
 //! import, operator and audit; the demo seed on top.
 
+pub mod admin;
 pub mod audit;
 pub mod caller;
 pub mod clock;

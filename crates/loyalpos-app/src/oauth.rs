@@ -144,13 +144,24 @@ struct Grantee<'a> {
     authorization_id: Option<&'a str>,
 }
 
-/// Issues an access token; for an authorisation, the previous token is revoked at once.
+/// Issues an access token; for an authorisation, the previous token is revoked at once. A revoked
+/// device or disabled user gets none, whichever grant asks (`loyalpos device revoke`, `user disable`).
 fn issue(
     tx: &mut dyn Tx,
     g: Grantee<'_>,
     policy: &GrantPolicy,
     now: i64,
-) -> Result<IssuedToken, StoreError> {
+) -> Result<IssuedToken, GrantError> {
+    if let Some(device) = g.device_id
+        && tx.device_revoked(device)?
+    {
+        return Err(Refusal::InvalidGrant("the device was revoked").into());
+    }
+    if let Some(user) = g.user_id
+        && tx.user_disabled(user)?
+    {
+        return Err(Refusal::InvalidGrant("the user was disabled").into());
+    }
     if let Some(auth) = g.authorization_id {
         tx.revoke_tokens_of(auth)?;
     }

@@ -7,6 +7,7 @@
 //! off the async worker threads. The SQL is written once (`sql/*.rs`) over a small driver interface
 //! (`driver.rs`) that both engines implement.
 
+mod admin;
 mod cache;
 mod driver;
 mod error;
@@ -19,6 +20,7 @@ mod sqlite;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use admin::{AdminTx, ClientEntry, DeviceEntry, Owner, UserEntry};
 pub use error::StoreError;
 pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
 pub use rows::*;
@@ -457,7 +459,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 }
 
 /// One unit of work. Every data method lives in one of the per-area traits below.
-pub trait Tx: TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx {
+pub trait Tx:
+    TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx + AdminTx
+{
     /// Checks that the connection answers.
     fn ping(&mut self) -> Result<()>;
     /// Starts a nested savepoint inside the unit of work (one level: `inner`).
@@ -497,9 +501,11 @@ pub trait TenancyTx {
 
 pub trait AuthTx {
     fn insert_client(&mut self, row: &ClientRow) -> Result<()>;
+    /// An unrevoked client (a revoked one is unknown to every grant).
     fn client(&mut self, client_id: &str) -> Result<Option<ClientRow>>;
 
     fn insert_user(&mut self, row: &UserRow) -> Result<()>;
+    /// A user who may sign in (not disabled).
     fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>>;
     fn user(&mut self, id: &str) -> Result<Option<UserRow>>;
     fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool>;

@@ -27,6 +27,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 2, "0002_idempotency"),
     migration!("sqlite", 3, "0003_list_indexes"),
     migration!("sqlite", 4, "0004_idempotency_claim_owner"),
+    migration!("sqlite", 6, "0006_revocation"),
     migration!("sqlite", 7, "0007_card_assignment_per_merchant"),
 ];
 
@@ -36,6 +37,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 3, "0003_list_indexes"),
     migration!("postgres", 4, "0004_idempotency_claim_owner"),
     migration!("postgres", 5, "0005_ta_code_sequence"),
+    migration!("postgres", 6, "0006_revocation"),
     migration!("postgres", 7, "0007_card_assignment_per_merchant"),
 ];
 

@@ -464,3 +464,4 @@ include!("sql/smart.rs");
 include!("sql/audit.rs");
 include!("sql/idempotency.rs");
 include!("sql/lists.rs");
+include!("sql/admin.rs");

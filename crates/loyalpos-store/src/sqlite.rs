@@ -767,6 +767,7 @@ include!("sql/smart.rs");
 include!("sql/audit.rs");
 include!("sql/idempotency.rs");
 include!("sql/lists.rs");
+include!("sql/admin.rs");
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,8 @@
 //! The import document (spec import.md): one JSON object whose keys hold arrays of objects in the
 //! wire shapes of models.md, with their ids.
 
+use std::marker::PhantomData;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -88,13 +90,13 @@ pub(super) struct MerchantItem {
 #[derive(Deserialize)]
 pub(super) struct ContractItem {
     pub(super) id: String,
-    pub(super) merchant: Ref,
+    pub(super) merchant: Ref<ToMerchant>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct StoreItem {
     pub(super) id: String,
-    pub(super) merchant: Ref,
+    pub(super) merchant: Ref<ToMerchant>,
     pub(super) name: String,
     pub(super) id_old: Option<String>,
     pub(super) is_default: Option<bool>,
@@ -111,11 +113,11 @@ pub(super) struct StoreItem {
 #[derive(Deserialize)]
 pub(super) struct DeviceItem {
     pub(super) id: String,
-    pub(super) merchant: Ref,
-    pub(super) store: Ref,
+    pub(super) merchant: Ref<ToMerchant>,
+    pub(super) store: Ref<ToStore>,
     #[serde(rename = "type")]
     pub(super) device_type: String,
-    pub(super) contract: Option<Ref>,
+    pub(super) contract: Option<Ref<ToContract>>,
     pub(super) vendor: Option<String>,
     pub(super) vendor_uid: Option<String>,
     pub(super) description: Option<String>,
@@ -144,7 +146,7 @@ pub(super) struct FilterItem {
 #[derive(Deserialize)]
 pub(super) struct CardgroupItem {
     pub(super) id: String,
-    pub(super) merchant: Ref,
+    pub(super) merchant: Ref<ToMerchant>,
     pub(super) display_name: String,
     pub(super) picture: Option<String>,
     pub(super) stock_warn_limit: Option<i64>,
@@ -162,7 +164,7 @@ pub(super) struct CardgroupItem {
 #[derive(Deserialize)]
 pub(super) struct CustomerItem {
     pub(super) id: String,
-    pub(super) merchant: Ref,
+    pub(super) merchant: Ref<ToMerchant>,
     pub(super) merchant_contact: Option<Value>,
     pub(super) contact: Option<Value>,
     pub(super) customernumber: Option<String>,
@@ -182,11 +184,11 @@ pub(super) struct CardItem {
 #[derive(Deserialize)]
 pub(super) struct MerchantcardItem {
     pub(super) id: String,
-    pub(super) merchant: Ref,
-    pub(super) card: Ref,
-    pub(super) cardgroup: Ref,
-    pub(super) created_for_store: Option<Ref>,
-    pub(super) customer: Option<Ref>,
+    pub(super) merchant: Ref<ToMerchant>,
+    pub(super) card: Ref<ToCard>,
+    pub(super) cardgroup: Ref<ToCardgroup>,
+    pub(super) created_for_store: Option<Ref<ToStore>>,
+    pub(super) customer: Option<Ref<ToCustomer>>,
     pub(super) customer_assignment_date: Option<String>,
     pub(super) is_base_card: Option<bool>,
     pub(super) cash_balance: Option<i64>,
@@ -217,7 +219,7 @@ pub(super) struct OpeningItem {
 pub(super) struct ClientItem {
     pub(super) client_id: String,
     pub(super) client_secret: String,
-    pub(super) merchant: Option<Ref>,
+    pub(super) merchant: Option<Ref<ToMerchant>>,
     pub(super) grants: Option<Vec<String>>,
 }
 
@@ -227,7 +229,7 @@ pub(super) struct UserItem {
     pub(super) id: Option<String>,
     pub(super) username: String,
     pub(super) password: String,
-    pub(super) merchant: Ref,
+    pub(super) merchant: Ref<ToMerchant>,
 }
 
 /// Reads the items of one key, collecting decode problems with their paths.
@@ -250,7 +252,10 @@ fn items<T: DeserializeOwned>(doc: &Value, key: &str, problems: &mut Vec<String>
                         "." => String::new(),
                         path => format!(".{path}"),
                     };
-                    problems.push(format!("{key}[{i}]{field}: {}", e.inner()));
+                    // serde quotes the value it refused: a card number sent as a number must
+                    // not reach the operator's terminal whole.
+                    let why = masked(&e.inner().to_string());
+                    problems.push(format!("{key}[{i}]{field}: {why}"));
                     None
                 }
             },
@@ -258,23 +263,88 @@ fn items<T: DeserializeOwned>(doc: &Value, key: &str, problems: &mut Vec<String>
         .collect()
 }
 
-/// A reference to another object: `{"id": …}` (an `object` key may be present) or a bare id.
-pub(super) struct Ref(pub(super) String);
-
-impl<'de> Deserialize<'de> for Ref {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::String(s) => Ok(Ref(s)),
-            Value::Object(map) => match map.get("id") {
-                Some(Value::String(s)) => Ok(Ref(s.clone())),
-                _ => Err(serde::de::Error::custom(
-                    "expected a reference with a string `id`",
-                )),
-            },
-            _ => Err(serde::de::Error::custom(
-                "expected an id string or a reference object",
-            )),
+/// `text` with every run of 16 or more digits cut to its first 6 and last 4 (`927600******2845`).
+fn masked(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 16 {
+            let n = digits.len();
+            out.push_str(&digits[..6]);
+            out.extend(std::iter::repeat_n('*', n - 10));
+            out.push_str(&digits[n - 4..]);
+        } else {
+            out.push_str(digits);
         }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
+/// What a reference points at: the `object` name a reference may carry (and that is checked).
+pub(super) trait Target {
+    const OBJECT: &'static str;
+}
+
+macro_rules! target {
+    ($name:ident, $object:literal) => {
+        pub(super) enum $name {}
+        impl Target for $name {
+            const OBJECT: &'static str = $object;
+        }
+    };
+}
+target!(ToMerchant, "general.merchants");
+target!(ToStore, "general.stores");
+target!(ToContract, "general.contracts");
+target!(ToCardgroup, "loyalty.cardgroups");
+target!(ToCustomer, "loyalty.customers");
+target!(ToCard, "loyalty.cards");
+
+/// A reference to another object: `{"id": …}` (an `object` key may be present and must name the
+/// referenced kind, import.md) or a bare id.
+pub(super) struct Ref<T>(pub(super) String, PhantomData<T>);
+
+impl<'de, T: Target> Deserialize<'de> for Ref<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = match Value::deserialize(d)? {
+            Value::String(s) => s,
+            Value::Object(map) => {
+                match map.get("object") {
+                    None => {}
+                    Some(Value::String(o)) if o == T::OBJECT => {}
+                    Some(_) => {
+                        return Err(serde::de::Error::custom(format!(
+                            "the reference's object must be {}",
+                            T::OBJECT
+                        )));
+                    }
+                }
+                match map.get("id") {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => {
+                        return Err(serde::de::Error::custom(
+                            "expected a reference with a string `id`",
+                        ));
+                    }
+                }
+            }
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "expected an id string or a reference object",
+                ));
+            }
+        };
+        Ok(Ref(id, PhantomData))
     }
 }
 
@@ -318,6 +388,34 @@ mod tests {
             .map(|c| c.merchant.0.as_str())
             .collect();
         assert_eq!(merchants, ["MRC_A", "MRC_B"]);
+    }
+
+    #[test]
+    fn a_reference_naming_another_kind_of_object_is_a_problem() {
+        let doc = Document::parse(&json!({
+            "loyalty.merchantcards": [{"id": "MCD_A", "merchant": "MRC_A", "card": {"id": "CRD_A"},
+                "cardgroup": {"object": "general.stores", "id": "STO_A"}}],
+        }));
+        assert_eq!(
+            doc.problems,
+            [
+                "loyalty.merchantcards[0].cardgroup: the reference's object must be loyalty.cardgroups"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_card_number_in_a_problem_is_masked() {
+        let doc = Document::parse(&json!({
+            "loyalty.cards": [{"id": "CRD_A", "cardnumber": 9276004429942845_u64}],
+        }));
+        assert_eq!(
+            doc.problems,
+            [
+                "loyalty.cards[0].cardnumber: invalid type: integer `927600******2845`, expected a string"
+            ]
+        );
+        assert_eq!(masked("id 123456789012345 x"), "id 123456789012345 x");
     }
 
     #[test]

@@ -185,6 +185,8 @@ pub enum ConfirmError {
     UnknownStore(String),
     #[error("the registering API client is bound to another merchant")]
     ClientOfOtherMerchant,
+    #[error("device {0} was revoked; it cannot be registered again")]
+    RevokedDevice(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -231,6 +233,7 @@ pub fn confirm_registration(
     };
     let existing = tx.device_by_vendor_uid(Some(&merchant.id), &reg.uuid)?;
     let device_id = match existing.into_iter().next() {
+        Some(d) if tx.device_revoked(&d.id)? => return Err(ConfirmError::RevokedDevice(d.id)),
         Some(d) => d.id,
         None => {
             let device = new_device_row(

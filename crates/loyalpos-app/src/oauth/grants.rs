@@ -27,7 +27,7 @@ pub fn grant_client_credentials(
         user_id: None,
         authorization_id: None,
     };
-    Ok(issue(tx, grantee, policy, now)?)
+    issue(tx, grantee, policy, now)
 }
 
 /// A new access token of the client's device authorisation or user login.
@@ -59,7 +59,7 @@ pub fn grant_refresh_token(
         user_id: auth.user_id.as_deref(),
         authorization_id: Some(&auth.id),
     };
-    Ok(issue(tx, grantee, policy, now)?)
+    issue(tx, grantee, policy, now)
 }
 
 /// A terminal logs in with its vendor uid and the PIN set for it.
@@ -97,7 +97,7 @@ pub fn grant_device_pin(
         user_id: None,
         authorization_id: Some(&authorization_id),
     };
-    Ok(issue(tx, grantee, policy, now)?)
+    issue(tx, grantee, policy, now)
 }
 
 /// The one device with this vendor uid (at the client's merchant, if the client has one) whose PIN

@@ -14,8 +14,9 @@ impl AuthTx for SqlTx<'_> {
     }
 
     fn client(&mut self, client_id: &str) -> Result<Option<ClientRow>> {
+        // A revoked client is unknown to every grant (`AdminTx::client_entry` still finds it).
         let q = "SELECT client_id, secret_hash, merchant_id, grants, created FROM api_clients \
-                 WHERE client_id = $1";
+                 WHERE client_id = $1 AND revoked_at IS NULL";
         self.q(q).bind(client_id).fetch_optional()
     }
 
@@ -33,7 +34,9 @@ impl AuthTx for SqlTx<'_> {
     }
 
     fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>> {
-        let q = "SELECT id, merchant_id, username, password_hash, created FROM users WHERE username = $1";
+        // A disabled user cannot sign in (`AdminTx::user_entry` still finds it).
+        let q = "SELECT id, merchant_id, username, password_hash, created FROM users \
+                 WHERE username = $1 AND disabled_at IS NULL";
         self.q(q).bind(username).fetch_optional()
     }
 

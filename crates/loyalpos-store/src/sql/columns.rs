@@ -87,9 +87,21 @@ macro_rules! full_merchantcard_query {
     };
 }
 
-/// The live-token lookup every authenticated request makes.
+/// The live-token lookup every authenticated request makes. A token of a revoked client or device
+/// or of a disabled user is dead even if a grant that raced with the revocation wrote it (one
+/// statement still: primary-key probes, and only on a cache miss).
 macro_rules! live_token_query {
     () => {
-        concat!("SELECT ", token_cols!(), " FROM access_tokens WHERE token_hash = $1 AND revoked = $2")
+        concat!(
+            "SELECT ",
+            token_cols!(),
+            " FROM access_tokens WHERE token_hash = $1 AND revoked = $2 \
+             AND NOT EXISTS (SELECT 1 FROM api_clients c \
+                 WHERE c.client_id = access_tokens.client_id AND c.revoked_at IS NOT NULL) \
+             AND NOT EXISTS (SELECT 1 FROM devices d \
+                 WHERE d.id = access_tokens.device_id AND d.revoked_at IS NOT NULL) \
+             AND NOT EXISTS (SELECT 1 FROM users u \
+                 WHERE u.id = access_tokens.user_id AND u.disabled_at IS NOT NULL)"
+        )
     };
 }

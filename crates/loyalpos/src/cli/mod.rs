@@ -75,6 +75,9 @@ enum Command {
     /// Device registrations.
     #[command(subcommand)]
     Device(operator::DeviceCommand),
+    /// Access tokens: revoke those of a client, device or user.
+    #[command(subcommand)]
+    Token(operator::TokenCommand),
     /// Card groups: the bonus programme configuration.
     #[command(subcommand)]
     Cardgroup(cardgroup::CardgroupCommand),
@@ -140,6 +143,7 @@ async fn command_on(command: Command, store: &Store, clock: Clock) -> anyhow::Re
         Command::Client(cmd) => operator::client(store, &clock, cmd).await,
         Command::User(cmd) => operator::user(store, &clock, cmd).await,
         Command::Device(cmd) => operator::device(store, &clock, cmd).await,
+        Command::Token(cmd) => operator::token(store, cmd).await,
         Command::Cardgroup(cmd) => cardgroup::cardgroup(store, &clock, cmd).await,
         Command::Cards(cmd) => cards::cards(store, &clock, cmd).await,
     }

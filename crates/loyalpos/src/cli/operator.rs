@@ -2,7 +2,8 @@
 //! Each runs one command of the application layer as one store job and prints its outcome.
 
 use anyhow::{Context, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use loyalpos_app::admin::{self, Revocation, TokenHolder};
 use loyalpos_app::audit;
 use loyalpos_app::clock::Clock;
 use loyalpos_app::import::{self, Document};
@@ -14,6 +15,7 @@ use loyalpos_store::Store;
 pub enum MerchantCommand {
     /// Creates a merchant with its default store and default contract; prints their ids.
     Create {
+        /// The company name (`companyname`); also the default store's name.
         #[arg(long)]
         name: String,
         /// Keep an existing secuconnect id (`MRC_…`).
@@ -26,8 +28,10 @@ pub enum MerchantCommand {
 pub enum StoreCommand {
     /// Creates a store of a merchant; prints its id.
     Create {
+        /// The merchant (`MRC_…`).
         #[arg(long)]
         merchant: String,
+        /// The store's name.
         #[arg(long)]
         name: String,
         /// Makes it the merchant's default store.
@@ -49,8 +53,21 @@ pub enum ClientCommand {
         /// Register an existing client id (registers that move from secuconnect keep their configuration).
         #[arg(long, requires = "client_secret")]
         client_id: Option<String>,
+        /// The existing client's secret (with `--client-id`); stored hashed.
         #[arg(long, requires = "client_id")]
         client_secret: Option<String>,
+    },
+    /// Lists API clients: id, merchant (`-` for installation-wide), created, state, grants.
+    List {
+        /// Only this merchant's clients (`MRC_…`).
+        #[arg(long)]
+        merchant: Option<String>,
+    },
+    /// Revokes an API client: it gets no token any more, and its tokens, refresh tokens and
+    /// pending device registrations stop working (a running server follows within a second).
+    Revoke {
+        /// The client id.
+        client_id: String,
     },
 }
 
@@ -58,12 +75,27 @@ pub enum ClientCommand {
 pub enum UserCommand {
     /// Creates a merchant user for the appuser grant.
     Create {
+        /// The merchant (`MRC_…`) the user signs in for.
         #[arg(long)]
         merchant: String,
+        /// The sign-in name (unique in the installation).
         #[arg(long)]
         username: String,
+        /// The password (stored as an Argon2id hash).
         #[arg(long)]
         password: String,
+    },
+    /// Lists users: account id, merchant, created, state, username.
+    List {
+        /// Only this merchant's users (`MRC_…`).
+        #[arg(long)]
+        merchant: Option<String>,
+    },
+    /// Disables a user: the appuser grant refuses it, and its tokens and refresh tokens stop
+    /// working (a running server follows within a second).
+    Disable {
+        /// The user's account id (`ACC_…`) or username.
+        user: String,
     },
 }
 
@@ -71,12 +103,48 @@ pub enum UserCommand {
 pub enum DeviceCommand {
     /// Confirms a pending device registration shown on a register as its user code.
     Confirm {
+        /// The code the register shows.
         user_code: String,
+        /// The merchant (`MRC_…`) the device belongs to.
         #[arg(long)]
         merchant: String,
+        /// The device's store (`STO_…`; default: the merchant's default store).
         #[arg(long)]
         store: Option<String>,
     },
+    /// Lists devices: id, merchant, created, state, store, vendor uid.
+    List {
+        /// Only this merchant's devices (`MRC_…`).
+        #[arg(long)]
+        merchant: Option<String>,
+    },
+    /// Revokes a device: its tokens and refresh tokens stop working and it cannot sign in or be
+    /// registered again (a running server follows within a second).
+    Revoke {
+        /// The device (`SDV_…`).
+        device_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Revokes every live access token of one client, device or user. The credential itself stays
+    /// valid: a client signs in again with its secret, a device or user with its refresh token.
+    Revoke(TokenHolderArgs),
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct TokenHolderArgs {
+    /// The tokens of this API client (client id).
+    #[arg(long)]
+    client: Option<String>,
+    /// The tokens of this device (`SDV_…`).
+    #[arg(long)]
+    device: Option<String>,
+    /// The tokens of this user (account id `ACC_…` or username).
+    #[arg(long)]
+    user: Option<String>,
 }
 
 pub async fn merchant(store: &Store, clock: &Clock, cmd: MerchantCommand) -> anyhow::Result<()> {
@@ -109,12 +177,47 @@ pub async fn store(store: &Store, clock: &Clock, cmd: StoreCommand) -> anyhow::R
 }
 
 pub async fn client(store: &Store, clock: &Clock, cmd: ClientCommand) -> anyhow::Result<()> {
-    let ClientCommand::Create {
-        merchant,
-        grants,
-        client_id,
-        client_secret,
-    } = cmd;
+    match cmd {
+        ClientCommand::Create {
+            merchant,
+            grants,
+            client_id,
+            client_secret,
+        } => create_client(store, clock, merchant, grants, client_id, client_secret).await,
+        ClientCommand::List { merchant } => {
+            let clients = store
+                .read(move |tx| admin::list_clients(tx, merchant.as_deref()))
+                .await?;
+            for c in clients {
+                let state = state(clock, "revoked", c.revoked_at);
+                let merchant = c.merchant_id.as_deref().unwrap_or("-");
+                let created = clock.render(c.created);
+                println!(
+                    "{}\t{merchant}\t{created}\t{state}\t{}",
+                    c.client_id, c.grants
+                );
+            }
+            Ok(())
+        }
+        ClientCommand::Revoke { client_id } => {
+            let now = clock.now();
+            let done = store
+                .write(move |tx| admin::revoke_client(tx, &client_id, now))
+                .await?;
+            report(clock, "client", &done);
+            Ok(())
+        }
+    }
+}
+
+async fn create_client(
+    store: &Store,
+    clock: &Clock,
+    merchant: Option<String>,
+    grants: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> anyhow::Result<()> {
     let client = NewClient {
         merchant_id: merchant,
         grants: grants.as_deref().map(comma_separated),
@@ -137,6 +240,30 @@ pub async fn client(store: &Store, clock: &Clock, cmd: ClientCommand) -> anyhow:
     Ok(())
 }
 
+/// `active`, or `revoked since TIME` (`disabled since TIME` for users).
+fn state(clock: &Clock, word: &str, at: Option<i64>) -> String {
+    match at {
+        None => "active".into(),
+        Some(at) => format!("{word} since {}", clock.render(at)),
+    }
+}
+
+fn report(clock: &Clock, what: &str, done: &Revocation) {
+    if let Some(at) = done.earlier {
+        println!(
+            "{what} {} was already revoked ({})",
+            done.id,
+            clock.render(at)
+        );
+    } else {
+        println!("{what} {} revoked", done.id);
+    }
+    println!(
+        "{} access tokens and {} refresh tokens revoked",
+        done.tokens, done.refresh_tokens
+    );
+}
+
 fn comma_separated(list: &str) -> Vec<String> {
     list.split(',')
         .map(|s| s.trim().to_owned())
@@ -145,31 +272,114 @@ fn comma_separated(list: &str) -> Vec<String> {
 }
 
 pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Create {
-        merchant,
-        username,
-        password,
-    } = cmd;
-    let now = clock.now();
-    let id = store
-        .write(move |tx| operator::create_user(tx, &merchant, &username, &password, now))
-        .await
-        .context("creating the user")?;
-    println!("user {id}");
+    match cmd {
+        UserCommand::Create {
+            merchant,
+            username,
+            password,
+        } => {
+            let now = clock.now();
+            let id = store
+                .write(move |tx| operator::create_user(tx, &merchant, &username, &password, now))
+                .await
+                .context("creating the user")?;
+            println!("user {id}");
+        }
+        UserCommand::List { merchant } => {
+            let users = store
+                .read(move |tx| admin::list_users(tx, merchant.as_deref()))
+                .await?;
+            for u in users {
+                let state = state(clock, "disabled", u.disabled_at);
+                let created = clock.render(u.created);
+                println!(
+                    "{}\t{}\t{created}\t{state}\t{}",
+                    u.id, u.merchant_id, u.username
+                );
+            }
+        }
+        UserCommand::Disable { user } => {
+            let now = clock.now();
+            let done = store
+                .write(move |tx| admin::disable_user(tx, &user, now))
+                .await?;
+            match done.earlier {
+                Some(at) => println!(
+                    "user {} was already disabled ({})",
+                    done.id,
+                    clock.render(at)
+                ),
+                None => println!("user {} disabled", done.id),
+            }
+            println!(
+                "{} access tokens and {} refresh tokens revoked",
+                done.tokens, done.refresh_tokens
+            );
+        }
+    }
     Ok(())
 }
 
 pub async fn device(store: &Store, clock: &Clock, cmd: DeviceCommand) -> anyhow::Result<()> {
-    let DeviceCommand::Confirm {
-        user_code,
-        merchant,
-        store: store_id,
-    } = cmd;
     let now = clock.now();
-    let device = store
-        .write(move |tx| confirm_registration(tx, &user_code, &merchant, store_id.as_deref(), now))
+    match cmd {
+        DeviceCommand::Confirm {
+            user_code,
+            merchant,
+            store: store_id,
+        } => {
+            let device = store
+                .write(move |tx| {
+                    confirm_registration(tx, &user_code, &merchant, store_id.as_deref(), now)
+                })
+                .await?;
+            println!("confirmed: device {device}");
+        }
+        DeviceCommand::List { merchant } => {
+            let devices = store
+                .read(move |tx| admin::list_devices(tx, merchant.as_deref()))
+                .await?;
+            for d in devices {
+                let state = state(clock, "revoked", d.revoked_at);
+                let created = clock.render(d.created);
+                let uid = d.vendor_uid.as_deref().unwrap_or("-");
+                println!(
+                    "{}\t{}\t{created}\t{state}\t{}\t{uid}",
+                    d.id, d.merchant_id, d.store_id
+                );
+            }
+        }
+        DeviceCommand::Revoke { device_id } => {
+            let done = store
+                .write(move |tx| admin::revoke_device(tx, &device_id, now))
+                .await?;
+            report(clock, "device", &done);
+        }
+    }
+    Ok(())
+}
+
+pub async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Revoke(args) = cmd;
+    let holder = match (args.client, args.device, args.user) {
+        (Some(id), _, _) => TokenHolder::Client(id),
+        (_, Some(id), _) => TokenHolder::Device(id),
+        (_, _, Some(id)) => TokenHolder::User(id),
+        // clap requires exactly one of them
+        (None, None, None) => bail!("name the tokens' holder: --client, --device or --user"),
+    };
+    let what = match &holder {
+        TokenHolder::Client(_) => "client",
+        TokenHolder::Device(_) => "device",
+        TokenHolder::User(_) => "user",
+    };
+    let done = store
+        .write(move |tx| admin::revoke_tokens(tx, &holder))
         .await?;
-    println!("confirmed: device {device}");
+    println!(
+        "{} access tokens of {what} {} revoked",
+        done.tokens, done.id
+    );
     Ok(())
 }
 
@@ -180,8 +390,10 @@ pub async fn import_file(
 ) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    // Editors and .NET tools on Windows write a UTF-8 byte-order mark first: one is ignored.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let doc: serde_json::Value =
-        serde_json::from_str(&text).context("the import document is not valid JSON")?;
+        serde_json::from_str(text).context("the import document is not valid JSON")?;
     let doc = Document::parse(&doc);
     let now = clock.now();
     let clock = clock.clone();
