@@ -8,6 +8,7 @@
 # a virtualenv (SCHEMATHESIS_VENV, default target/schemathesis-venv) on first use.
 # MAX_TIME bounds the run in seconds (default 240); extra arguments go to `schemathesis run`
 # (e.g. --seed 1, --include-path-regex Smart). The report lands in target/schemathesis/.
+# SKIP_BUILD=1 runs target/debug/loyalpos as it is (while another cargo command holds the build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MAX_TIME=${MAX_TIME:-240}
@@ -29,7 +30,7 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q schemathesis
 fi
-cargo build -q -p loyalpos
+[ -n "${SKIP_BUILD:-}" ] || cargo build -q -p loyalpos
 mkdir -p "$OUT"
 target/debug/loyalpos serve --demo --listen "127.0.0.1:$PORT" --database "sqlite:$WORK/st.db" \
   > "$WORK/out" 2> "$OUT/server.log" &

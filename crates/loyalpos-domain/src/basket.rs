@@ -99,9 +99,21 @@ pub fn totals(lines: &[Line]) -> Result<Totals, DomainError> {
 /// Validation of a client basket at create/PUT. Format errors (4001) of every line come before amount
 /// errors (4002), following the order of checks of api.md §1.7.
 pub fn validate(lines: &[Line], declared_sum: Cents) -> Result<Totals, DomainError> {
+    validate_format(lines, declared_sum)?;
+    validate_amounts(lines, declared_sum)
+}
+
+/// The basket's form (api.md §1.7 step 7, 400/4001): the declared sum and every line readable.
+pub fn validate_format(lines: &[Line], declared_sum: Cents) -> Result<(), DomainError> {
     Cents::safe(declared_sum.0)
         .map_err(|e| DomainError::InvalidRequest(format!("basket_info.sum: {}", e.detail())))?;
-    check_line_formats(lines)?;
+    check_line_formats(lines)
+}
+
+/// The basket's amounts (api.md §1.7 step 10, 400/4002), checked once the transaction it belongs
+/// to was found in a status that takes it: special prices, the declared sum equal to the lines,
+/// no negative total.
+pub fn validate_amounts(lines: &[Line], declared_sum: Cents) -> Result<Totals, DomainError> {
     let t = totals(lines)?;
     check_special_prices(lines)?;
     if declared_sum != t.total {

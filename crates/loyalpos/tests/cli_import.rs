@@ -71,7 +71,11 @@ fn printed_id(out: &str, prefix: &str) -> String {
 
 /// Runs `loyalpos import` on a file holding exactly `bytes`.
 fn import_bytes(app: &TestApp, bytes: &[u8]) -> (bool, String) {
-    let path = std::env::temp_dir().join(format!("loyalpos-bom-{}.json", std::process::id()));
+    // One file per call: the SQLite and PostgreSQL variants run at the same time in this process.
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("loyalpos-bom-{}-{call}.json", std::process::id());
+    let path = std::env::temp_dir().join(name);
     std::fs::write(&path, bytes).unwrap();
     let out = Command::new(binary())
         .args(["import", path.to_str().unwrap(), "--database", &app.db.url])

@@ -248,6 +248,23 @@ on_both_backends! {
         app.start(&stx, "cash").await.assert_error(400, 4201);
     }
 
+    async fn a_put_with_a_wrong_sum_is_404_for_an_unknown_and_4101_for_a_finished_transaction(app: TestApp) {
+        let wrong_sum = card_body(UNKNOWN_CARD, docs_basket(), 795);
+        let unknown_stx = "/Smart/Transactions/STX_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ";
+        app.put(unknown_stx, PINNED, wrong_sum.clone()).await.assert_error(404, 3001);
+        let finished = cardless_stx(&app, 500).await;
+        app.start(&finished, "cash").await.ok();
+        let path = format!("/Smart/Transactions/{finished}");
+        app.put(&path, PINNED, wrong_sum.clone()).await.assert_error(409, 4101);
+        // a transaction that takes a PUT still refuses the wrong sum, and a malformed line is 4001 first
+        let open = cardless_stx(&app, 500).await;
+        let path = format!("/Smart/Transactions/{open}");
+        app.put(&path, PINNED, wrong_sum).await.assert_error(400, 4002);
+        let malformed = json!({"basket": {"products": [{"id": 1, "desc": "x", "quantity": 0, "priceOne": 100, "tax": 7}]},
+            "basket_info": {"sum": 1, "currency": "EUR"}});
+        app.put(&format!("/Smart/Transactions/{finished}"), PINNED, malformed).await.assert_error(400, 4001);
+    }
+
     async fn an_unknown_card_on_a_declined_terminal_amount_is_4201_not_402(app: TestApp) {
         let body = card_body(UNKNOWN_CARD, one_line("4001234567890", "Kuchen", 1111, 7), 1111);
         let stx = app.create_stx(body).await;

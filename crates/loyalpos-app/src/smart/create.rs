@@ -1,6 +1,7 @@
 //! Creating and replacing a smart transaction (api.md §8.4, §8.6): where it is placed (device,
 //! store, contract) and in which currency.
 
+use loyalpos_domain::basket::validate_amounts;
 use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_domain::status::{Action, StxStatus, check};
 use loyalpos_store::{CardgroupRow, DeviceRow, MerchantRow, StxRow, Tx};
@@ -32,7 +33,6 @@ pub fn create(
 ) -> ApiResult<SmartTransaction> {
     let (merchant, device) = placement(tx, caller, input.device_source.as_deref())?;
     let mut doc = input.doc;
-    refuse_bonus_products(tx, &merchant.id, &doc.lines)?;
     doc.contract_id = match input.contract.as_deref() {
         Some(id) => Some(own_contract(tx, caller, id)?.id),
         None => device
@@ -40,6 +40,8 @@ pub fn create(
             .and_then(|d| d.contract_id.clone())
             .or_else(|| merchant.default_contract_id.clone()),
     };
+    check_amounts(&doc)?;
+    refuse_bonus_products(tx, &merchant.id, &doc.lines)?;
     doc.store_id = device
         .as_ref()
         .map(|d| d.store_id.clone())
@@ -75,6 +77,7 @@ pub fn replace(
     let (mut row, old) = find(tx, caller, id, true)?;
     check(&Action::Put, status_of(&row)?, None)?;
     let mut doc = input.doc;
+    check_amounts(&doc)?;
     drop_sent_back_bonus_lines(&mut doc, &old)?;
     refuse_bonus_products(tx, &row.merchant_id, &doc.lines)?;
     doc.contract_id = old.contract_id;
@@ -89,6 +92,14 @@ pub fn replace(
     save(tx, &mut row, &doc, now)?;
     let name = merchant_name(tx, &row.merchant_id)?;
     show(tx, row, doc, name, named, now)
+}
+
+/// The basket's amounts, after the objects were found and the status allows the change (api.md
+/// §1.7: 404 and 409/4101 come before 400/4002).
+fn check_amounts(doc: &StxDoc) -> ApiResult<()> {
+    let lines: Vec<_> = doc.lines.iter().map(|l| l.domain(false)).collect();
+    validate_amounts(&lines, Cents(doc.sum))?;
+    Ok(())
 }
 
 /// A register that GETs after preTransaction and PUTs the whole transaction sends the bonus lines

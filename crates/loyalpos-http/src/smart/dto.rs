@@ -3,7 +3,7 @@
 use loyalpos_app::secret::is_id;
 use loyalpos_app::smart::NewStx;
 use loyalpos_app::smart::doc::{BasketLine, Ident, StxDoc};
-use loyalpos_domain::basket::validate;
+use loyalpos_domain::basket::validate_format;
 use loyalpos_domain::card::CardNumber;
 use loyalpos_domain::money::Cents;
 use serde::{Deserialize, Deserializer};
@@ -197,7 +197,7 @@ pub fn parse(dto: StxDto) -> ApiResult<NewStx> {
         }
     };
     let domain_lines: Vec<_> = lines.iter().map(|l| l.domain(false)).collect();
-    validate(&domain_lines, Cents(sum))?;
+    validate_format(&domain_lines, Cents(sum))?;
     let mut echo = Map::new();
     for key in ECHO_OBJECTS {
         match dto.rest.get(key) {
