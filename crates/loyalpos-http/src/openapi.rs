@@ -94,7 +94,7 @@ pub fn template(pattern: &str) -> (String, Vec<&str>) {
 /// A path parameter: an object id where the route takes only that (a malformed one is 400/4003),
 /// `me` or an id where the route takes both, a start method, a receipt number, else any text
 /// without control characters (C0, DEL, C1: 400/4001, routes::segments).
-fn path_param(pattern: &str, name: &str) -> Value {
+fn path_param(method: &Method, pattern: &str, name: &str) -> Value {
     const IDS: [(&str, &str, &str); 13] = [
         ("/General/Stores/:id", "id", "STO"),
         ("/Smart/Devices/:id", "id", "SDV"),
@@ -125,7 +125,9 @@ fn path_param(pattern: &str, name: &str) -> Value {
         .iter()
         .find(|(route, param, _)| name == *param && pattern.contains(route))
         .map(|(_, _, prefix)| *prefix);
-    let by_address = prefix == Some("MCD") && BY_ADDRESS.iter().any(|a| pattern.contains(a));
+    let by_address = prefix == Some("MCD")
+        && BY_ADDRESS.iter().any(|a| pattern.contains(a))
+        && *method != Method::GET;
     match (prefix, name) {
         (Some("MRC"), _) => merchant_id(),
         (Some("MCD"), _) if by_address => {
@@ -255,7 +257,7 @@ impl Op {
     fn render(&self, method: &Method, pattern: &str, names: &[&str], right: Right) -> Value {
         let mut parameters: Vec<Value> = names
             .iter()
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_param(pattern, name)}))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_param(method, pattern, name)}))
             .collect();
         if self.list {
             for p in ["count", "offset", "sort", "fields", "q", "expand"] {
@@ -462,7 +464,24 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         (M::POST, "/Loyalty/Cardgroups/:id/checkPasscodeEnabled") => {
             Op::new("Whether an action needs the passcode")
                 .tag("Loyalty Cardgroups")
-                .takes(obj_loose(&[("action", string()), ("cardnumber", string())]))
+                .requires(loose_requiring(
+                    &[
+                        (
+                            "action",
+                            one_of(&[
+                                "charge",
+                                "discharge",
+                                "sale_revenue",
+                                "charge_points",
+                                "discharge_points",
+                                "cashreport",
+                                "cash_report",
+                            ]),
+                        ),
+                        ("cardnumber", string()),
+                    ],
+                    &["action"],
+                ))
                 .gives(r("ResultBoolean"))
         }
         // Loyalty Cards
@@ -535,10 +554,16 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
                      text, so a replay of this request with its Idempotency-Key answers the same \
                      cards without `csc`.",
         )
-        .requires(obj_loose(&[
-            ("cards_amount", int()),
-            ("customer", r("CustomerDto")),
-        ]))
+        .requires(loose_requiring(
+            &[
+                (
+                    "cards_amount",
+                    json!({"type": "integer", "minimum": 1, "maximum": 100}),
+                ),
+                ("customer", r("CustomerDto")),
+            ],
+            &["cards_amount"],
+        ))
         .gives(arr(r("CreatedMerchantCard"))),
         (M::PUT, "/Loyalty/MerchantCards/:id/cardgroup/:cardgroup") => {
             Op::new("Move the card to another group")
@@ -547,21 +572,24 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         }
         (M::POST, "/Loyalty/MerchantCards/:id/checkCsc") => Op::new("Check the CSC")
             .tag(mcd)
-            .requires(obj_loose(&[
-                ("cardnumber", card_number()),
-                ("csc", string()),
-            ]))
+            .requires(loose_requiring(
+                &[("cardnumber", card_number()), ("csc", string())],
+                &["cardnumber", "csc"],
+            ))
             .gives(r("ResultBoolean")),
         (M::POST, "/Loyalty/MerchantCards/:id/checkPasscode") => Op::new("Check the passcode")
             .tag(mcd)
-            .requires(obj_loose(&[("cardnumber", card_number()), ("pin", int())]))
+            .requires(loose_requiring(
+                &[("cardnumber", card_number()), ("pin", int())],
+                &["cardnumber", "pin"],
+            ))
             .gives(r("ResultBoolean")),
         (M::POST, "/Loyalty/MerchantCards/:id/getCardBalanceReceipt") => Op::new("Balance receipt")
             .tag(mcd)
-            .requires(obj_loose(&[
-                ("cardnumber", card_number()),
-                ("terminal_id", string()),
-            ]))
+            .requires(loose_requiring(
+                &[("cardnumber", card_number()), ("terminal_id", string())],
+                &["cardnumber"],
+            ))
             .gives(r("BalanceReceipt")),
         (M::GET, "/Loyalty/MerchantCards/:id/lock") => {
             Op::new("Lock status").tag(mcd).gives(r("LockStatus"))
@@ -661,7 +689,10 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         }
         (M::POST, "/Smart/Transactions/:id/setDelivery") => Op::new("Merge delivery options")
             .tag(stx)
-            .takes(obj_loose(&[("delivery_options", any_object())]))
+            .requires(loose_requiring(
+                &[("delivery_options", any_object())],
+                &["delivery_options"],
+            ))
             .gives(r("SmartTransaction")),
         (M::POST, "/Smart/Transactions/:id/prepare/:method") => {
             Op::new("Prepare (e-commerce; answers 400/4001)")
@@ -838,28 +869,31 @@ fn schemas() -> Value {
     );
     put(
         "TokenRequest",
-        obj_loose(&[
-            (
-                "grant_type",
-                one_of(&[
-                    "client_credentials",
-                    "device",
-                    "refresh_token",
-                    "device_pin",
-                    "appuser",
-                ]),
-            ),
-            ("client_id", string()),
-            ("client_secret", string()),
-            ("uuid", string()),
-            ("code", string()),
-            ("refresh_token", string()),
-            ("device_pin", string()),
-            ("username", string()),
-            ("password", string()),
-            ("device", string()),
-            ("deviceinfo[name]", string()),
-        ]),
+        loose_requiring(
+            &[
+                (
+                    "grant_type",
+                    one_of(&[
+                        "client_credentials",
+                        "device",
+                        "refresh_token",
+                        "device_pin",
+                        "appuser",
+                    ]),
+                ),
+                ("client_id", string()),
+                ("client_secret", string()),
+                ("uuid", string()),
+                ("code", string()),
+                ("refresh_token", string()),
+                ("device_pin", string()),
+                ("username", string()),
+                ("password", string()),
+                ("device", string()),
+                ("deviceinfo[name]", string()),
+            ],
+            &["grant_type", "client_id"],
+        ),
     );
     put(
         "TokenResponse",
@@ -1355,7 +1389,7 @@ fn schemas() -> Value {
             ("note", string()),
             (
                 "consent_for_communication",
-                json!({"type": ["string", "boolean"]}),
+                json!({"anyOf": [{"type": "boolean"}, {"enum": ["accepted", "declined", "not_set"]}, {"type": "null"}]}),
             ),
             ("additional_data", any_object()),
             ("anonymize", boolean()),
@@ -1405,18 +1439,31 @@ fn schemas() -> Value {
     );
     put(
         "DirectTransactionDto",
-        obj_loose(&[
-            ("action", string()),
-            ("terminal_id", string()),
-            ("amount", int()),
-            ("tid", string()),
-            ("store", string()),
-            ("cardnumber", string()),
-            ("bonus_amount", int()),
-            ("amount_split_allowed", string()),
-            ("merchant_id", string()),
-            ("additional_data", any_object()),
-        ]),
+        loose_requiring(
+            &[
+                (
+                    "action",
+                    one_of(&[
+                        "charge",
+                        "discharge",
+                        "sale_revenue",
+                        "charge_points",
+                        "discharge_points",
+                        "cancel_last",
+                    ]),
+                ),
+                ("terminal_id", string()),
+                ("amount", int()),
+                ("tid", string()),
+                ("store", string()),
+                ("cardnumber", string()),
+                ("bonus_amount", int()),
+                ("amount_split_allowed", string()),
+                ("merchant_id", string()),
+                ("additional_data", any_object()),
+            ],
+            &["action"],
+        ),
     );
     put(
         "BalanceReceipt",
@@ -1615,7 +1662,10 @@ fn schemas() -> Value {
         "SmartTransactionDto",
         obj_loose(&[
             ("merchant", any()),
-            ("contract", any_object()),
+            (
+                "contract",
+                nullable(loose_requiring(&[("id", string())], &["id"])),
+            ),
             ("device_source", any_object()),
             ("provider_contract", any_object()),
             ("customer", any_object()),
