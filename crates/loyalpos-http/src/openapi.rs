@@ -478,7 +478,7 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
                                 "cash_report",
                             ]),
                         ),
-                        ("cardnumber", string()),
+                        ("cardnumber", card_number()),
                     ],
                     &["action"],
                 ))
@@ -574,21 +574,21 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
             .tag(mcd)
             .requires(loose_requiring(
                 &[("cardnumber", card_number()), ("csc", string())],
-                &["cardnumber", "csc"],
+                &["csc"],
             ))
             .gives(r("ResultBoolean")),
         (M::POST, "/Loyalty/MerchantCards/:id/checkPasscode") => Op::new("Check the passcode")
             .tag(mcd)
             .requires(loose_requiring(
-                &[("cardnumber", card_number()), ("pin", int())],
-                &["cardnumber", "pin"],
+                &[("cardnumber", card_number()), ("pin", passcode())],
+                &["pin"],
             ))
             .gives(r("ResultBoolean")),
         (M::POST, "/Loyalty/MerchantCards/:id/getCardBalanceReceipt") => Op::new("Balance receipt")
             .tag(mcd)
             .requires(loose_requiring(
                 &[("cardnumber", card_number()), ("terminal_id", string())],
-                &["cardnumber"],
+                &[],
             ))
             .gives(r("BalanceReceipt")),
         (M::GET, "/Loyalty/MerchantCards/:id/lock") => {
@@ -816,6 +816,10 @@ fn loose_requiring(fields: &[(&str, Value)], required: &[&str]) -> Value {
     schema["required"] = json!(required);
     schema
 }
+/// A passcode or pin: four digits as an integer.
+fn passcode() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": 9999})
+}
 /// A card number as the server parses it (4003 otherwise).
 fn card_number() -> Value {
     json!({"type": "string", "pattern": "^[0-9]{16}$"})
@@ -881,7 +885,7 @@ fn schemas() -> Value {
                         "appuser",
                     ]),
                 ),
-                ("client_id", string()),
+                ("client_id", json!({"type": "string", "minLength": 1})),
                 ("client_secret", string()),
                 ("uuid", string()),
                 ("code", string()),
@@ -1385,8 +1389,8 @@ fn schemas() -> Value {
         obj_loose(&[
             ("merchant", any()),
             ("merchant_contact", any_object()),
-            ("customernumber", string()),
-            ("note", string()),
+            ("customernumber", nullable(string())),
+            ("note", nullable(string())),
             (
                 "consent_for_communication",
                 json!({"anyOf": [{"type": "boolean"}, {"enum": ["accepted", "declined", "not_set"]}, {"type": "null"}]}),
@@ -1453,7 +1457,7 @@ fn schemas() -> Value {
                     ]),
                 ),
                 ("terminal_id", string()),
-                ("amount", int()),
+                ("amount", json!({"type": "integer", "minimum": 1})),
                 ("tid", string()),
                 ("store", string()),
                 ("cardnumber", string()),
@@ -1666,7 +1670,10 @@ fn schemas() -> Value {
                 "contract",
                 nullable(loose_requiring(&[("id", string())], &["id"])),
             ),
-            ("device_source", any_object()),
+            (
+                "device_source",
+                nullable(loose_requiring(&[("id", string())], &["id"])),
+            ),
             ("provider_contract", any_object()),
             ("customer", any_object()),
             ("shipping_address", any_object()),
