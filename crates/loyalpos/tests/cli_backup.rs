@@ -5,32 +5,11 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-
-fn scratch_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("loyalpos-cli-backup-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs the binary; returns (success, stdout, stderr).
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(binary())
-        .args(args)
-        .env("LOYALPOS_LOG", "warn")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 async fn run_async(args: &[&str]) -> (bool, String, String) {
     let out = tokio::process::Command::new(binary())
@@ -96,7 +75,7 @@ async fn backup_of_a_served_database_under_load_restores_into_a_fresh_path_and_c
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let before: Vec<String> = acknowledged.lock().unwrap().clone();
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli-backup");
     let file = dir.join("loyalpos.backup");
     let (ok, stdout, stderr) = run_async(&[
         "backup",
@@ -185,7 +164,7 @@ async fn backup_of_a_served_database_under_load_restores_into_a_fresh_path_and_c
 #[tokio::test]
 async fn restore_refuses_a_database_that_a_server_has_open_and_leaves_it_serving() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli-backup");
     let file = dir.join("b.db");
     let (ok, _, stderr) = run(&[
         "backup",
@@ -214,7 +193,7 @@ async fn restore_refuses_a_database_that_a_server_has_open_and_leaves_it_serving
 #[tokio::test]
 async fn restore_refuses_a_damaged_backup_and_creates_nothing() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli-backup");
     let file = dir.join("b.db");
     let (ok, _, stderr) = run(&[
         "backup",
@@ -249,7 +228,7 @@ async fn backup_and_restore_of_postgres_point_to_pg_dump_and_pg_restore() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else {
         return;
     };
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli-backup");
     let file = dir.join("b.dump");
     let (ok, _, stderr) = run(&[
         "backup",

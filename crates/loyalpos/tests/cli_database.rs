@@ -3,30 +3,9 @@
 //! naming it, with a non-zero exit — never a new empty database, never a 10 s wait.
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-/// Runs the binary; returns (success, stdout, stderr).
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(binary())
-        .args(args)
-        .env("LOYALPOS_LOG", "warn")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn scratch_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("loyalpos-cli-db-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 const IMPORT_DOC: &str = r#"{"merchants": []}"#;
 
@@ -60,7 +39,7 @@ fn refusing_commands(dir: &std::path::Path) -> Vec<Vec<String>> {
 
 #[test]
 fn check_and_every_operator_command_refuse_a_sqlite_file_that_does_not_exist_and_create_none() {
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli-db");
     let typo = dir.join("typo.db");
     let url = format!("sqlite:{}", typo.display());
     for args in refusing_commands(&dir) {
@@ -89,7 +68,7 @@ fn check_and_every_operator_command_refuse_a_sqlite_file_that_does_not_exist_and
 
 #[test]
 fn a_sqlite_file_without_the_loyalpos_schema_or_not_a_database_is_refused() {
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli-db");
     let empty = dir.join("empty.db");
     std::fs::write(&empty, b"").unwrap();
     let (ok, _, stderr) = run(&[
@@ -126,7 +105,7 @@ fn a_sqlite_file_without_the_loyalpos_schema_or_not_a_database_is_refused() {
 
 #[test]
 fn a_missing_directory_is_named_in_the_error_of_migrate_and_check() {
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli-db");
     let missing = dir.join("no-such-dir");
     let url = format!("sqlite:{}/loyalpos.db", missing.display());
     for command in ["migrate", "check"] {
@@ -178,7 +157,7 @@ async fn a_postgres_database_without_the_loyalpos_schema_is_refused_until_migrat
     let Some(db) = Database::fresh(Backend::Postgres).await else {
         return;
     };
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli-db");
     let name = db.url.rsplit('/').next().unwrap().to_owned();
     for args in refusing_commands(&dir) {
         if args[0] == "backup" {

@@ -11,17 +11,7 @@ const BONUS10: &str = "CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK";
 
 /// Runs an operator command against the app's database; returns (success, stdout, stderr).
 fn operator(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(binary())
-        .args(args)
-        .args(["--database", &app.db.url])
-        .env("LOYALPOS_LOG", "warn")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run(&[args, &["--database", &app.db.url]].concat())
 }
 
 fn help(args: &[&str]) -> String {

@@ -4,7 +4,6 @@
 //! a file that starts with a UTF-8 byte-order mark.
 mod common;
 
-use std::process::Command;
 
 use common::*;
 use serde_json::{Value, json};
@@ -77,16 +76,9 @@ fn import_bytes(app: &TestApp, bytes: &[u8]) -> (bool, String) {
     let name = format!("loyalpos-bom-{}-{call}.json", std::process::id());
     let path = std::env::temp_dir().join(name);
     std::fs::write(&path, bytes).unwrap();
-    let out = Command::new(binary())
-        .args(["import", path.to_str().unwrap(), "--database", &app.db.url])
-        .env("LOYALPOS_LOG", "warn")
-        .output()
-        .unwrap();
+    let (ok, stdout, stderr) = run(&["import", path.to_str().unwrap(), "--database", &app.db.url]);
     let _ = std::fs::remove_file(&path);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    (ok, stdout + &stderr)
 }
 
 on_both_backends! {

@@ -10,6 +10,7 @@ use clap::Args;
 use loyalpos_app::audit::{self, Report};
 use loyalpos_store::{Store, backup, sqlite_path};
 
+use super::operator::print_check_report;
 use super::output::Stdout;
 use super::progress::Progress;
 
@@ -67,7 +68,7 @@ pub async fn backup(database: &str, args: BackupArgs) -> anyhow::Result<()> {
     progress.finish(format!("backed up {database} into {}", to.display()));
     let mut out = Stdout::new();
     out.line(format_args!("backup {}: integrity ok", to.display()))?;
-    print_report(&mut out, &report)?;
+    print_check_report(&mut out, &report)?;
     if !report.violations.is_empty() {
         bail!(
             "the backup is a faithful copy, but its ledger invariant is violated (so is the database's)"
@@ -121,7 +122,7 @@ pub async fn restore(database: &str, args: RestoreArgs) -> anyhow::Result<()> {
         "restored {} into {target}: integrity ok",
         from.display()
     ))?;
-    print_report(&mut out, &report)?;
+    print_check_report(&mut out, &report)?;
     Ok(())
 }
 
@@ -148,21 +149,6 @@ async fn ledger(file: &Path) -> anyhow::Result<Report> {
     let report = store.read(audit::check).await;
     store.close().await;
     Ok(report?)
-}
-
-fn print_report(out: &mut Stdout, report: &Report) -> anyhow::Result<()> {
-    for v in &report.violations {
-        out.line(format_args!("violation: {v}"))?;
-    }
-    out.line(format_args!(
-        "checked {} merchant cards, {} loyalty transactions, {} bookings, {} smart transactions: {} violations",
-        report.merchantcards,
-        report.loyalty_transactions,
-        report.bookings,
-        report.smart_transactions,
-        report.violations.len()
-    ))?;
-    Ok(())
 }
 
 /// `PATH.suffix` beside `path`.

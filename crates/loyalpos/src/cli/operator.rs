@@ -4,12 +4,14 @@
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use loyalpos_app::admin::{self, Revocation, TokenHolder};
-use loyalpos_app::audit;
+use loyalpos_app::audit::{self, Report};
 use loyalpos_app::clock::Clock;
 use loyalpos_app::import::{self, Document};
 use loyalpos_app::oauth::confirm_registration;
 use loyalpos_app::operator::{self, ClientCredentials, NewClient};
 use loyalpos_store::Store;
+
+use super::output::Stdout;
 
 #[derive(Subcommand)]
 pub enum MerchantCommand {
@@ -148,20 +150,22 @@ pub struct TokenHolderArgs {
 }
 
 pub async fn merchant(store: &Store, clock: &Clock, cmd: MerchantCommand) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     let MerchantCommand::Create { name, id } = cmd;
     let now = clock.now();
     let created = store
         .write(move |tx| operator::create_merchant(tx, &name, id, now))
         .await
         .context("creating the merchant")?;
-    println!(
+    out.line(format_args!(
         "merchant {}\nstore {}\ncontract {}",
         created.merchant_id, created.store_id, created.contract_id
-    );
+    ))?;
     Ok(())
 }
 
 pub async fn store(store: &Store, clock: &Clock, cmd: StoreCommand) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     let StoreCommand::Create {
         merchant,
         name,
@@ -172,11 +176,12 @@ pub async fn store(store: &Store, clock: &Clock, cmd: StoreCommand) -> anyhow::R
         .write(move |tx| operator::create_store(tx, &merchant, &name, default, now))
         .await
         .context("creating the store")?;
-    println!("store {id}");
+    out.line(format_args!("store {id}"))?;
     Ok(())
 }
 
 pub async fn client(store: &Store, clock: &Clock, cmd: ClientCommand) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     match cmd {
         ClientCommand::Create {
             merchant,
@@ -192,10 +197,10 @@ pub async fn client(store: &Store, clock: &Clock, cmd: ClientCommand) -> anyhow:
                 let state = state(clock, "revoked", c.revoked_at);
                 let merchant = c.merchant_id.as_deref().unwrap_or("-");
                 let created = clock.render(c.created);
-                println!(
+                out.line(format_args!(
                     "{}\t{merchant}\t{created}\t{state}\t{}",
                     c.client_id, c.grants
-                );
+                ))?;
             }
             Ok(())
         }
@@ -204,7 +209,7 @@ pub async fn client(store: &Store, clock: &Clock, cmd: ClientCommand) -> anyhow:
             let done = store
                 .write(move |tx| admin::revoke_client(tx, &client_id, now))
                 .await?;
-            report(clock, "client", &done);
+            report(clock, "client", &done)?;
             Ok(())
         }
     }
@@ -218,6 +223,7 @@ async fn create_client(
     client_id: Option<String>,
     client_secret: Option<String>,
 ) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     let client = NewClient {
         merchant_id: merchant,
         grants: grants.as_deref().map(comma_separated),
@@ -233,10 +239,10 @@ async fn create_client(
         .write(move |tx| operator::create_client(tx, client, now))
         .await
         .context("creating the client")?;
-    println!(
+    out.line(format_args!(
         "client_id {}\nclient_secret {}",
         credentials.client_id, credentials.client_secret
-    );
+    ))?;
     Ok(())
 }
 
@@ -248,20 +254,22 @@ fn state(clock: &Clock, word: &str, at: Option<i64>) -> String {
     }
 }
 
-fn report(clock: &Clock, what: &str, done: &Revocation) {
+fn report(clock: &Clock, what: &str, done: &Revocation) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     if let Some(at) = done.earlier {
-        println!(
+        out.line(format_args!(
             "{what} {} was already revoked ({})",
             done.id,
             clock.render(at)
-        );
+        ))?;
     } else {
-        println!("{what} {} revoked", done.id);
+        out.line(format_args!("{what} {} revoked", done.id))?;
     }
-    println!(
+    out.line(format_args!(
         "{} access tokens and {} refresh tokens revoked",
         done.tokens, done.refresh_tokens
-    );
+    ))?;
+    Ok(())
 }
 
 fn comma_separated(list: &str) -> Vec<String> {
@@ -272,6 +280,7 @@ fn comma_separated(list: &str) -> Vec<String> {
 }
 
 pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     match cmd {
         UserCommand::Create {
             merchant,
@@ -283,7 +292,7 @@ pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Res
                 .write(move |tx| operator::create_user(tx, &merchant, &username, &password, now))
                 .await
                 .context("creating the user")?;
-            println!("user {id}");
+            out.line(format_args!("user {id}"))?;
         }
         UserCommand::List { merchant } => {
             let users = store
@@ -292,10 +301,10 @@ pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Res
             for u in users {
                 let state = state(clock, "disabled", u.disabled_at);
                 let created = clock.render(u.created);
-                println!(
+                out.line(format_args!(
                     "{}\t{}\t{created}\t{state}\t{}",
                     u.id, u.merchant_id, u.username
-                );
+                ))?;
             }
         }
         UserCommand::Disable { user } => {
@@ -304,23 +313,24 @@ pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Res
                 .write(move |tx| admin::disable_user(tx, &user, now))
                 .await?;
             match done.earlier {
-                Some(at) => println!(
+                Some(at) => out.line(format_args!(
                     "user {} was already disabled ({})",
                     done.id,
                     clock.render(at)
-                ),
-                None => println!("user {} disabled", done.id),
+                ))?,
+                None => out.line(format_args!("user {} disabled", done.id))?,
             }
-            println!(
+            out.line(format_args!(
                 "{} access tokens and {} refresh tokens revoked",
                 done.tokens, done.refresh_tokens
-            );
+            ))?;
         }
     }
     Ok(())
 }
 
 pub async fn device(store: &Store, clock: &Clock, cmd: DeviceCommand) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     let now = clock.now();
     match cmd {
         DeviceCommand::Confirm {
@@ -333,7 +343,7 @@ pub async fn device(store: &Store, clock: &Clock, cmd: DeviceCommand) -> anyhow:
                     confirm_registration(tx, &user_code, &merchant, store_id.as_deref(), now)
                 })
                 .await?;
-            println!("confirmed: device {device}");
+            out.line(format_args!("confirmed: device {device}"))?;
         }
         DeviceCommand::List { merchant } => {
             let devices = store
@@ -343,23 +353,24 @@ pub async fn device(store: &Store, clock: &Clock, cmd: DeviceCommand) -> anyhow:
                 let state = state(clock, "revoked", d.revoked_at);
                 let created = clock.render(d.created);
                 let uid = d.vendor_uid.as_deref().unwrap_or("-");
-                println!(
+                out.line(format_args!(
                     "{}\t{}\t{created}\t{state}\t{}\t{uid}",
                     d.id, d.merchant_id, d.store_id
-                );
+                ))?;
             }
         }
         DeviceCommand::Revoke { device_id } => {
             let done = store
                 .write(move |tx| admin::revoke_device(tx, &device_id, now))
                 .await?;
-            report(clock, "device", &done);
+            report(clock, "device", &done)?;
         }
     }
     Ok(())
 }
 
 pub async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     let TokenCommand::Revoke(args) = cmd;
     let holder = match (args.client, args.device, args.user) {
         (Some(id), _, _) => TokenHolder::Client(id),
@@ -376,10 +387,10 @@ pub async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
     let done = store
         .write(move |tx| admin::revoke_tokens(tx, &holder))
         .await?;
-    println!(
+    out.line(format_args!(
         "{} access tokens of {what} {} revoked",
         done.tokens, done.id
-    );
+    ))?;
     Ok(())
 }
 
@@ -388,6 +399,7 @@ pub async fn import_file(
     clock: &Clock,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     // Editors and .NET tools on Windows write a UTF-8 byte-order mark first: one is ignored.
@@ -401,27 +413,35 @@ pub async fn import_file(
         .write(move |tx| import::import(tx, &clock, &doc, now))
         .await?;
     for (key, (created, present)) in report {
-        println!("{key}: {created} created, {present} already present");
+        out.line(format_args!(
+            "{key}: {created} created, {present} already present"
+        ))?;
     }
     Ok(())
 }
 
 pub async fn check(store: &Store) -> anyhow::Result<()> {
     let report = store.read(audit::check).await?;
-    for v in &report.violations {
-        println!("violation: {v}");
+    print_check_report(&mut Stdout::new(), &report)?;
+    if report.violations.is_empty() {
+        Ok(())
+    } else {
+        bail!("the ledger invariant is violated")
     }
-    println!(
+}
+
+/// The ledger check's findings, one line each, then the totals (also after a backup or restore).
+pub(super) fn print_check_report(out: &mut Stdout, report: &Report) -> anyhow::Result<()> {
+    for v in &report.violations {
+        out.line(format_args!("violation: {v}"))?;
+    }
+    out.line(format_args!(
         "checked {} merchant cards, {} loyalty transactions, {} bookings, {} smart transactions: {} violations",
         report.merchantcards,
         report.loyalty_transactions,
         report.bookings,
         report.smart_transactions,
         report.violations.len()
-    );
-    if report.violations.is_empty() {
-        Ok(())
-    } else {
-        bail!("the ledger invariant is violated")
-    }
+    ))?;
+    Ok(())
 }

@@ -168,6 +168,27 @@ pub fn import(app: &TestApp, doc: &Value) -> (bool, String, String) {
     )
 }
 
+/// Runs the binary with these arguments; returns (success, stdout, stderr).
+pub fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(binary())
+        .args(args)
+        .env("LOYALPOS_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh directory under the system's temporary directory.
+pub fn scratch_dir(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("loyalpos-{label}-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_loyalpos")
 }
