@@ -4,7 +4,6 @@
 //! a file that starts with a UTF-8 byte-order mark.
 mod common;
 
-
 use common::*;
 use serde_json::{Value, json};
 
