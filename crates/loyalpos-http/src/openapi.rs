@@ -15,6 +15,8 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::response::Response;
+use loyalpos_domain::card::LOCK_REASONS;
+use loyalpos_domain::direct::DirectAction;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
@@ -1447,14 +1449,7 @@ fn schemas() -> Value {
             &[
                 (
                     "action",
-                    one_of(&[
-                        "charge",
-                        "discharge",
-                        "sale_revenue",
-                        "charge_points",
-                        "discharge_points",
-                        "cancel_last",
-                    ]),
+                    json!({"type": "string", "enum": DirectAction::ALL.map(DirectAction::as_str)}),
                 ),
                 ("terminal_id", string()),
                 ("amount", json!({"type": "integer", "minimum": 1})),
@@ -1493,7 +1488,7 @@ fn schemas() -> Value {
             &[
                 (
                     "reason",
-                    json!({"type": "integer", "enum": [1, 2, 3, 6, 8]}),
+                    json!({"type": "integer", "enum": LOCK_REASONS.map(|(id, _)| id)}),
                 ),
                 ("note", nullable(string())),
                 ("csc", string()),

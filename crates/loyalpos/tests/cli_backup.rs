@@ -161,19 +161,19 @@ async fn backup_of_a_served_database_under_load_restores_into_a_fresh_path_and_c
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `loyalpos backup --to FILE` of the database, which must succeed.
+fn back_up(database_url: &str, file: &std::path::Path) {
+    let to = file.to_str().unwrap();
+    let (ok, _, stderr) = run(&["backup", "--to", to, "--database", database_url]);
+    assert!(ok, "{stderr}");
+}
+
 #[tokio::test]
 async fn restore_refuses_a_database_that_a_server_has_open_and_leaves_it_serving() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let dir = scratch_dir("cli-backup");
     let file = dir.join("b.db");
-    let (ok, _, stderr) = run(&[
-        "backup",
-        "--to",
-        file.to_str().unwrap(),
-        "--database",
-        &app.db.url,
-    ]);
-    assert!(ok, "{stderr}");
+    back_up(&app.db.url, &file);
     let (ok, _, stderr) = run(&[
         "restore",
         "--from",
@@ -195,14 +195,7 @@ async fn restore_refuses_a_damaged_backup_and_creates_nothing() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let dir = scratch_dir("cli-backup");
     let file = dir.join("b.db");
-    let (ok, _, stderr) = run(&[
-        "backup",
-        "--to",
-        file.to_str().unwrap(),
-        "--database",
-        &app.db.url,
-    ]);
-    assert!(ok, "{stderr}");
+    back_up(&app.db.url, &file);
     // Everything after the first page (the schema) becomes garbage.
     let mut bytes = std::fs::read(&file).unwrap();
     for b in bytes.iter_mut().skip(4096) {
