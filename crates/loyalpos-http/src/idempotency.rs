@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use loyalpos_app::clock::Clock;
 use loyalpos_app::{ApiError, ApiResult, Code, Principal};
@@ -87,24 +87,31 @@ pub async fn prepare(
             row,
             written: AtomicBool::new(false),
         }))),
-        Some(existing)
-            if existing.method != row.method
-                || existing.path != row.path
-                || existing.fingerprint != row.fingerprint =>
-        {
-            Err(ApiError::new(
-                Code::DuplicateRequest,
-                "this Idempotency-Key was used with another request",
-            ))
-        }
-        // Claim and answer commit together, so a record without an answer is never visible to
-        // another request; this is a record written by a version before that.
-        Some(existing) if existing.status.is_none() => Err(ApiError::new(
+        Some(existing) => replay_of(&existing, &row).map(|a| Prepared::Replay(a.into_response())),
+    }
+}
+
+/// What an existing record means for a request with the same key: its recorded answer, or 409/4102
+/// when the key was used with another request.
+fn replay_of(existing: &IdempotencyRow, request: &IdempotencyRow) -> ApiResult<Answer> {
+    if existing.method != request.method
+        || existing.path != request.path
+        || existing.fingerprint != request.fingerprint
+    {
+        return Err(ApiError::new(
+            Code::DuplicateRequest,
+            "this Idempotency-Key was used with another request",
+        ));
+    }
+    // Claim and answer commit together, so a record without an answer is never visible to
+    // another request; this is a record written by a version before that.
+    if existing.status.is_none() {
+        return Err(ApiError::new(
             Code::DuplicateRequest,
             "the request with this Idempotency-Key has no recorded answer",
-        )),
-        Some(existing) => Ok(Prepared::Replay(replay(&existing))),
+        ));
     }
+    Ok(replayed(existing))
 }
 
 /// Wraps a keyed request's write job: claim, effect (in a savepoint) and answer in one unit.
@@ -120,9 +127,15 @@ where
         if claim.written.swap(true, Ordering::SeqCst) {
             return Err(ApiError::internal("a keyed request ran a second write job"));
         }
-        match tx.claim_idempotency_key(&claim.row) {
-            Err(StoreError::Duplicate(_)) => return Err(StoreError::KeyInUse.into()),
-            other => other?,
+        if !tx.claim_idempotency_key(&claim.row)? {
+            // Another request with this key committed after this one found the key free: a
+            // concurrent retry, or (PostgreSQL) a request whose server died in its commit, which
+            // the claim waited for. Its committed answer is this request's answer too.
+            let (client_id, key) = (&claim.row.client_id, &claim.row.key);
+            return match tx.idempotency_record(client_id, key)? {
+                Some(existing) => replay_of(&existing, &claim.row),
+                None => Err(StoreError::KeyInUse.into()),
+            };
         }
         tx.savepoint()?;
         let mut answer = match job(tx) {
@@ -237,30 +250,31 @@ fn strip_csc(value: &mut Value) -> bool {
     }
 }
 
-fn replay(row: &IdempotencyRow) -> Response {
+fn replayed(row: &IdempotencyRow) -> Answer {
     let status = row
         .status
         .and_then(|s| u16::try_from(s).ok())
         .and_then(|s| StatusCode::from_u16(s).ok());
-    let mut response = Response::new(Body::from(row.body.clone().unwrap_or_default()));
-    *response.status_mut() = status.unwrap_or(StatusCode::OK);
-    let headers: Map<String, Value> = row
+    let recorded: Map<String, Value> = row
         .headers
         .as_deref()
         .and_then(|h| serde_json::from_str(h).ok())
         .unwrap_or_default();
-    for (name, value) in headers {
+    let mut headers = HeaderMap::new();
+    for (name, value) in recorded {
         if let (Ok(n), Some(Ok(v))) = (
             HeaderName::try_from(name.as_str()),
             value.as_str().map(HeaderValue::from_str),
         ) {
-            response.headers_mut().insert(n, v);
+            headers.insert(n, v);
         }
     }
-    response
-        .headers_mut()
-        .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    response
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Answer {
+        status: status.unwrap_or(StatusCode::OK),
+        headers,
+        body: Bytes::from(row.body.clone().unwrap_or_default()),
+    }
 }
 
 /// Canonical JSON (keys sorted, annotations removed) for JSON bodies, the raw bytes otherwise; an

@@ -651,8 +651,11 @@ pub trait AuditTx {
 
 pub trait IdempotencyTx {
     fn idempotency_record(&mut self, client_id: &str, key: &str) -> Result<Option<IdempotencyRow>>;
-    /// Claims a key; `StoreError::Duplicate` when it is already claimed.
-    fn claim_idempotency_key(&mut self, row: &IdempotencyRow) -> Result<()>;
+    /// Claims a key: true when this unit now holds it, false when another request's record exists.
+    /// On PostgreSQL the insert waits for a unit that holds the key uncommitted (a request still
+    /// running, or one whose server died mid-commit), so `false` means that record is committed
+    /// and can be read in this same unit.
+    fn claim_idempotency_key(&mut self, row: &IdempotencyRow) -> Result<bool>;
     /// Records the answer: inserts it, or completes the row this same claim (`claim_id`) wrote;
     /// never touches another request's row.
     fn record_idempotent_response(&mut self, row: &IdempotencyRow) -> Result<()>;

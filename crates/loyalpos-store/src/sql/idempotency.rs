@@ -5,20 +5,21 @@ impl IdempotencyTx for SqlTx<'_> {
         self.q(q).bind(client_id).bind(key).fetch_optional()
     }
 
-    fn claim_idempotency_key(&mut self, r: &IdempotencyRow) -> Result<()> {
-        self.q(
-            "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created, claim_id) \
-             VALUES ($1,$2,$3,$4,$5,NULL,NULL,NULL,$6,$7)",
-        )
+    fn claim_idempotency_key(&mut self, r: &IdempotencyRow) -> Result<bool> {
+        let inserted = self
+            .q(
+                "INSERT INTO idempotency_keys (client_id, key, method, path, fingerprint, status, headers, body, created, claim_id) \
+             VALUES ($1,$2,$3,$4,$5,NULL,NULL,NULL,$6,$7) ON CONFLICT (client_id, key) DO NOTHING",
+            )
         .bind(&r.client_id)
         .bind(&r.key)
         .bind(&r.method)
         .bind(&r.path)
         .bind(&r.fingerprint)
         .bind(r.created)
-        .bind(&r.claim_id)
-        .execute()?;
-        Ok(())
+            .bind(&r.claim_id)
+            .execute()?;
+        Ok(inserted == 1)
     }
 
     fn record_idempotent_response(&mut self, r: &IdempotencyRow) -> Result<()> {
