@@ -2,7 +2,11 @@
 //! the append-only bookings and verifies floors, LTX amounts and running balances, reversals, TA
 //! code uniqueness and the one-LTX-per-paid-smart-transaction rule.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+
+use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
+use loyalpos_domain::money::Cents;
+use loyalpos_domain::status::StxStatus;
 
 use loyalpos_store::{BookingRow, CardgroupRow, LtxRow, MerchantcardRow, StoreError, StxRow, Tx};
 
@@ -47,10 +51,10 @@ fn group_bookings(bookings: &[BookingRow]) -> HashMap<&str, Vec<&BookingRow>> {
 }
 
 /// Σ bookings per balance kind, in i128 so that even corrupt data cannot overflow the check.
-fn sums<'a>(bookings: impl IntoIterator<Item = &'a BookingRow>) -> BTreeMap<&'a str, i128> {
-    let mut out = BTreeMap::new();
+fn sums<'a>(bookings: impl IntoIterator<Item = &'a BookingRow>) -> HashMap<BalanceKind, i128> {
+    let mut out = HashMap::new();
     for b in bookings {
-        *out.entry(b.balance_kind.as_str()).or_insert(0) += i128::from(b.amount);
+        *out.entry(b.balance_kind).or_insert(0) += i128::from(b.amount);
     }
     out
 }
@@ -78,11 +82,11 @@ fn check_balances(
                 .copied(),
         );
         for (kind, cached) in [
-            ("cash", card.cash_balance),
-            ("bonus", card.bonus_balance),
-            ("points", card.points),
+            (BalanceKind::Cash, card.cash_balance.0),
+            (BalanceKind::Bonus, card.bonus_balance.0),
+            (BalanceKind::Points, card.points),
         ] {
-            let booked = s.get(kind).copied().unwrap_or(0);
+            let booked = s.get(&kind).copied().unwrap_or(0);
             if booked != i128::from(cached) {
                 v.push(format!(
                     "{}: {kind} balance {cached} but its bookings sum to {booked}",
@@ -92,7 +96,7 @@ fn check_balances(
         }
         let floor = match groups.get(card.cardgroup_id.as_str()) {
             Some(g) if g.overdraft_allowed => -g.overdraft_limit,
-            _ => 0,
+            _ => Cents::ZERO,
         };
         if card.cash_balance < floor {
             v.push(format!(
@@ -100,7 +104,7 @@ fn check_balances(
                 card.id, card.cash_balance
             ));
         }
-        if card.bonus_balance < 0 || card.points < 0 {
+        if card.bonus_balance.is_negative() || card.points < 0 {
             v.push(format!("{}: negative bonus or points balance", card.id));
         }
     }
@@ -115,8 +119,9 @@ fn check_ltxs(ltxs: &[LtxRow], by_ltx: &HashMap<&str, Vec<&BookingRow>>, v: &mut
             v.push(format!("{}: TA code {} used twice", l.id, l.trans_id));
         }
         let s = sums(by_ltx.get(l.id.as_str()).into_iter().flatten().copied());
-        let money = s.get("cash").copied().unwrap_or(0) + s.get("bonus").copied().unwrap_or(0);
-        if money != i128::from(l.amount) {
+        let booked = |kind| s.get(&kind).copied().unwrap_or(0);
+        let money = booked(BalanceKind::Cash) + booked(BalanceKind::Bonus);
+        if money != i128::from(l.amount.0) {
             v.push(format!(
                 "{}: amount {} but its money bookings sum to {money}",
                 l.id, l.amount
@@ -124,7 +129,7 @@ fn check_ltxs(ltxs: &[LtxRow], by_ltx: &HashMap<&str, Vec<&BookingRow>>, v: &mut
         }
         let balance = running.entry(l.merchantcard_id.as_str()).or_insert(0);
         *balance += money;
-        if *balance != i128::from(l.balance) {
+        if *balance != i128::from(l.balance.0) {
             v.push(format!(
                 "{}: balance after {} but the ledger gives {balance}",
                 l.id, l.balance
@@ -135,12 +140,12 @@ fn check_ltxs(ltxs: &[LtxRow], by_ltx: &HashMap<&str, Vec<&BookingRow>>, v: &mut
 
 fn check_reversals(ltxs: &[LtxRow], by_ltx: &HashMap<&str, Vec<&BookingRow>>, v: &mut Vec<String>) {
     let by_id: HashMap<&str, &LtxRow> = ltxs.iter().map(|l| (l.id.as_str(), l)).collect();
-    let shape = |id: &str| -> Vec<(String, String, i64)> {
+    let shape = |id: &str| -> Vec<(BookingType, BalanceKind, i64)> {
         by_ltx
             .get(id)
             .into_iter()
             .flatten()
-            .map(|b| (b.kind.clone(), b.balance_kind.clone(), b.amount))
+            .map(|b| (b.kind, b.balance_kind, b.amount))
             .collect()
     };
     for y in ltxs.iter().filter(|l| l.is_cancelling) {
@@ -148,7 +153,7 @@ fn check_reversals(ltxs: &[LtxRow], by_ltx: &HashMap<&str, Vec<&BookingRow>>, v:
             v.push(format!("{}: cancellation without its original", y.id));
             continue;
         };
-        if x.status != "cancelled" || x.child_id.as_deref() != Some(y.id.as_str()) {
+        if x.status != LtxStatus::Cancelled || x.child_id.as_deref() != Some(y.id.as_str()) {
             v.push(format!(
                 "{}: original {} is not marked as cancelled by it",
                 y.id, x.id
@@ -165,7 +170,7 @@ fn check_reversals(ltxs: &[LtxRow], by_ltx: &HashMap<&str, Vec<&BookingRow>>, v:
             ));
         }
     }
-    for x in ltxs.iter().filter(|l| l.status == "cancelled") {
+    for x in ltxs.iter().filter(|l| l.status == LtxStatus::Cancelled) {
         let child_ok = x
             .child_id
             .as_deref()
@@ -204,7 +209,7 @@ fn check_smart_transactions(stxs: &[StxRow], ltxs: &[LtxRow], v: &mut Vec<String
                 s.id
             ));
         }
-        if s.status == "ok" && doc.card_ident().is_some() && originals.len() != 1 {
+        if s.status == StxStatus::Ok && doc.card_ident().is_some() && originals.len() != 1 {
             v.push(format!(
                 "{}: ok with a card but {} loyalty transactions",
                 s.id,
@@ -225,6 +230,7 @@ fn check_smart_transactions(stxs: &[StxRow], ltxs: &[LtxRow], v: &mut Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use loyalpos_domain::card::{LockStatus, StockStatus};
 
     fn card(id: &str, cash: i64, bonus: i64) -> MerchantcardRow {
         MerchantcardRow {
@@ -237,13 +243,13 @@ mod tests {
             customer_id: None,
             customer_assignment_date: None,
             is_base_card: true,
-            cash_balance: cash,
-            bonus_balance: bonus,
+            cash_balance: Cents(cash),
+            bonus_balance: Cents(bonus),
             points: 0,
             last_usage: None,
             last_charge: None,
-            stock_status: "active".into(),
-            lock_status: "unlocked".into(),
+            stock_status: StockStatus::Active,
+            lock_status: LockStatus::Unlocked,
             lock_reason: None,
             lock_note: None,
             expiry_date: None,
@@ -262,17 +268,17 @@ mod tests {
             store_id: None,
             trans_id,
             tid: None,
-            status: "ok".into(),
-            amount,
+            status: LtxStatus::Ok,
+            amount: Cents(amount),
             currency: "EUR".into(),
-            balance,
+            balance: Cents(balance),
             description: String::new(),
             purpose: None,
             additional_data: None,
             receipt: "[]".into(),
             figures: None,
             is_cancelling: false,
-            revenue: 0,
+            revenue: Cents::ZERO,
             smart_transaction_id: None,
             parent_id: None,
             child_id: None,
@@ -281,13 +287,13 @@ mod tests {
         }
     }
 
-    fn booking(ltx_id: &str, balance_kind: &str, amount: i64) -> BookingRow {
+    fn booking(ltx_id: &str, balance_kind: BalanceKind, amount: i64) -> BookingRow {
         BookingRow {
             ltx_id: ltx_id.into(),
             seq: 0,
             merchantcard_id: "MCD_A".into(),
-            kind: "charge".into(),
-            balance_kind: balance_kind.into(),
+            kind: BookingType::Charge,
+            balance_kind,
             amount,
         }
     }
@@ -295,8 +301,8 @@ mod tests {
     #[test]
     fn a_cached_balance_must_equal_the_sum_of_its_bookings() {
         let bookings = [
-            booking("LTX_1", "cash", 1000),
-            booking("LTX_2", "cash", -300),
+            booking("LTX_1", BalanceKind::Cash, 1000),
+            booking("LTX_2", BalanceKind::Cash, -300),
         ];
         let mut violations = Vec::new();
         check_balances(&[card("MCD_A", 700, 0)], &[], &bookings, &mut violations);
@@ -311,7 +317,7 @@ mod tests {
     #[test]
     fn a_balance_below_the_floor_is_a_violation() {
         let mut violations = Vec::new();
-        let bookings = [booking("LTX_1", "bonus", -5)];
+        let bookings = [booking("LTX_1", BalanceKind::Bonus, -5)];
         check_balances(&[card("MCD_A", 0, -5)], &[], &bookings, &mut violations);
         assert_eq!(violations, ["MCD_A: negative bonus or points balance"]);
     }
@@ -320,8 +326,8 @@ mod tests {
     fn running_balances_and_ta_codes_are_checked_in_order() {
         let ltxs = [ltx("LTX_1", 7, 1000, 1000), ltx("LTX_2", 7, -300, 600)];
         let bookings = [
-            booking("LTX_1", "cash", 1000),
-            booking("LTX_2", "cash", -300),
+            booking("LTX_1", BalanceKind::Cash, 1000),
+            booking("LTX_2", BalanceKind::Cash, -300),
         ];
         let mut violations = Vec::new();
         check_ltxs(&ltxs, &group_bookings(&bookings), &mut violations);

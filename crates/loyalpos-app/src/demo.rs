@@ -2,6 +2,7 @@
 //! pinned token, the docs' reusable device registration, merchant-id aliases and the reserved
 //! loyalty transaction id. Created only with `--demo`, only once per database.
 
+use loyalpos_domain::status::StxStatus;
 use loyalpos_store::{AuthorizationRow, RegistrationRow, StxRow, TokenRow, Tx};
 use serde_json::Value;
 
@@ -110,7 +111,7 @@ fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), ImportE
         let row = StxRow {
             id: p.id.into(),
             merchant_id: MERCHANT_ID.into(),
-            status: "created".into(),
+            status: StxStatus::Created,
             device_id: Some(p.device.into()),
             receipt_number: None,
             trans_id: None,
@@ -130,7 +131,7 @@ fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), ImportE
     let row = StxRow {
         id: "STX_3HXQQBSVK2XWNAX7ESCZH9NZY3YZAZ".into(),
         merchant_id: MERCHANT_ID.into(),
-        status: "ok".into(),
+        status: StxStatus::Ok,
         device_id: Some(CASH_REGISTER_ID.into()),
         receipt_number: Some(3),
         trans_id: None,

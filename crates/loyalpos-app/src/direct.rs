@@ -5,6 +5,7 @@
 //! booking cancels that transaction too.
 
 use loyalpos_domain::direct::{DirectAction, DirectOutcome, direct};
+use loyalpos_domain::money::Cents;
 use loyalpos_domain::receipt::ReceiptLine;
 use loyalpos_domain::settle::LtxDescription;
 use loyalpos_store::{CardRow, CardgroupRow, LtxRow, MerchantcardRow, Tx};
@@ -228,8 +229,8 @@ fn cancel_last(
     let (cancelling, receipt) = ledger::cancel(tx, now, mc, group, &card.cardnumber, &original)?;
     // The booking's smart transaction, if any, becomes `cancelled` in the same unit of work.
     crate::smart::on_ltx_cancelled(tx, &original, &cancelling, now)?;
-    let amount = if cancelling.amount != 0 {
-        cancelling.amount.abs()
+    let amount = if cancelling.amount != Cents::ZERO {
+        cancelling.amount.0.abs()
     } else {
         (mc.points - points_before).abs()
     };

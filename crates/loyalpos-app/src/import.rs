@@ -7,7 +7,10 @@ mod document;
 
 use std::collections::{BTreeMap, HashSet};
 
-use loyalpos_domain::card::CardNumber;
+use loyalpos_domain::DomainError;
+use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
+use loyalpos_domain::card::{CardNumber, LockStatus, StockStatus};
+use loyalpos_domain::money::Cents;
 use loyalpos_store::{
     BookingRow, CardRow, CardgroupRow, ClientRow, ContractRow, CustomerRow, DeviceRow, LtxRow,
     MerchantRow, MerchantcardRow, StoreError, StoreRow, Tx, UserRow,
@@ -160,6 +163,25 @@ impl<'a> Pass<'a> {
                     .push(format!("{path}: not an ISO 8601 timestamp"));
                 self.now
             }),
+        }
+    }
+
+    /// A named value of the document (`lock_status`, …): `default` when absent, a problem when the
+    /// domain does not know the name.
+    fn named<T>(
+        &mut self,
+        path: &str,
+        value: Option<&str>,
+        parse: fn(&str) -> Result<T, DomainError>,
+        default: T,
+    ) -> T {
+        match value.map(parse) {
+            None => default,
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                self.problems.push(format!("{path}: {}", e.detail()));
+                default
+            }
         }
     }
 
@@ -458,7 +480,7 @@ impl<'a> Pass<'a> {
             )
             .to_string(),
             overdraft_allowed: g.overdraft_allowed.unwrap_or(false),
-            overdraft_limit: g.overdraft_limit.unwrap_or(0),
+            overdraft_limit: Cents(g.overdraft_limit.unwrap_or(0)),
             passcode_policy: g.passcode_policy.unwrap_or(0),
             card_creation_via_stx: g.card_creation_via_stx.unwrap_or(false),
             created: self.time(&format!("{path}.created"), g.created.as_deref()),
@@ -590,7 +612,7 @@ impl<'a> Pass<'a> {
             return Ok(());
         }
         self.tx.insert_merchantcard(&row)?;
-        if row.cash_balance != 0 || row.bonus_balance != 0 || row.points != 0 {
+        if row.cash_balance != Cents::ZERO || row.bonus_balance != Cents::ZERO || row.points != 0 {
             self.book_opening(&row, mc.opening_transaction.as_ref())?;
         }
         Ok(())
@@ -608,17 +630,17 @@ impl<'a> Pass<'a> {
     ) -> Result<(), ImportError> {
         let card = self.masked_number(&existing.card_id)?;
         let opening = self.tx.bookings_of_card(&existing.id)?;
-        let opened = |kind: &str| -> i64 {
+        let opened = |kind: BalanceKind| -> i64 {
             opening
                 .iter()
-                .filter(|b| b.kind == "opening" && b.balance_kind == kind)
+                .filter(|b| b.kind == BookingType::Opening && b.balance_kind == kind)
                 .map(|b| b.amount)
                 .sum()
         };
         for (field, kind, said) in [
-            ("cash_balance", "cash", row.cash_balance),
-            ("bonus_balance", "bonus", row.bonus_balance),
-            ("points", "points", row.points),
+            ("cash_balance", BalanceKind::Cash, row.cash_balance.0),
+            ("bonus_balance", BalanceKind::Bonus, row.bonus_balance.0),
+            ("points", BalanceKind::Points, row.points),
         ] {
             let stored = opened(kind);
             if stored != said {
@@ -712,6 +734,18 @@ impl<'a> Pass<'a> {
         let last_usage = optional_time("last_usage", mc.last_usage.as_deref());
         let last_charge = optional_time("last_charge", mc.last_charge.as_deref());
         let expiry_date = optional_time("expiry_date", mc.expiry_date.as_deref());
+        let stock_status = self.named(
+            &format!("{path}.stock_status"),
+            mc.stock_status.as_deref(),
+            StockStatus::parse,
+            StockStatus::Active,
+        );
+        let lock_status = self.named(
+            &format!("{path}.lock_status"),
+            mc.lock_status.as_deref(),
+            LockStatus::parse,
+            LockStatus::Unlocked,
+        );
         MerchantcardRow {
             id: mc.id.clone(),
             merchant_id: mc.merchant.0.clone(),
@@ -722,13 +756,13 @@ impl<'a> Pass<'a> {
             customer_id: mc.customer.as_ref().map(|c| c.0.clone()),
             customer_assignment_date,
             is_base_card: mc.is_base_card.unwrap_or(true),
-            cash_balance: mc.cash_balance.unwrap_or(0),
-            bonus_balance: mc.bonus_balance.unwrap_or(0),
+            cash_balance: Cents(mc.cash_balance.unwrap_or(0)),
+            bonus_balance: Cents(mc.bonus_balance.unwrap_or(0)),
             points: mc.points.unwrap_or(0),
             last_usage,
             last_charge,
-            stock_status: mc.stock_status.clone().unwrap_or_else(|| "active".into()),
-            lock_status: mc.lock_status.clone().unwrap_or_else(|| "unlocked".into()),
+            stock_status,
+            lock_status,
             lock_reason: mc.lock_reason,
             lock_note: mc.lock_note.clone(),
             expiry_date,
@@ -759,9 +793,9 @@ impl<'a> Pass<'a> {
             .and_then(|t| self.clock.parse(t))
             .unwrap_or(self.now);
         let bookings: Vec<BookingRow> = [
-            ("cash", card.cash_balance),
-            ("bonus", card.bonus_balance),
-            ("points", card.points),
+            (BalanceKind::Cash, card.cash_balance.0),
+            (BalanceKind::Bonus, card.bonus_balance.0),
+            (BalanceKind::Points, card.points),
         ]
         .into_iter()
         .filter(|(_, amount)| *amount != 0)
@@ -770,12 +804,15 @@ impl<'a> Pass<'a> {
             ltx_id: id.clone(),
             seq: seq as i64,
             merchantcard_id: card.id.clone(),
-            kind: "opening".into(),
-            balance_kind: kind.into(),
+            kind: BookingType::Opening,
+            balance_kind: kind,
             amount,
         })
         .collect();
-        let balance = card.cash_balance + card.bonus_balance;
+        let balance = card
+            .cash_balance
+            .checked_add(card.bonus_balance)
+            .map_err(|e| ImportError::Invalid(vec![format!("merchant card {}: {e}", card.id)]))?;
         let row = LtxRow {
             id,
             merchant_id: card.merchant_id.clone(),
@@ -784,7 +821,7 @@ impl<'a> Pass<'a> {
             store_id: card.created_for_store_id.clone(),
             trans_id,
             tid: None,
-            status: "ok".into(),
+            status: LtxStatus::Ok,
             amount: balance,
             currency: self.currency_of_group(&card.cardgroup_id)?,
             balance,
@@ -794,7 +831,7 @@ impl<'a> Pass<'a> {
             receipt: "[]".into(),
             figures: None,
             is_cancelling: false,
-            revenue: 0,
+            revenue: Cents::ZERO,
             smart_transaction_id: None,
             parent_id: None,
             child_id: None,

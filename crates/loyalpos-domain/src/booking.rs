@@ -6,77 +6,28 @@ use crate::money::Cents;
 use crate::plan::Balances;
 use crate::program::{BonusBase, BonusProgram, FilterMode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BookingType {
-    Opening,
-    BonusSpent,
-    CashSpent,
-    Discharge,
-    Charge,
-    BonusCollected,
-    PointsCharge,
-    PointsDischarge,
-}
-
-impl BookingType {
-    pub const ALL: [BookingType; 8] = [
-        BookingType::Opening,
-        BookingType::BonusSpent,
-        BookingType::CashSpent,
-        BookingType::Discharge,
-        BookingType::Charge,
-        BookingType::BonusCollected,
-        BookingType::PointsCharge,
-        BookingType::PointsDischarge,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingType::Opening => "opening",
-            BookingType::BonusSpent => "bonus_spent",
-            BookingType::CashSpent => "cash_spent",
-            BookingType::Discharge => "discharge",
-            BookingType::Charge => "charge",
-            BookingType::BonusCollected => "bonus_collected",
-            BookingType::PointsCharge => "points_charge",
-            BookingType::PointsDischarge => "points_discharge",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<BookingType, DomainError> {
-        BookingType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| DomainError::InvalidRequest(format!("unknown booking type {s:?}")))
+named_enum! {
+    /// What a booking does to a merchant card (api.md §13).
+    pub enum BookingType ("booking type") {
+        Opening = "opening",
+        BonusSpent = "bonus_spent",
+        CashSpent = "cash_spent",
+        Discharge = "discharge",
+        Charge = "charge",
+        BonusCollected = "bonus_collected",
+        PointsCharge = "points_charge",
+        PointsDischarge = "points_discharge",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BalanceKind {
-    Cash,
-    Bonus,
-    Points,
+named_enum! {
+    /// Which balance of a merchant card a booking moves.
+    pub enum BalanceKind ("balance") { Cash = "cash", Bonus = "bonus", Points = "points" }
 }
 
-impl BalanceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BalanceKind::Cash => "cash",
-            BalanceKind::Bonus => "bonus",
-            BalanceKind::Points => "points",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<BalanceKind, DomainError> {
-        match s {
-            "cash" => Ok(BalanceKind::Cash),
-            "bonus" => Ok(BalanceKind::Bonus),
-            "points" => Ok(BalanceKind::Points),
-            _ => Err(DomainError::InvalidRequest(format!(
-                "unknown balance {s:?}"
-            ))),
-        }
-    }
+named_enum! {
+    /// A loyalty transaction is `ok` until a cancellation books its mirror image (api.md §13).
+    pub enum LtxStatus ("loyalty transaction status") { Ok = "ok", Cancelled = "cancelled" }
 }
 
 /// One signed change of one balance; cents for cash and bonus, plain points for points.
@@ -195,13 +146,16 @@ mod tests {
 
     #[test]
     fn booking_types_and_balances_round_trip_their_wire_names() {
-        for t in BookingType::ALL {
+        for &t in BookingType::ALL {
             assert_eq!(BookingType::parse(t.as_str()), Ok(t));
         }
         assert_eq!(BookingType::BonusSpent.as_str(), "bonus_spent");
         assert_eq!(BookingType::PointsDischarge.as_str(), "points_discharge");
-        for k in [BalanceKind::Cash, BalanceKind::Bonus, BalanceKind::Points] {
+        for &k in BalanceKind::ALL {
             assert_eq!(BalanceKind::parse(k.as_str()), Ok(k));
+        }
+        for &s in LtxStatus::ALL {
+            assert_eq!(LtxStatus::parse(s.as_str()), Ok(s));
         }
         assert!(matches!(
             BookingType::parse("refund"),

@@ -41,6 +41,16 @@ impl fmt::Debug for CardNumber {
     }
 }
 
+named_enum! {
+    /// Whether a merchant card may book (api.md §11): a locked card refuses bookings with 4202.
+    pub enum LockStatus ("lock status") { Locked = "locked", Unlocked = "unlocked" }
+}
+
+named_enum! {
+    /// Where a card is in its life (models.md §5, informational; an issued card is `active`).
+    pub enum StockStatus ("stock status") { Active = "active", Inactive = "inactive", Stored = "stored" }
+}
+
 /// An operation a passcode policy can guard (`checkPasscodeEnabled`'s `action`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PasscodeAction {
@@ -121,6 +131,19 @@ pub fn lock_reason(id: i64) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lock_and_stock_statuses_are_read_back_from_their_names_and_nothing_else() {
+        for &s in LockStatus::ALL {
+            assert_eq!(LockStatus::parse(s.as_str()), Ok(s));
+        }
+        for &s in StockStatus::ALL {
+            assert_eq!(StockStatus::parse(&s.to_string()), Ok(s));
+        }
+        assert_eq!(LockStatus::Locked.as_str(), "locked");
+        assert!(LockStatus::parse("LOCKED").is_err());
+        assert!(StockStatus::parse("lost").is_err());
+    }
 
     #[test]
     fn a_card_number_is_exactly_16_digits() {

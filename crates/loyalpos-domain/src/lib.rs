@@ -5,6 +5,37 @@
 //! layer parses requests into these types, the store persists them, and the rules of `api.md` §8–§13 live
 //! only here.
 
+/// An enum stored and sent as one of a fixed set of names: `as_str` for the row and the wire, `parse`
+/// at the boundary where a name comes in (a stored row, an import document), `ALL` for descriptions.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* pub enum $name:ident ($what:literal) { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> ::core::result::Result<$name, $crate::DomainError> {
+                match s {
+                    $($text => ::core::result::Result::Ok($name::$variant),)+
+                    _ => ::core::result::Result::Err($crate::DomainError::InvalidRequest(format!(concat!("unknown ", $what, " {:?}"), s))),
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod basket;
 pub mod booking;
 pub mod card;

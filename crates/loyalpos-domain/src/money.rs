@@ -82,6 +82,13 @@ impl std::ops::Neg for Cents {
     }
 }
 
+/// The plain number of cents, for diagnostics (`check`'s findings); receipts use [`format_amount`].
+impl fmt::Display for Cents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 impl From<Cents> for i64 {
     fn from(c: Cents) -> i64 {
         c.0

@@ -4,41 +4,18 @@ use crate::DomainError;
 use crate::basket::Totals;
 use crate::plan::Plan;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StxStatus {
-    Created,
-    Processing,
-    Ok,
-    Failed,
-    Cancelled,
+named_enum! {
+    /// The smart transaction's status (api.md §8.1).
+    pub enum StxStatus ("status") {
+        Created = "created",
+        Processing = "processing",
+        Ok = "ok",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
 }
 
 impl StxStatus {
-    pub const ALL: [StxStatus; 5] = [
-        StxStatus::Created,
-        StxStatus::Processing,
-        StxStatus::Ok,
-        StxStatus::Failed,
-        StxStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StxStatus::Created => "created",
-            StxStatus::Processing => "processing",
-            StxStatus::Ok => "ok",
-            StxStatus::Failed => "failed",
-            StxStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<StxStatus, DomainError> {
-        StxStatus::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| DomainError::InvalidRequest(format!("unknown status {s:?}")))
-    }
-
     /// `created` or `processing`: the basket may still change.
     fn is_open(self) -> bool {
         matches!(self, StxStatus::Created | StxStatus::Processing)
@@ -195,7 +172,7 @@ mod tests {
 
     #[test]
     fn statuses_and_methods_parse_their_wire_names() {
-        for s in StxStatus::ALL {
+        for &s in StxStatus::ALL {
             assert_eq!(StxStatus::parse(s.as_str()), Result::Ok(s));
         }
         assert_eq!(StartMethod::parse(""), Result::Ok(StartMethod::Empty));

@@ -4,6 +4,11 @@
 
 use std::sync::Arc;
 
+use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
+use loyalpos_domain::card::{LockStatus, StockStatus};
+use loyalpos_domain::money::Cents;
+use loyalpos_domain::status::StxStatus;
+
 use crate::{Result, StoreError};
 
 /// A bound argument.
@@ -70,6 +75,39 @@ impl From<Option<bool>> for Arg<'_> {
         v.map_or(Arg::Null, Arg::Bool)
     }
 }
+
+impl From<Cents> for Arg<'_> {
+    fn from(v: Cents) -> Self {
+        Arg::Int(v.0)
+    }
+}
+
+/// The domain's named enums are stored as their names; a name the domain does not know is a
+/// corrupt row, refused where it is read rather than carried up as a string.
+macro_rules! named_columns {
+    ($($t:ty),+) => {$(
+        impl From<$t> for Arg<'_> {
+            fn from(v: $t) -> Self {
+                Arg::Text(v.as_str())
+            }
+        }
+        impl Column for $t {
+            fn from_val(v: Val) -> std::result::Result<Self, String> {
+                let name = String::from_val(v)?;
+                <$t>::parse(&name).map_err(|e| e.to_string())
+            }
+        }
+    )+};
+}
+
+named_columns!(
+    StxStatus,
+    LtxStatus,
+    BookingType,
+    BalanceKind,
+    LockStatus,
+    StockStatus
+);
 
 /// A value read from a row.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +198,11 @@ impl Column for String {
             Val::Text(s) => Ok(s),
             other => Err(format!("expected text, got {other:?}")),
         }
+    }
+}
+impl Column for Cents {
+    fn from_val(v: Val) -> std::result::Result<Self, String> {
+        i64::from_val(v).map(Cents)
     }
 }
 impl<T: Column> Column for Option<T> {
@@ -254,5 +297,29 @@ impl<'c, 'a> Q<'c, 'a> {
     pub fn scalar_optional<T: Column>(self) -> Result<Option<T>> {
         let rows = self.driver.query(self.sql, &self.args)?;
         rows.into_iter().next().map(Record::first).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_name_the_domain_does_not_know_is_a_corrupt_row() {
+        assert_eq!(
+            StxStatus::from_val(Val::Text("ok".into())),
+            Ok(StxStatus::Ok)
+        );
+        assert_eq!(
+            BookingType::from_val(Val::Text("bonus_collected".into())),
+            Ok(BookingType::BonusCollected)
+        );
+        assert!(StxStatus::from_val(Val::Text("done".into())).is_err());
+        assert!(LockStatus::from_val(Val::Int(1)).is_err());
+        assert_eq!(Cents::from_val(Val::Int(-5)), Ok(Cents(-5)));
+        assert_eq!(
+            <Option<LtxStatus>>::from_val(Val::Null),
+            Ok(None::<LtxStatus>)
+        );
     }
 }

@@ -1,5 +1,12 @@
-//! Rows as stored. Columns named `*_json`-free: JSON-valued columns are plain `String`s here and
-//! are owned (parsed and rendered) by the layer above; the store never interprets them.
+//! Rows as stored. Statuses, lock states, booking kinds and amounts carry the domain's types, parsed
+//! where the row is read (a name the domain does not know is a corrupt row). JSON-valued columns are
+//! plain `String`s here and are owned (parsed and rendered) by the layer above; the store never
+//! interprets them.
+
+use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
+use loyalpos_domain::card::{LockStatus, StockStatus};
+use loyalpos_domain::money::Cents;
+use loyalpos_domain::status::StxStatus;
 
 use crate::Result;
 use crate::driver::{FromRecord, Record, from_record};
@@ -156,7 +163,7 @@ pub struct CardgroupRow {
     /// JSON array of `{tax, desc, articleNumber, ean}`.
     pub bonus_products: String,
     pub overdraft_allowed: bool,
-    pub overdraft_limit: i64,
+    pub overdraft_limit: Cents,
     pub passcode_policy: i64,
     pub card_creation_via_stx: bool,
     pub created: i64,
@@ -200,13 +207,13 @@ pub struct MerchantcardRow {
     pub customer_id: Option<String>,
     pub customer_assignment_date: Option<i64>,
     pub is_base_card: bool,
-    pub cash_balance: i64,
-    pub bonus_balance: i64,
+    pub cash_balance: Cents,
+    pub bonus_balance: Cents,
     pub points: i64,
     pub last_usage: Option<i64>,
     pub last_charge: Option<i64>,
-    pub stock_status: String,
-    pub lock_status: String,
+    pub stock_status: StockStatus,
+    pub lock_status: LockStatus,
     pub lock_reason: Option<i64>,
     pub lock_note: Option<String>,
     pub expiry_date: Option<i64>,
@@ -224,10 +231,10 @@ pub struct LtxRow {
     pub store_id: Option<String>,
     pub trans_id: i64,
     pub tid: Option<String>,
-    pub status: String,
-    pub amount: i64,
+    pub status: LtxStatus,
+    pub amount: Cents,
     pub currency: String,
-    pub balance: i64,
+    pub balance: Cents,
     pub description: String,
     pub purpose: Option<String>,
     pub additional_data: Option<String>,
@@ -236,7 +243,7 @@ pub struct LtxRow {
     /// JSON of the receipt figures, kept so a cancellation can print the mirrored receipt.
     pub figures: Option<String>,
     pub is_cancelling: bool,
-    pub revenue: i64,
+    pub revenue: Cents,
     pub smart_transaction_id: Option<String>,
     pub parent_id: Option<String>,
     pub child_id: Option<String>,
@@ -249,8 +256,8 @@ pub struct BookingRow {
     pub ltx_id: String,
     pub seq: i64,
     pub merchantcard_id: String,
-    pub kind: String,
-    pub balance_kind: String,
+    pub kind: BookingType,
+    pub balance_kind: BalanceKind,
     pub amount: i64,
 }
 
@@ -258,7 +265,7 @@ pub struct BookingRow {
 pub struct StxRow {
     pub id: String,
     pub merchant_id: String,
-    pub status: String,
+    pub status: StxStatus,
     pub device_id: Option<String>,
     pub receipt_number: Option<i64>,
     pub trans_id: Option<String>,

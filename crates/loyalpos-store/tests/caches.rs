@@ -3,6 +3,7 @@
 mod common;
 
 use common::{each_store, merchant};
+use loyalpos_domain::money::Cents;
 use loyalpos_store::{AuthorizationRow, CardgroupRow, Store, StoreError, TokenRow};
 
 fn cardgroup(rate: i64) -> CardgroupRow {
@@ -21,7 +22,7 @@ fn cardgroup(rate: i64) -> CardgroupRow {
         filter_codes: "[]".into(),
         bonus_products: "[]".into(),
         overdraft_allowed: false,
-        overdraft_limit: 0,
+        overdraft_limit: Cents::ZERO,
         passcode_policy: 0,
         card_creation_via_stx: false,
         created: 0,

@@ -136,6 +136,23 @@ on_both_backends! {
         assert_eq!(ledger.ok()["count"], 2, "the opening and the charge, nothing else: {}", ledger.text);
     }
 
+    async fn an_unknown_lock_or_stock_status_refuses_the_whole_import_naming_the_field(app: TestApp) {
+        let mut doc = changed(|mc| {
+            mc["lock_status"] = json!("maybe");
+            mc["stock_status"] = json!("lost");
+        });
+        doc["loyalty.merchantcards"][0]["id"] = json!(MCD);
+        let (ok, _, err) = import(&app, &doc);
+        assert!(!ok, "the import must fail");
+        for said in ["loyalty.merchantcards[0].lock_status: unknown lock status \"maybe\"", "loyalty.merchantcards[0].stock_status: unknown stock status \"lost\""] {
+            assert!(err.contains(said), "{said:?} missing in {err}");
+        }
+        app.get(&format!("/Loyalty/MerchantCards/{MCD}"), PINNED).await.assert_error(404, 3001);
+        let locked = changed(|mc| mc["lock_status"] = json!("locked"));
+        import_ok(&app, &locked);
+        assert_eq!(app.get(&format!("/Loyalty/MerchantCards/{MCD}"), PINNED).await.ok()["lock_status"], "locked");
+    }
+
     async fn a_changed_or_dropped_csc_of_an_existing_merchant_card_refuses_the_whole_import(app: TestApp) {
         import_ok(&app, &card_document());
         let doc = changed(|mc| mc["csc"] = json!("4712"));

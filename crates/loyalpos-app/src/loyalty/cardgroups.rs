@@ -3,7 +3,7 @@
 //! validation (§11.1).
 
 use loyalpos_domain::card::{PasscodeAction, passcode_required};
-use loyalpos_domain::money::Currency;
+use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_store::{CardgroupRow, Tx};
 use serde::Deserialize;
 use serde_json::json;
@@ -64,7 +64,7 @@ impl CardgroupPatch {
         set(&mut row.description, self.description.map(Some));
         set(&mut row.cancel_selected, self.cancel_selected);
         set(&mut row.overdraft_allowed, self.overdraft_allowed);
-        set(&mut row.overdraft_limit, self.overdraft_limit);
+        set(&mut row.overdraft_limit, self.overdraft_limit.map(Cents));
         set(&mut row.passcode_policy, self.passcode_policy);
         set(&mut row.card_creation_via_stx, self.card_creation_via_stx);
         if let Some(bonus) = self.bonus {
@@ -131,7 +131,7 @@ fn new_cardgroup(merchant_id: &str, now: i64, patch: CardgroupPatch) -> ApiResul
         filter_codes: "[]".into(),
         bonus_products: "[]".into(),
         overdraft_allowed: false,
-        overdraft_limit: 0,
+        overdraft_limit: Cents::ZERO,
         passcode_policy: 0,
         card_creation_via_stx: false,
         created: now,

@@ -2,6 +2,8 @@
 //! (`CRD_`), its merchant card (`MCD_`) in a card group, and a 4-digit CSC that is shown once.
 //! Used by `createMerchantcards`, `loyalpos cards issue` and `create_card` idents.
 
+use loyalpos_domain::card::{LockStatus, StockStatus};
+use loyalpos_domain::money::Cents;
 use loyalpos_store::{CardRow, CardgroupRow, MerchantcardRow, Tx};
 
 use crate::error::{ApiError, ApiResult};
@@ -73,13 +75,13 @@ pub fn issue_card(tx: &mut dyn Tx, to: IssueRequest<'_>) -> ApiResult<Issued> {
         customer_id: to.customer_id.map(Into::into),
         customer_assignment_date: to.customer_id.map(|_| now),
         is_base_card: true,
-        cash_balance: 0,
-        bonus_balance: 0,
+        cash_balance: Cents::ZERO,
+        bonus_balance: Cents::ZERO,
         points: 0,
         last_usage: None,
         last_charge: None,
-        stock_status: "active".into(),
-        lock_status: "unlocked".into(),
+        stock_status: StockStatus::Active,
+        lock_status: LockStatus::Unlocked,
         lock_reason: None,
         lock_note: None,
         expiry_date: None,

@@ -3,7 +3,8 @@
 //! merchant card first (`Tx::lock_merchantcard`), so changes to one card are serialised.
 
 use loyalpos_domain::DomainError;
-use loyalpos_domain::booking::{BalanceKind, Booking, BookingType, apply, money_change};
+use loyalpos_domain::booking::{Booking, BookingType, LtxStatus, apply, money_change};
+use loyalpos_domain::card::LockStatus;
 use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_domain::plan::Balances;
 use loyalpos_domain::receipt::{
@@ -54,15 +55,15 @@ pub struct Posting {
 
 pub fn balances_of(card: &MerchantcardRow) -> Balances {
     Balances {
-        cash: Cents(card.cash_balance),
-        bonus: Cents(card.bonus_balance),
+        cash: card.cash_balance,
+        bonus: card.bonus_balance,
         points: card.points,
     }
 }
 
 fn set_balances(card: &mut MerchantcardRow, b: &Balances) {
-    card.cash_balance = b.cash.value();
-    card.bonus_balance = b.bonus.value();
+    card.cash_balance = b.cash;
+    card.bonus_balance = b.bonus;
     card.points = b.points;
 }
 
@@ -124,10 +125,10 @@ pub fn post(
         store_id: posting.store_id,
         trans_id: ta,
         tid: posting.tid,
-        status: "ok".into(),
-        amount: money_change(&posting.bookings)?.value(),
+        status: LtxStatus::Ok,
+        amount: money_change(&posting.bookings)?,
         currency: currency.as_str().to_owned(),
-        balance: after.balance()?.value(),
+        balance: after.balance()?,
         description: posting.description.as_str().into(),
         purpose: posting.purpose,
         additional_data: posting.additional_data,
@@ -137,7 +138,7 @@ pub fn post(
                 .map_err(|e| ApiError::internal(e.to_string()))?,
         ),
         is_cancelling: false,
-        revenue: posting.revenue.value(),
+        revenue: posting.revenue,
         smart_transaction_id: posting.smart_transaction_id,
         parent_id: None,
         child_id: None,
@@ -163,22 +164,16 @@ fn booking_rows(ltx_id: &str, card_id: &str, bookings: &[Booking]) -> Vec<Bookin
             ltx_id: ltx_id.into(),
             seq: seq as i64,
             merchantcard_id: card_id.into(),
-            kind: b.kind.as_str().into(),
-            balance_kind: b.balance.as_str().into(),
+            kind: b.kind,
+            balance_kind: b.balance,
             amount: b.amount,
         })
         .collect()
 }
 
-fn domain_bookings(rows: &[BookingRow]) -> Result<Vec<Booking>, DomainError> {
+fn domain_bookings(rows: &[BookingRow]) -> Vec<Booking> {
     rows.iter()
-        .map(|r| {
-            Ok(Booking::new(
-                BookingType::parse(&r.kind)?,
-                BalanceKind::parse(&r.balance_kind)?,
-                r.amount,
-            ))
-        })
+        .map(|r| Booking::new(r.kind, r.balance_kind, r.amount))
         .collect()
 }
 
@@ -186,7 +181,7 @@ fn state_of(l: &LtxRow) -> LtxState {
     LtxState {
         is_opening: l.figures.is_none() && !l.is_cancelling,
         is_cancelling: l.is_cancelling,
-        cancelled: l.status == "cancelled",
+        cancelled: l.status == LtxStatus::Cancelled,
     }
 }
 
@@ -215,7 +210,7 @@ pub fn cancel(
         .position(|l| l.id == original.id)
         .ok_or_else(|| ApiError::internal("the transaction is not in its card's history"))?;
     check_cancellable(&states, index, rules.cancel_selected)?;
-    let original_bookings = domain_bookings(&tx.bookings_of(&original.id)?)?;
+    let original_bookings = domain_bookings(&tx.bookings_of(&original.id)?);
     let before = balances_of(card);
     let (reversed, after) = reverse(&original_bookings, &before, &rules)?;
     let layout: Layout = original
@@ -241,7 +236,7 @@ pub fn cancel(
                 load: Cents(*load),
                 revenue: Cents(*revenue),
                 bonus_collected: Cents(*bonus_collected),
-                balance_after: Cents(original.balance),
+                balance_after: original.balance,
                 currency: currency.clone(),
             },
             ta,
@@ -260,10 +255,10 @@ pub fn cancel(
         store_id: original.store_id.clone(),
         trans_id: ta,
         tid: original.tid.clone(),
-        status: "ok".into(),
-        amount: money_change(&reversed)?.value(),
+        status: LtxStatus::Ok,
+        amount: money_change(&reversed)?,
         currency: original.currency.clone(),
-        balance: after.balance()?.value(),
+        balance: after.balance()?,
         description: LtxDescription::Cancellation.as_str().into(),
         purpose: original.purpose.clone(),
         additional_data: None,
@@ -297,7 +292,7 @@ pub fn check_usable(card: &MerchantcardRow, cardnumber: &str, now: i64) -> Resul
             "card {cardnumber} has expired"
         )));
     }
-    if card.lock_status == "locked" {
+    if card.lock_status == LockStatus::Locked {
         return Err(DomainError::CardLocked(format!(
             "card {cardnumber} is locked"
         )));

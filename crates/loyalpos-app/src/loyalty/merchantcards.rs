@@ -319,16 +319,16 @@ pub fn balance(
     };
     let group = group_of(tx, &mc)?;
     let currency = Currency::parse(&group.currency)?;
-    let balance = Cents(mc.cash_balance).checked_add(Cents(mc.bonus_balance))?;
-    let limit = Cents(if group.overdraft_allowed {
+    let balance = mc.cash_balance.checked_add(mc.bonus_balance)?;
+    let limit = if group.overdraft_allowed {
         group.overdraft_limit
     } else {
-        0
-    });
+        Cents::ZERO
+    };
     Ok(Some(CardBalance {
         balance,
-        cash_balance: Cents(mc.cash_balance),
-        bonus_balance: Cents(mc.bonus_balance),
+        cash_balance: mc.cash_balance,
+        bonus_balance: mc.bonus_balance,
         points: mc.points,
         receipt: balance_receipt(&card.cardnumber, balance, &currency),
         limit_allowed: group.overdraft_allowed,

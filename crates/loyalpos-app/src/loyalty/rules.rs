@@ -55,7 +55,7 @@ pub fn card_rules(row: &CardgroupRow) -> Result<CardRules, DomainError> {
     let rules = CardRules {
         currency: Currency::parse(&row.currency)?,
         overdraft_allowed: row.overdraft_allowed,
-        overdraft_limit: Cents::safe(row.overdraft_limit)?,
+        overdraft_limit: Cents::safe(row.overdraft_limit.0)?,
         cancel_selected: row.cancel_selected,
         passcode_policy: row.passcode_policy,
         card_creation_via_stx: row.card_creation_via_stx,

@@ -2,7 +2,7 @@
 //! status, lock and unlock. CSCs and passcodes are stored only as salted hashes and compared in
 //! constant time; a wrong CSC or passcode answers `false`, or 4206 where it authorises a change.
 
-use loyalpos_domain::card::lock_reason;
+use loyalpos_domain::card::{LockStatus, lock_reason};
 use loyalpos_store::{MerchantcardRow, Tx};
 
 use crate::caller::Principal;
@@ -118,7 +118,7 @@ pub fn reset_passcode(
 /// A card's lock as shown: reason and note only while it is locked.
 #[derive(Debug, Clone)]
 pub struct LockState {
-    pub lock_status: String,
+    pub lock_status: LockStatus,
     pub reason: Option<i64>,
     pub note: Option<String>,
 }
@@ -134,7 +134,7 @@ pub fn lock_status(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<L
 }
 
 pub fn is_locked(card: &MerchantcardRow) -> bool {
-    card.lock_status == "locked"
+    card.lock_status == LockStatus::Locked
 }
 
 /// A lock or unlock: `reason` set locks, `None` unlocks. A `csc`, when sent, must match (4206).
@@ -157,12 +157,12 @@ pub fn set_lock(
     require_csc(&mc, change.csc.as_deref())?;
     match change.reason {
         Some(LockReason(reason)) => {
-            mc.lock_status = "locked".into();
+            mc.lock_status = LockStatus::Locked;
             mc.lock_reason = Some(reason);
             mc.lock_note = change.note;
         }
         None => {
-            mc.lock_status = "unlocked".into();
+            mc.lock_status = LockStatus::Unlocked;
             mc.lock_reason = None;
             mc.lock_note = None;
         }

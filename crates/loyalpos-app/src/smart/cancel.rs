@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::doc::StxDoc;
 use super::shown::{Named, SmartTransaction, merchant_name, read_shown, show};
-use super::{find, save, status_of, stored_doc};
+use super::{find, save, stored_doc};
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::loyalty::ledger;
@@ -58,7 +58,7 @@ pub fn cancel(
 ) -> ApiResult<SmartTransaction> {
     let (found, doc) = find(tx, caller, id, false)?;
     let locked = lock_for_cancel(tx, caller, &found, &doc)?;
-    let status = status_of(&locked.row)?;
+    let status = locked.row.status;
     if check(&Action::Cancel, status, None)? == Transition::Unchanged {
         return read_shown(tx, locked.row, locked.doc, now);
     }
@@ -82,7 +82,7 @@ pub fn cancel_trx(
         .filter(|r| r.merchant_id == caller.merchant_id)
         .ok_or_else(|| ApiError::not_found("smart.transactions", &receipt_number.to_string()))?;
     let locked = lock_for_cancel(tx, caller, &found, &stored_doc(&found)?)?;
-    let status = status_of(&locked.row)?;
+    let status = locked.row.status;
     if check(&Action::CancelTrx, status, None)? == Transition::Unchanged {
         return read_shown(tx, locked.row, locked.doc, now);
     }
@@ -105,11 +105,11 @@ pub fn abort(
     now: i64,
 ) -> ApiResult<SmartTransaction> {
     let (mut row, mut doc) = find(tx, caller, id, true)?;
-    if check(&Action::Abort, status_of(&row)?, None)? == Transition::Unchanged {
+    if check(&Action::Abort, row.status, None)? == Transition::Unchanged {
         return read_shown(tx, row, doc, now);
     }
     doc.plan = None;
-    row.status = StxStatus::Cancelled.as_str().into();
+    row.status = StxStatus::Cancelled;
     save(tx, &mut row, &doc, now)?;
     read_shown(tx, row, doc, now)
 }
@@ -140,7 +140,7 @@ fn cancel_locked(
     } else {
         doc.plan = None;
     }
-    row.status = StxStatus::Cancelled.as_str().into();
+    row.status = StxStatus::Cancelled;
     save(tx, &mut row, &doc, now)?;
     let name = merchant_name(tx, &row.merchant_id)?;
     // The ident names the reversed card (start booked on it): shown as it is after the reversal.
@@ -220,6 +220,6 @@ pub fn on_ltx_cancelled(
     let mut doc = stored_doc(&row)?;
     doc.transactions.push(cancellation.id.clone());
     doc.receipt = serde_json::from_str(&cancellation.receipt).unwrap_or(Value::Array(Vec::new()));
-    row.status = StxStatus::Cancelled.as_str().into();
+    row.status = StxStatus::Cancelled;
     save(tx, &mut row, &doc, now)
 }

@@ -8,7 +8,7 @@ use loyalpos_store::{CardgroupRow, DeviceRow, MerchantRow, StxRow, Tx};
 
 use super::doc::{BasketLine, StxDoc};
 use super::shown::{Named, SmartTransaction, merchant_name, show};
-use super::{find, save, status_of};
+use super::{find, save};
 use crate::caller::{Principal, TokenKind};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::loyalty::rules::{BonusProductJson, bonus_products};
@@ -54,7 +54,7 @@ pub fn create(
     let row = StxRow {
         id: new_id("STX"),
         merchant_id: merchant.id,
-        status: StxStatus::Created.as_str().into(),
+        status: StxStatus::Created,
         device_id: device.map(|d| d.id),
         receipt_number: None,
         trans_id: None,
@@ -75,7 +75,7 @@ pub fn replace(
     now: i64,
 ) -> ApiResult<SmartTransaction> {
     let (mut row, old) = find(tx, caller, id, true)?;
-    check(&Action::Put, status_of(&row)?, None)?;
+    check(&Action::Put, row.status, None)?;
     let mut doc = input.doc;
     check_amounts(&doc)?;
     drop_sent_back_bonus_lines(&mut doc, &old)?;
@@ -88,7 +88,7 @@ pub fn replace(
         named.as_ref().and_then(|n| n.own_group(&row.merchant_id)),
         input.currency.as_deref(),
     )?;
-    row.status = StxStatus::Created.as_str().into();
+    row.status = StxStatus::Created;
     save(tx, &mut row, &doc, now)?;
     let name = merchant_name(tx, &row.merchant_id)?;
     show(tx, row, doc, name, named, now)

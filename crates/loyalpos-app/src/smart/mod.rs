@@ -10,7 +10,7 @@ mod pay;
 mod shown;
 mod terminal;
 
-use loyalpos_domain::status::{Action, StxStatus, check};
+use loyalpos_domain::status::{Action, check};
 use loyalpos_store::{ListQuery, Listed, StxRow, Tx};
 use serde_json::{Map, Value};
 
@@ -29,10 +29,6 @@ use crate::tenancy::{owned, path_id};
 fn stored_doc(row: &StxRow) -> ApiResult<StxDoc> {
     StxDoc::parse(&row.doc)
         .map_err(|e| ApiError::internal(format!("smart transaction {}: {e}", row.id)))
-}
-
-fn status_of(row: &StxRow) -> ApiResult<StxStatus> {
-    Ok(StxStatus::parse(&row.status)?)
 }
 
 /// The caller's transaction by path id (4003 malformed, 404 unknown or foreign), locked if asked.
@@ -88,7 +84,7 @@ pub fn set_delivery(
     now: i64,
 ) -> ApiResult<SmartTransaction> {
     let (mut row, mut doc) = find(tx, caller, id, true)?;
-    check(&Action::SetDelivery, status_of(&row)?, None)?;
+    check(&Action::SetDelivery, row.status, None)?;
     let mut merged = match doc.echo.remove("delivery_options") {
         Some(Value::Object(m)) => m,
         _ => Map::new(),

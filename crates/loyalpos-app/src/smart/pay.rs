@@ -13,7 +13,7 @@ use loyalpos_store::{FullMerchantcard, StxRow, Tx};
 use super::card::{CardContext, Holder, card_context};
 use super::doc::{StoredPlan, StxDoc};
 use super::shown::{Named, SmartTransaction, merchant_name, read_shown, show};
-use super::{find, save, status_of};
+use super::{find, save};
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::loyalty::issue::{DEFAULT_PREFIX, IssueRequest, issue_card};
@@ -26,7 +26,7 @@ const DECLINED_AMOUNT: i64 = 1111;
 /// Plans the payment with the card and keeps the plan until start; the transaction is `processing`.
 pub fn pre_transaction(tx: &mut dyn Tx, caller: &Principal, id: &str, now: i64) -> ApiResult<Plan> {
     let (mut row, mut doc) = find(tx, caller, id, true)?;
-    check(&Action::PreTransaction, status_of(&row)?, None)?;
+    check(&Action::PreTransaction, row.status, None)?;
     let ident = doc
         .card_ident()
         .ok_or_else(|| DomainError::CardInvalid("no card ident".into()))?;
@@ -34,7 +34,7 @@ pub fn pre_transaction(tx: &mut dyn Tx, caller: &Principal, id: &str, now: i64) 
     let ctx = card_context(named, ident, &row.merchant_id, &doc.currency, now)?;
     let planned = plan(&doc.client_lines(), &ctx.balances, &ctx.rules)?;
     doc.plan = Some(StoredPlan::from_plan(&planned));
-    row.status = StxStatus::Processing.as_str().into();
+    row.status = StxStatus::Processing;
     save(tx, &mut row, &doc, now)?;
     Ok(planned)
 }
@@ -56,7 +56,7 @@ pub fn start(
     now: i64,
 ) -> ApiResult<Started> {
     let (mut row, mut doc) = find(tx, caller, id, true)?;
-    let status = status_of(&row)?;
+    let status = row.status;
     let stored_method = doc.payment_method.as_deref();
     if check(&Action::Start(method), status, stored_method)? == Transition::Unchanged {
         return Ok(Started::Done(Box::new(read_shown(tx, row, doc, now)?)));
@@ -72,7 +72,7 @@ pub fn start(
     if method == StartMethod::Cashless {
         let amount = checkout.terminal_amount();
         if charge_terminal(tx, &mut row, &mut doc, amount)? == Terminal::Declined {
-            row.status = StxStatus::Failed.as_str().into();
+            row.status = StxStatus::Failed;
             doc.payment_method = Some(method.payment_method().into());
             save(tx, &mut row, &doc, now)?;
             return Ok(Started::Declined(ApiError::new(
@@ -88,7 +88,7 @@ pub fn start(
         }
         None => None,
     };
-    row.status = StxStatus::Ok.as_str().into();
+    row.status = StxStatus::Ok;
     doc.payment_method = Some(method.payment_method().into());
     save(tx, &mut row, &doc, now)?;
     let name = merchant_name(tx, &row.merchant_id)?;

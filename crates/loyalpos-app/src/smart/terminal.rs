@@ -40,8 +40,7 @@ pub fn end_of_day(
     let (mut count, mut sum) = (0i64, 0i64);
     for row in &since {
         let doc = stored_doc(row)?;
-        if row.status == StxStatus::Ok.as_str() && doc.payment_method.as_deref() == Some("cashless")
-        {
+        if row.status == StxStatus::Ok && doc.payment_method.as_deref() == Some("cashless") {
             count += 1;
             sum += doc.terminal_amount.unwrap_or(0);
         }
@@ -106,7 +105,7 @@ fn service_transaction(
     let row = StxRow {
         id: new_id("STX"),
         merchant_id: device.merchant_id.clone(),
-        status: StxStatus::Ok.as_str().into(),
+        status: StxStatus::Ok,
         device_id: Some(device.id.clone()),
         receipt_number: None,
         trans_id: None,

@@ -109,7 +109,7 @@ pub async fn lock_status(app: Arc<App>, req: Req) -> ApiResult<Response> {
         .read(&app, move |tx| security::lock_status(tx, &caller, &id))
         .await?;
     ok_json(&json!({
-        "lock_status": lock.lock_status,
+        "lock_status": lock.lock_status.as_str(),
         "reason": lock.reason,
         "note": lock.note,
     }))

@@ -190,7 +190,7 @@ pub fn cardgroup_view(g: &CardgroupRow) -> Value {
         "currency": g.currency,
         "bonus": bonus_programme(g),
         "overdraft_allowed": g.overdraft_allowed,
-        "overdraft_limit": g.overdraft_limit,
+        "overdraft_limit": g.overdraft_limit.0,
         "passcode_policy": g.passcode_policy,
         "card_creation_via_stx": g.card_creation_via_stx,
     })
@@ -213,8 +213,8 @@ pub struct MerchantcardView {
     balance: i64,
     last_usage: Option<String>,
     last_charge: Option<String>,
-    stock_status: String,
-    lock_status: String,
+    stock_status: &'static str,
+    lock_status: &'static str,
     passcode: i64,
     expiry_date: Option<String>,
     payment_container: Option<Value>,
@@ -243,13 +243,13 @@ pub fn merchantcard_view(
         customer: parts.customer.as_ref().map(|c| compact_customer(clock, c)),
         is_base_card: m.is_base_card,
         points: m.points,
-        cash_balance: m.cash_balance,
-        bonus_balance: m.bonus_balance,
-        balance: m.cash_balance + m.bonus_balance,
+        cash_balance: m.cash_balance.0,
+        bonus_balance: m.bonus_balance.0,
+        balance: m.cash_balance.0 + m.bonus_balance.0,
         last_usage: clock.render_opt(m.last_usage),
         last_charge: clock.render_opt(m.last_charge),
-        stock_status: m.stock_status.clone(),
-        lock_status: m.lock_status.clone(),
+        stock_status: m.stock_status.as_str(),
+        lock_status: m.lock_status.as_str(),
         passcode: parts.group.passcode_policy,
         expiry_date: clock.render_opt(m.expiry_date),
         payment_container: None,
@@ -272,7 +272,7 @@ pub fn ltx_view(clock: &Clock, ltx: &Ltx) -> Value {
     let bookings: Vec<Value> = ltx
         .bookings
         .iter()
-        .map(|b| json!({"type": b.kind, "balance": b.balance_kind, "amount": b.amount}))
+        .map(|b| json!({"type": b.kind.as_str(), "balance": b.balance_kind.as_str(), "amount": b.amount}))
         .collect();
     json!({
         "object": "loyalty.transactions",
@@ -289,10 +289,10 @@ pub fn ltx_view(clock: &Clock, ltx: &Ltx) -> Value {
         "clearing_information": [],
         "trans_id": l.trans_id,
         "tid": l.tid,
-        "status": l.status,
-        "amount": l.amount,
+        "status": l.status.as_str(),
+        "amount": l.amount.0,
         "currency": l.currency,
-        "balance": l.balance,
+        "balance": l.balance.0,
         "description": l.description,
         "purpose": l.purpose,
         "additional_data": stored_json(l.additional_data.as_deref()),
@@ -300,7 +300,7 @@ pub fn ltx_view(clock: &Clock, ltx: &Ltx) -> Value {
         "receipt": stored_array(&l.receipt),
         "is_cancelling": i64::from(l.is_cancelling),
         "bookings": bookings,
-        "revenue": l.revenue,
+        "revenue": l.revenue.0,
         "smart_transaction": ObjRef::opt("smart.transactions", l.smart_transaction_id.as_deref()),
     })
 }

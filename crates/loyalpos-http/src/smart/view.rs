@@ -41,7 +41,7 @@ pub fn render<'a>(clock: &Clock, stx: &'a SmartTransaction) -> StxView<'a> {
             .collect(),
         created: clock.render(row.created),
         updated: clock.render_opt(row.updated),
-        status: &row.status,
+        status: row.status.as_str(),
         merchant_ref: doc.merchant_ref.as_deref(),
         transaction_ref: doc.transaction_ref.as_deref(),
         intent: doc.intent.as_deref(),

@@ -189,8 +189,8 @@ impl LoyaltyTx for SqlTx<'_> {
         .bind(r.points)
         .bind(r.last_usage)
         .bind(r.last_charge)
-        .bind(&r.stock_status)
-        .bind(&r.lock_status)
+        .bind(r.stock_status)
+        .bind(r.lock_status)
         .bind(r.lock_reason)
         .bind(&r.lock_note)
         .bind(r.expiry_date)
@@ -290,8 +290,8 @@ impl LoyaltyTx for SqlTx<'_> {
         .bind(r.points)
         .bind(r.last_usage)
         .bind(r.last_charge)
-        .bind(&r.stock_status)
-        .bind(&r.lock_status)
+        .bind(r.stock_status)
+        .bind(r.lock_status)
         .bind(r.lock_reason)
         .bind(&r.lock_note)
         .bind(r.expiry_date)
@@ -339,7 +339,7 @@ impl LoyaltyTx for SqlTx<'_> {
         .bind(&r.store_id)
         .bind(r.trans_id)
         .bind(&r.tid)
-        .bind(&r.status)
+        .bind(r.status)
         .bind(r.amount)
         .bind(&r.currency)
         .bind(r.balance)
@@ -375,8 +375,8 @@ impl LoyaltyTx for SqlTx<'_> {
                 Arg::from(&b.ltx_id),
                 Arg::from(b.seq),
                 Arg::from(&b.merchantcard_id),
-                Arg::from(&b.kind),
-                Arg::from(&b.balance_kind),
+                Arg::from(b.kind),
+                Arg::from(b.balance_kind),
                 Arg::from(b.amount),
             ]
         });

@@ -7,7 +7,7 @@ impl SmartTx for SqlTx<'_> {
         ))
         .bind(&r.id)
         .bind(&r.merchant_id)
-        .bind(&r.status)
+        .bind(r.status)
         .bind(&r.device_id)
         .bind(r.receipt_number)
         .bind(&r.trans_id)
@@ -60,7 +60,7 @@ impl SmartTx for SqlTx<'_> {
              trans_id = $5, doc = $6, updated = $7 WHERE id = $1",
         )
         .bind(&r.id)
-        .bind(&r.status)
+        .bind(r.status)
         .bind(&r.device_id)
         .bind(r.receipt_number)
         .bind(&r.trans_id)

@@ -190,7 +190,7 @@ fn configuration(g: &CardgroupRow) -> Value {
         "currency": g.currency,
         "bonus": bonus_programme(g),
         "overdraft_allowed": g.overdraft_allowed,
-        "overdraft_limit": g.overdraft_limit,
+        "overdraft_limit": g.overdraft_limit.0,
         "passcode_policy": g.passcode_policy,
         "cancel_selected": g.cancel_selected,
         "card_creation_via_stx": g.card_creation_via_stx,
