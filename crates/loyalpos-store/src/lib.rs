@@ -633,7 +633,10 @@ pub trait SmartTx {
         device_id: &str,
         receipt_number: i64,
     ) -> Result<Option<StxRow>>;
+    /// Writes the status, placement, document and update time; not the list keys (`update_stx_refs`).
     fn update_stx(&mut self, row: &StxRow) -> Result<()>;
+    /// Writes `merchant_ref` and `transaction_ref` (only a PUT changes them).
+    fn update_stx_refs(&mut self, row: &StxRow) -> Result<()>;
     fn stxs_of_device_after_receipt(&mut self, device_id: &str, after: i64) -> Result<Vec<StxRow>>;
     fn insert_reserved_ltx_id(&mut self, stx_id: &str, ltx_id: &str) -> Result<()>;
     /// Takes (and removes) the demo's reserved LTX id for this smart transaction, if any.

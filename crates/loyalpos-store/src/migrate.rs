@@ -29,6 +29,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 4, "0004_idempotency_claim_owner"),
     migration!("sqlite", 6, "0006_revocation"),
     migration!("sqlite", 7, "0007_card_assignment_per_merchant"),
+    migration!("sqlite", 8, "0008_stx_ref_columns"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -39,6 +40,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 5, "0005_ta_code_sequence"),
     migration!("postgres", 6, "0006_revocation"),
     migration!("postgres", 7, "0007_card_assignment_per_merchant"),
+    migration!("postgres", 8, "0008_stx_ref_columns"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

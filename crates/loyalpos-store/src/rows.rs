@@ -269,7 +269,10 @@ pub struct StxRow {
     pub device_id: Option<String>,
     pub receipt_number: Option<i64>,
     pub trans_id: Option<String>,
-    /// JSON document with everything else (owned by the HTTP layer).
+    /// The document's `merchantRef` and `transactionRef`, kept as columns for the list filters.
+    pub merchant_ref: Option<String>,
+    pub transaction_ref: Option<String>,
+    /// JSON document with everything else (owned by the layer above).
     pub doc: String,
     pub created: i64,
     pub updated: Option<i64>,
@@ -509,6 +512,8 @@ from_record!(StxRow {
     device_id,
     receipt_number,
     trans_id,
+    merchant_ref,
+    transaction_ref,
     doc,
     created,
     updated

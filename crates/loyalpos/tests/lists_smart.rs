@@ -46,6 +46,20 @@ on_both_backends! {
         check_list_contract(&app, &Route { path: STX, token: PINNED, nested: Some(("merchant.id", MERCHANT)), created: true }).await;
     }
 
+    async fn a_put_that_changes_the_references_is_found_by_the_new_ones_only_and_a_start_keeps_them(app: TestApp) {
+        let id = sale(&app, "old-ref", "old-trx", 349, false).await;
+        let body = json!({"merchantRef": "new-ref", "transactionRef": "new-trx",
+            "basket": one_line("", "Brot", 349, 7), "basket_info": {"sum": 349, "currency": "EUR"}});
+        app.put(&format!("{STX}/{id}"), PINNED, body).await.ok();
+        assert_eq!(app.start(&id, "cash").await.ok()["status"], "ok");
+        for q in ["merchantRef:NEW-REF", "transactionRef:new-trx"] {
+            assert_eq!(ids(&same_both_ways(&app, STX, PINNED, q).await), [id.clone()], "{q}");
+        }
+        for q in ["merchantRef:old-ref", "transactionRef:old-trx"] {
+            assert!(ids(&same_both_ways(&app, STX, PINNED, q).await).is_empty(), "{q}");
+        }
+    }
+
     async fn the_issues_smart_transaction_queries_answer_the_same_on_both_paths(app: TestApp) {
         let a = sale(&app, "abc-1", "testnr", 349, true).await;
         let b = sale(&app, "ABC-2", "T-2", 1000, true).await;

@@ -58,6 +58,8 @@ pub fn create(
         device_id: device.map(|d| d.id),
         receipt_number: None,
         trans_id: None,
+        merchant_ref: doc.merchant_ref.clone(),
+        transaction_ref: doc.transaction_ref.clone(),
         doc: doc.to_json(),
         created: now,
         updated: None,

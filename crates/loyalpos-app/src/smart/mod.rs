@@ -45,6 +45,13 @@ fn save(tx: &mut dyn Tx, row: &mut StxRow, doc: &StxDoc, now: i64) -> ApiResult<
     row.doc = doc.to_json();
     row.updated = Some(now);
     tx.update_stx(row)?;
+    // The list keys are written only when they change (a PUT), so that the writes of
+    // preTransaction, start and cancel leave their indexes alone.
+    if row.merchant_ref != doc.merchant_ref || row.transaction_ref != doc.transaction_ref {
+        row.merchant_ref.clone_from(&doc.merchant_ref);
+        row.transaction_ref.clone_from(&doc.transaction_ref);
+        tx.update_stx_refs(row)?;
+    }
     Ok(())
 }
 

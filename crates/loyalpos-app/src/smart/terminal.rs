@@ -109,6 +109,8 @@ fn service_transaction(
         device_id: Some(device.id.clone()),
         receipt_number: None,
         trans_id: None,
+        merchant_ref: doc.merchant_ref.clone(),
+        transaction_ref: doc.transaction_ref.clone(),
         doc: doc.to_json(),
         created: now,
         updated: None,

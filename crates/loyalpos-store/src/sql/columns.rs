@@ -65,7 +65,7 @@ macro_rules! ltx_cols {
 }
 macro_rules! stx_cols {
     () => {
-        "id, merchant_id, status, device_id, receipt_number, trans_id, doc, created, updated"
+        "id, merchant_id, status, device_id, receipt_number, trans_id, merchant_ref, transaction_ref, doc, created, updated"
     };
 }
 

@@ -12,18 +12,18 @@ const LIST_BY_ID: &str = if LIST_ON_POSTGRES {
     "created DESC, id DESC"
 };
 
-// The folded `merchantRef` / `transactionRef` of a smart transaction's document: ASCII letters
-// lower-cased, the Kelvin sign read as `k`. Spelled exactly as in the expression indexes of
-// migration 0003 so that the planner uses them.
+// The folded `merchantRef` / `transactionRef` of a smart transaction: ASCII letters lower-cased,
+// the Kelvin sign read as `k`. Spelled exactly as in the expression indexes of migration 0008 so
+// that the planner uses them.
 const LIST_MERCHANT_REF: &str = if LIST_ON_POSTGRES {
-    "lower(replace(doc::json ->> 'merchant_ref', '\u{212A}', 'k') COLLATE \"C\")"
+    "lower(replace(merchant_ref, '\u{212A}', 'k') COLLATE \"C\")"
 } else {
-    "lower(replace(json_extract(doc, '$.merchant_ref'), '\u{212A}', 'k'))"
+    "lower(replace(merchant_ref, '\u{212A}', 'k'))"
 };
 const LIST_TRANSACTION_REF: &str = if LIST_ON_POSTGRES {
-    "lower(replace(doc::json ->> 'transaction_ref', '\u{212A}', 'k') COLLATE \"C\")"
+    "lower(replace(transaction_ref, '\u{212A}', 'k') COLLATE \"C\")"
 } else {
-    "lower(replace(json_extract(doc, '$.transaction_ref'), '\u{212A}', 'k'))"
+    "lower(replace(transaction_ref, '\u{212A}', 'k'))"
 };
 
 /// Where a field lives for one listed table.

@@ -3,7 +3,7 @@ impl SmartTx for SqlTx<'_> {
         self.q(concat!(
             "INSERT INTO smart_transactions (",
             stx_cols!(),
-            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
         ))
         .bind(&r.id)
         .bind(&r.merchant_id)
@@ -11,6 +11,8 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.device_id)
         .bind(r.receipt_number)
         .bind(&r.trans_id)
+        .bind(&r.merchant_ref)
+        .bind(&r.transaction_ref)
         .bind(&r.doc)
         .bind(r.created)
         .bind(r.updated)
@@ -67,6 +69,15 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.doc)
         .bind(r.updated)
         .execute()?;
+        Ok(())
+    }
+
+    fn update_stx_refs(&mut self, r: &StxRow) -> Result<()> {
+        self.q("UPDATE smart_transactions SET merchant_ref = $2, transaction_ref = $3 WHERE id = $1")
+            .bind(&r.id)
+            .bind(&r.merchant_ref)
+            .bind(&r.transaction_ref)
+            .execute()?;
         Ok(())
     }
 
