@@ -36,6 +36,7 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Most connections served at once (at least one is).
     pub max_connections: usize,
+    // The API's behaviour: the fields of the same names in [`Config`].
     pub demo: bool,
     pub token_ttl: i64,
     pub appuser_enabled: bool,
@@ -94,8 +95,6 @@ pub struct Server {
     metrics_listener: Option<TcpListener>,
     tls: Option<TlsAcceptor>,
     cors: CorsOrigins,
-    header_timeout: Duration,
-    max_connections: usize,
     options: ServeOptions,
 }
 
@@ -128,8 +127,6 @@ impl Server {
             metrics_listener,
             tls,
             cors,
-            header_timeout: options.header_timeout,
-            max_connections: options.max_connections.max(1),
             options,
         })
     }
@@ -142,10 +139,10 @@ impl Server {
             metrics_listener,
             tls,
             cors,
-            header_timeout,
-            max_connections,
             options,
         } = self;
+        let header_timeout = options.header_timeout;
+        let max_connections = options.max_connections.max(1);
         let config = Config {
             demo: options.demo,
             token_ttl: options.token_ttl,
