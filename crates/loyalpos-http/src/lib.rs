@@ -28,6 +28,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod proxy;
 pub mod routes;
+pub mod serve;
 pub mod server;
 pub mod smart;
 pub mod token_limits;

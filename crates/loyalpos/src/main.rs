@@ -1,14 +1,22 @@
 //! `loyalpos`: a self-hostable secuconnect API v2 server for loyalty at the point of sale.
+//!
+//! The composition root: the command line (`loyalpos-cli`) runs every command; `serve` is where it
+//! meets the HTTP server (`loyalpos-http`), and [`server_options`] is the only code that knows both.
 
-mod cli;
+use std::time::Duration;
 
 use clap::Parser;
+use loyalpos_app::clock::Clock;
+use loyalpos_cli::serve::{ServeArgs, prepare_tenant};
+use loyalpos_cli::{Cli, LogFormat};
+use loyalpos_http::serve::{ServeOptions, Server, TlsFiles};
+use loyalpos_store::Store;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args = cli::Cli::parse();
+    let args = Cli::parse();
     init_logging(args.log_format);
-    match cli::run(args).await {
+    match loyalpos_cli::run(args, serve).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -17,9 +25,44 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Everything that can refuse the start (CORS origins, TLS files, both listeners) comes before the
+/// demo tenant is seeded: a server that cannot serve must not have seeded anything.
+async fn serve(args: ServeArgs, store: Store, clock: Clock) -> anyhow::Result<()> {
+    let demo = args.demo;
+    let server = Server::bind(server_options(args)).await?;
+    prepare_tenant(&store, &clock, demo).await?;
+    server.run(store, clock).await?;
+    Ok(())
+}
+
+fn server_options(args: ServeArgs) -> ServeOptions {
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        // clap requires each with the other.
+        _ => None,
+    };
+    ServeOptions {
+        listen: args.listen,
+        metrics_listen: args.metrics_listen,
+        tls,
+        cors_origins: args.cors_origins,
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections: args.max_connections,
+        demo: args.demo,
+        token_ttl: args.token_ttl,
+        appuser_enabled: !args.disable_appuser,
+        body_limit: args.body_limit,
+        verification_url: args.verification_url,
+        rate_limit: args.rate_limit,
+        request_timeout: Duration::from_secs(args.request_timeout),
+        body_read_timeout: Duration::from_secs(args.body_timeout),
+        trusted_proxies: args.trusted_proxies,
+    }
+}
+
 /// Logs go to stderr; stdout carries only what scripts read (the listening line, printed credentials).
 /// Colours only on a terminal, so a file or a log shipper never gets escape sequences.
-fn init_logging(format: cli::LogFormat) {
+fn init_logging(format: LogFormat) {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOYALPOS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -27,7 +70,7 @@ fn init_logging(format: cli::LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        cli::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-        cli::LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
     }
 }

@@ -11,7 +11,7 @@ use loyalpos_app::oauth::confirm_registration;
 use loyalpos_app::operator::{self, ClientCredentials, NewClient};
 use loyalpos_store::Store;
 
-use super::output::Stdout;
+use crate::output::Stdout;
 
 #[derive(Subcommand)]
 pub enum MerchantCommand {

@@ -10,9 +10,9 @@ use clap::Args;
 use loyalpos_app::audit::{self, Report};
 use loyalpos_store::{Store, backup, sqlite_path};
 
-use super::operator::print_check_report;
-use super::output::Stdout;
-use super::progress::Progress;
+use crate::operator::print_check_report;
+use crate::output::Stdout;
+use crate::progress::Progress;
 
 #[derive(Args)]
 pub struct BackupArgs {

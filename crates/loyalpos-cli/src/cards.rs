@@ -18,7 +18,7 @@ use loyalpos_app::loyalty::issue::DEFAULT_PREFIX;
 use loyalpos_app::operator::issue_cards;
 use loyalpos_store::Store;
 
-use super::output::{OutputError, Stdout, StdoutClosed};
+use crate::output::{OutputError, Stdout, StdoutClosed};
 
 /// Where the lines are kept before stdout gets them.
 struct Kept {
@@ -26,7 +26,7 @@ struct Kept {
     /// `--out`: the operator's file, kept; otherwise a recovery file, removed after a full stdout.
     asked_for: bool,
 }
-use super::progress::Progress;
+use crate::progress::Progress;
 
 /// From this many cards on, plain progress lines are printed when stderr is not a terminal.
 const LONG_ISSUE: u32 = 1000;

@@ -11,7 +11,7 @@ use loyalpos_app::operator;
 use loyalpos_store::{CardgroupRow, Store};
 use serde_json::{Value, json};
 
-use super::output::Stdout;
+use crate::output::Stdout;
 
 #[derive(Subcommand)]
 pub enum CardgroupCommand {

@@ -1,3 +1,8 @@
+//! The `loyalpos` command line: every command's flags, and every command but `serve` run on the
+//! application layer. `serve` is the binary's: this crate never reaches the HTTP edge (a test of the
+//! binary checks its dependencies), so [`run`] hands `serve`'s flags, the store and the clock to the
+//! function the binary gives it.
+
 mod backup;
 mod bench;
 mod cardgroup;
@@ -5,7 +10,7 @@ mod cards;
 mod operator;
 mod output;
 mod progress;
-mod serve;
+pub mod serve;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -86,7 +91,11 @@ enum Command {
     Cards(cards::CardsCommand),
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command; `serve` runs as `serve(args, store, clock)` on the opened, migrated store.
+pub async fn run(
+    cli: Cli,
+    serve: impl AsyncFnOnce(serve::ServeArgs, Store, Clock) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     output::install_closed_pipe_hook();
     let clock = clock(&cli.timezone)?;
     let database = cli
@@ -97,7 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::bench(args).await,
         Command::Backup(args) => backup::backup(&database, args).await,
         Command::Restore(args) => backup::restore(&database, args).await,
-        command => with_store(&database, command, clock).await,
+        command => with_store(&database, command, clock, serve).await,
     };
     if let Err(err) = &outcome
         && let Some(code) = output::closed_exit(err)
@@ -108,7 +117,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     outcome
 }
 
-async fn with_store(database: &str, command: Command, clock: Clock) -> anyhow::Result<()> {
+async fn with_store(
+    database: &str,
+    command: Command,
+    clock: Clock,
+    serve: impl AsyncFnOnce(serve::ServeArgs, Store, Clock) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     // Only `serve` and `migrate` create a database; a mistyped name must not become an empty one.
     let opened = match command {
         Command::Serve(_) | Command::Migrate => Store::open(database).await,
@@ -116,14 +130,19 @@ async fn with_store(database: &str, command: Command, clock: Clock) -> anyhow::R
     };
     let store = opened.with_context(|| format!("opening the database {}", redacted(database)))?;
     store.migrate().await.context("migrating the database")?;
-    let outcome = command_on(command, &store, clock).await;
+    let outcome = command_on(command, &store, clock, serve).await;
     store.close().await;
     outcome
 }
 
-async fn command_on(command: Command, store: &Store, clock: Clock) -> anyhow::Result<()> {
+async fn command_on(
+    command: Command,
+    store: &Store,
+    clock: Clock,
+    serve: impl AsyncFnOnce(serve::ServeArgs, Store, Clock) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     match command {
-        Command::Serve(args) => serve::serve(store.clone(), clock, args).await,
+        Command::Serve(args) => serve(args, store.clone(), clock).await,
         Command::Migrate => Ok(output::Stdout::new().line("migrations applied")?),
         Command::Check => operator::check(store).await,
         Command::Import { file } => {

@@ -15,8 +15,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use super::output::Stdout;
-use super::progress::Progress;
+use crate::output::Stdout;
+use crate::progress::Progress;
 
 const DEMO_TOKEN: &str = "qb56tjj1bcvo9n2nj4u38k84lo";
 const DEMO_CLIENT: (&str, &str) = (
@@ -223,7 +223,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
 /// A bar over the flows (`--flows`) or the seconds (`--duration`) on a terminal; otherwise a plain
 /// line every 10 s.
 async fn progress(shared: Arc<Shared>, started: Instant, flows: Option<u64>, bar: Progress) {
-    let terminal = super::progress::stderr_is_terminal();
+    let terminal = crate::progress::stderr_is_terminal();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;

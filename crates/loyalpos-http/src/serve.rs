@@ -1,0 +1,349 @@
+//! Runs the API: binds the listeners (the API's, over TLS when asked, and the metrics'), serves
+//! each connection with hyper under the time limits and the connection cap `axum::serve` lacks,
+//! purges expired idempotency keys, and stops gracefully on SIGTERM or SIGINT.
+//!
+//! [`Server::bind`] does everything that can refuse the start, so that a caller can prepare the
+//! database (the demo tenant) only once the server is sure to run, then [`Server::run`] serves.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper_util::service::TowerToHyperService;
+use loyalpos_app::clock::Clock;
+use loyalpos_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
+
+use crate::cors::CorsOrigins;
+use crate::{App, Config, idempotency, metrics, proxy, router};
+
+/// How to serve: addresses, transport, connection limits and the API's behaviour.
+pub struct ServeOptions {
+    /// Address of the API; port 0 picks a free port.
+    pub listen: String,
+    /// Serves `GET /metrics` on this address instead of the API's.
+    pub metrics_listen: Option<String>,
+    /// HTTPS on `listen` with this certificate chain and key.
+    pub tls: Option<TlsFiles>,
+    /// Origins browsers may call the API from, as given (`*` for every origin).
+    pub cors_origins: Vec<String>,
+    /// Time a client has to send a request's headers (and to open a keep-alive connection's next).
+    pub header_timeout: Duration,
+    /// Most connections served at once (at least one is).
+    pub max_connections: usize,
+    // The API's behaviour: the fields of the same names in [`Config`].
+    pub demo: bool,
+    pub token_ttl: i64,
+    pub appuser_enabled: bool,
+    pub body_limit: usize,
+    pub verification_url: String,
+    pub rate_limit: Option<u32>,
+    pub request_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub trusted_proxies: Vec<proxy::IpNet>,
+}
+
+/// PEM files: the certificate chain and its private key.
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Cors(String),
+    #[error("reading the TLS certificate {}", .path.display())]
+    Certificate {
+        path: PathBuf,
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("no certificate in {}", .0.display())]
+    NoCertificate(PathBuf),
+    #[error("reading the TLS private key {}", .path.display())]
+    PrivateKey {
+        path: PathBuf,
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("the TLS provider")]
+    TlsProvider(#[source] tokio_rustls::rustls::Error),
+    #[error("the TLS certificate and key do not belong together")]
+    KeyMismatch(#[source] tokio_rustls::rustls::Error),
+    #[error("binding {address}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("binding the metrics address {address}")]
+    BindMetrics {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// A server whose listeners are bound: nothing can refuse its start any more.
+pub struct Server {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    tls: Option<TlsAcceptor>,
+    cors: CorsOrigins,
+    options: ServeOptions,
+}
+
+impl Server {
+    /// Checks the CORS origins and the TLS files, then binds the API's and the metrics' listeners.
+    pub async fn bind(options: ServeOptions) -> Result<Server, ServeError> {
+        let cors = CorsOrigins::parse(&options.cors_origins).map_err(ServeError::Cors)?;
+        let tls = match &options.tls {
+            Some(files) => Some(tls_acceptor(&files.cert, &files.key)?),
+            None => None,
+        };
+        let listener =
+            TcpListener::bind(&options.listen)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    address: options.listen.clone(),
+                    source,
+                })?;
+        let metrics_listener = match &options.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await.map_err(|source| {
+                ServeError::BindMetrics {
+                    address: address.clone(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
+        Ok(Server {
+            listener,
+            metrics_listener,
+            tls,
+            cors,
+            options,
+        })
+    }
+
+    /// Serves the API on `store` until SIGTERM or SIGINT, then lets in-flight requests finish.
+    /// Prints `loyalpos listening on URL` (and `loyalpos metrics on URL`) on stdout once serving.
+    pub async fn run(self, store: Store, clock: Clock) -> Result<(), ServeError> {
+        let Server {
+            listener,
+            metrics_listener,
+            tls,
+            cors,
+            options,
+        } = self;
+        let header_timeout = options.header_timeout;
+        let max_connections = options.max_connections.max(1);
+        let config = Config {
+            demo: options.demo,
+            token_ttl: options.token_ttl,
+            appuser_enabled: options.appuser_enabled,
+            body_limit: options.body_limit,
+            verification_url: options.verification_url,
+            rate_limit: options.rate_limit,
+            request_timeout: options.request_timeout,
+            body_read_timeout: options.body_read_timeout,
+            cors,
+            metrics_on_api: metrics_listener.is_none(),
+            trusted_proxies: options.trusted_proxies,
+            ..Config::default()
+        };
+        metrics::install();
+        tokio::spawn(idempotency::purge_loop(store.clone(), clock.clone()));
+        let app = Arc::new(App::new(store, clock, config));
+        let stopping = stop_on(shutdown_signal()?);
+        let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("loyalpos listening on {scheme}://{addr}");
+        if let Some(metrics_listener) = metrics_listener {
+            println!(
+                "loyalpos metrics on http://{}",
+                metrics_listener.local_addr()?
+            );
+            let limits = ConnLimits {
+                header_timeout,
+                max_connections: METRICS_CONNECTIONS,
+            };
+            let service = metrics::router(app.clone());
+            let stopped = stopped(stopping.clone());
+            tokio::spawn(run_connections(
+                metrics_listener,
+                service,
+                limits,
+                None,
+                stopped,
+            ));
+        }
+        let limits = ConnLimits {
+            header_timeout,
+            max_connections,
+        };
+        run_connections(listener, router(app), limits, tls, stopped(stopping)).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Connections the metrics address serves at once (scrapers, not registers).
+const METRICS_CONNECTIONS: usize = 16;
+
+/// The certificate chain and key of `--tls-cert`/`--tls-key` (PEM) as a TLS acceptor (rustls with
+/// the ring provider; HTTP/1.1 over TLS 1.2 and 1.3).
+fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServeError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|source| ServeError::Certificate {
+            path: cert.to_owned(),
+            source,
+        })?;
+    if certs.is_empty() {
+        return Err(ServeError::NoCertificate(cert.to_owned()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| ServeError::PrivateKey {
+        path: key.to_owned(),
+        source,
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(ServeError::TlsProvider)?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(ServeError::KeyMismatch)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Shares one shutdown between the listeners: the API's and the metrics'.
+fn stop_on(shutdown: impl Future<Output = ()> + Send + 'static) -> watch::Receiver<bool> {
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    stopping
+}
+
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+struct ConnLimits {
+    header_timeout: Duration,
+    max_connections: usize,
+}
+
+/// Accepts connections while fewer than `max_connections` are open and serves each with hyper's
+/// HTTP/1 server under the header time limit (over TLS when `tls` is given, the handshake under the
+/// same limit, so a silent client cannot hold a slot); on `shutdown`, stops accepting and lets the
+/// open connections finish their requests.
+async fn run_connections(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: ConnLimits,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // The peer reaches the handlers as `ConnectInfo` (failed sign-ins are limited per address).
+        let mut router = router
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+        if tls.is_some() {
+            router = router.layer(axum::Extension(proxy::Tls));
+        }
+        let service = TowerToHyperService::new(router);
+        let (http, watcher, tls) = (http.clone(), graceful.watcher(), tls.clone());
+        let handshake_limit = limits.header_timeout;
+        tokio::spawn(async move {
+            match tls {
+                None => serve_connection(&http, watcher, stream, service).await,
+                Some(tls) => {
+                    match tokio::time::timeout(handshake_limit, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(&http, watcher, stream, service).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                }
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+async fn serve_connection<S>(
+    http: &http1::Builder,
+    watcher: Watcher,
+    stream: S,
+    service: TowerToHyperService<axum::Router>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http.serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+// What hyper refuses before the dispatcher runs gets hyper's bare answer (no body) and a closed
+// connection, as there is no request to answer in the envelope: a request line or header that does
+// not parse (garbage, bytes not allowed in a header value) or an invalid or negative
+// `Content-Length` (400), a request target over 65,534 bytes (the `http` crate's limit, 414), more
+// than 100 header lines or a head beyond hyper's ~400 KB read buffer (431). Raising hyper's
+// header-line limit would let the dispatcher envelope the 431, but hyper then fills a table of
+// that many entries for every request (measured: ~8 % of the CPU of authenticated GETs at 2,000).
+
+/// SIGTERM or SIGINT: stop accepting, let in-flight requests finish. The handlers are installed
+/// before the ready line is printed, so a signal sent right after it is never fatal.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
+}
