@@ -6,6 +6,7 @@ use axum::response::Response;
 use loyalpos_app::clock::Clock;
 use loyalpos_app::devices::{self, DeviceChanges, DevicePin, DeviceState};
 use loyalpos_app::tenancy::own_device;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -18,8 +19,10 @@ use crate::wire::{IdRef, ObjRef, stored_json};
 
 const MAIN_FIELDS: &[&str] = &["id", "description", "vendor_uid", "tid"];
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Device")]
 pub struct DeviceView {
+    #[schemars(extend("const" = "smart.devices"))]
     object: &'static str,
     id: String,
     created: String,
@@ -30,25 +33,32 @@ pub struct DeviceView {
     vendor: Option<String>,
     vendor_uid: Option<String>,
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["cashier", "zvt", "shopmodule", "webterminal"]))]
     device_type: String,
     device: Value,
+    #[schemars(with = "()")]
     routing: Option<Value>,
     user_pin: Option<String>,
     products: Value,
     description: Option<String>,
     tid: Option<String>,
+    #[schemars(with = "()")]
     idle_screen_register: Option<Value>,
+    #[schemars(with = "()")]
     idle_screen_terminal: Option<Value>,
     online: bool,
+    #[schemars(with = "()")]
     refresh: Option<Value>,
+    #[schemars(extend("const" = "https"))]
     connection_type: &'static str,
     terminal_type: Option<String>,
     base_version: Option<String>,
     status: Value,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct StoreRefWithName {
+    #[schemars(extend("const" = "general.stores"))]
     object: &'static str,
     id: String,
     name: Option<String>,
@@ -123,14 +133,15 @@ async fn read_device(app: &App, req: &Req) -> ApiResult<DeviceState> {
         .await
 }
 
-#[derive(Deserialize)]
-struct DeviceDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct DeviceDto {
     store: Option<IdRef>,
     contract: Option<IdRef>,
     device: Option<Value>,
     vendor: Option<String>,
     vendor_uid: Option<String>,
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["cashier", "zvt", "shopmodule", "webterminal", null]))]
     device_type: Option<String>,
     description: Option<String>,
     tid: Option<String>,
@@ -191,8 +202,8 @@ pub async fn secubase_config(app: Arc<App>, req: Req) -> ApiResult<Response> {
     ok_json(&json!([]))
 }
 
-#[derive(Deserialize)]
-struct DevicePinDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct DevicePinDto {
     store_id: Option<String>,
     merchant_id: String,
     pin: String,
@@ -234,8 +245,8 @@ pub async fn device_pin_config(app: Arc<App>, req: Req) -> ApiResult<Response> {
     }))
 }
 
-#[derive(Deserialize)]
-struct UserPinDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct UserPinDto {
     user_pin: String,
 }
 

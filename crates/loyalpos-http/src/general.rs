@@ -10,6 +10,7 @@ use loyalpos_app::general::{
 };
 use loyalpos_app::tenancy::{merchant_param, own_merchant, path_id};
 use loyalpos_store::StoreRow;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -23,14 +24,17 @@ use crate::wire::{ObjRef, stored_array, stored_json};
 const MERCHANT_MAIN_FIELDS: &[&str] = &["id", "user.companyname"];
 const STORE_MAIN_FIELDS: &[&str] = &["id", "name"];
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Merchant")]
 pub struct MerchantView {
+    #[schemars(extend("const" = "general.merchants"))]
     object: &'static str,
     id: String,
     id_old: i64,
     #[serde(rename = "type")]
     user_type: String,
     user: MerchantUser,
+    #[schemars(with = "()")]
     parent: Option<Value>,
     assigned_by: Vec<Value>,
     invited_by: Vec<Value>,
@@ -38,10 +42,11 @@ pub struct MerchantView {
     urls: Value,
     store_name: Option<String>,
     acceptance_points: Vec<Value>,
+    #[schemars(with = "()")]
     two_fa: Option<Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct MerchantUser {
     name: Option<String>,
     forename: Option<String>,
@@ -105,15 +110,15 @@ pub async fn merchant_categories(app: Arc<App>, req: Req) -> ApiResult<Response>
     ok_json(&stored_array(&merchant.categories))
 }
 
-#[derive(Deserialize)]
-struct PublicDataDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct PublicDataDto {
     #[serde(default)]
     legal_details: Option<Vec<LegalDetailDto>>,
     #[serde(default)]
     urls: Option<Vec<UrlDto>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct LegalDetailDto {
     content: Option<String>,
     #[serde(rename = "type")]
@@ -121,7 +126,7 @@ struct LegalDetailDto {
     language: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct UrlDto {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -195,32 +200,42 @@ pub async fn public_data(app: Arc<App>, req: Req) -> ApiResult<Response> {
 
 // ---- Stores ----
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Store")]
 pub struct StoreView {
+    #[schemars(extend("const" = "general.stores"))]
     object: &'static str,
     id: String,
     id_old: String,
     merchant: ObjRef,
     store_name: String,
     facebook_id: Option<String>,
+    #[schemars(with = "()")]
     source: Option<Value>,
+    #[schemars(with = "()")]
     key: Option<Value>,
+    #[schemars(with = "()")]
     hash: Option<Value>,
     address_components: Value,
     address_formatted: Option<String>,
     phone_number_formatted: Option<String>,
+    #[schemars(with = "()")]
     geometry: Option<Value>,
     name: String,
     name_raw: String,
     photo_main: Option<String>,
     photo: Value,
+    #[schemars(with = "()")]
     category_main: Option<Value>,
     category: Vec<Value>,
+    #[schemars(with = "()")]
     url_googleplus: Option<Value>,
     url_website: Option<String>,
     open_hours: Value,
     open_now: bool,
+    #[schemars(with = "()")]
     open_time: Option<Value>,
+    #[schemars(with = "()")]
     utc_offset: Option<Value>,
     assigned_by: Vec<Value>,
     invited_by: Vec<Value>,
@@ -342,15 +357,17 @@ pub async fn get_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
     ok_json(&store_view(&app.clock, row))
 }
 
-#[derive(Deserialize)]
-struct StoreDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct StoreDto {
     name: Option<String>,
+    #[schemars(with = "Option<crate::openapi::schemas::Address>")]
     address: Option<Value>,
     facebook_id: Option<String>,
     phone: Option<String>,
     url_website: Option<String>,
     photo_main: Option<String>,
     photo: Option<Vec<String>>,
+    #[schemars(with = "Option<Vec<crate::openapi::schemas::OpenHours>>")]
     open_hours: Option<Vec<Value>>,
 }
 

@@ -159,10 +159,12 @@ fn no_store(status: StatusCode, body: Value) -> Response {
     response
 }
 
-#[derive(Serialize)]
-struct TokenBody {
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TokenResponse")]
+pub(crate) struct TokenBody {
     access_token: String,
     expires_in: i64,
+    #[schemars(extend("const" = "bearer"))]
     token_type: &'static str,
     scope: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]

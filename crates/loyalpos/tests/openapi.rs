@@ -28,8 +28,8 @@ fn errors(schema: &Value, instance: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The schema of `method path`'s 200 answer (or of the error envelope), as a standalone schema.
-fn answer_schema(doc: &Value, method: &Method, path: &str, status: u16) -> Value {
+/// The operation of `method path` in the document, with its path template.
+fn operation<'d>(doc: &'d Value, method: &Method, path: &str) -> (&'d str, &'d Value) {
     let path = path.split('?').next().unwrap();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let (template, item) = doc["paths"]
@@ -45,14 +45,11 @@ fn answer_schema(doc: &Value, method: &Method, path: &str, status: u16) -> Value
                     .all(|(t, s)| t.starts_with('{') || t.eq_ignore_ascii_case(s))
         })
         .unwrap_or_else(|| panic!("no operation for {method} {path}"));
-    let op = &item[method.as_str().to_lowercase()];
-    let response = if status == 200 {
-        &op["responses"]["200"]
-    } else {
-        &doc["components"]["responses"]["Error"]
-    };
-    let schema = response["content"]["application/json"]["schema"].clone();
-    assert!(schema.is_object(), "{method} {template}: no JSON schema");
+    (template, &item[method.as_str().to_lowercase()])
+}
+
+/// `schema` as a standalone schema that resolves the document's references.
+fn standalone(doc: &Value, schema: Value) -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "allOf": [schema],
@@ -60,8 +57,33 @@ fn answer_schema(doc: &Value, method: &Method, path: &str, status: u16) -> Value
     })
 }
 
-/// Sends a request, asserts it answers the `expected` status and that its body validates against
-/// the document's schema for that status; returns the answer.
+/// The schema of `method path`'s 200 answer (or of the error envelope), as a standalone schema.
+fn answer_schema(doc: &Value, method: &Method, path: &str, status: u16) -> Value {
+    let (template, op) = operation(doc, method, path);
+    let response = if status == 200 {
+        &op["responses"]["200"]
+    } else {
+        &doc["components"]["responses"]["Error"]
+    };
+    let schema = response["content"]["application/json"]["schema"].clone();
+    assert!(schema.is_object(), "{method} {template}: no JSON schema");
+    standalone(doc, schema)
+}
+
+/// The schema of `method path`'s JSON request body, as a standalone schema.
+fn request_schema(doc: &Value, method: &Method, path: &str) -> Value {
+    let (template, op) = operation(doc, method, path);
+    let schema = op["requestBody"]["content"]["application/json"]["schema"].clone();
+    assert!(
+        schema.is_object(),
+        "{method} {template}: takes no JSON body"
+    );
+    standalone(doc, schema)
+}
+
+/// Sends a request whose body validates against the document's request schema, asserts it answers
+/// the `expected` status and that the answer validates against the document's schema for that
+/// status; returns the answer.
 async fn checked(
     app: &TestApp,
     doc: &Value,
@@ -71,9 +93,6 @@ async fn checked(
     token: Option<&str>,
     body: Option<Value>,
 ) -> Value {
-    let r = app.send(method.clone(), path, token, body).await;
-    let status = r.status.as_u16();
-    assert_eq!(status, expected, "{method} {path}: {}", r.text);
     let outside = ["/api", "/oauth", "/health", "/ready"]
         .iter()
         .any(|p| path.starts_with(p));
@@ -82,6 +101,17 @@ async fn checked(
     } else {
         path.to_owned()
     };
+    if let Some(body) = &body {
+        let problems = errors(&request_schema(doc, &method, &full), body);
+        assert!(
+            problems.is_empty(),
+            "{method} {path}: the request does not match the document:\n{}",
+            problems.join("\n")
+        );
+    }
+    let r = app.send(method.clone(), path, token, body).await;
+    let status = r.status.as_u16();
+    assert_eq!(status, expected, "{method} {path}: {}", r.text);
     let schema = answer_schema(doc, &method, &full, status);
     let problems = errors(&schema, &r.body);
     assert!(
@@ -239,6 +269,11 @@ on_both_backends! {
         checked(&app, &doc, 200, Method::POST, "/Loyalty/MerchantCards/me/validateMerchantcard", t, Some(json!({"cardnumber": CARD_B}))).await;
         checked(&app, &doc, 200, Method::POST, "/Loyalty/MerchantCards/me/validateMerchantcard", t, Some(json!({"cardnumber": "9276000000000000"}))).await;
         checked(&app, &doc, 200, Method::POST, &format!("/Loyalty/MerchantCards/{MCD_A}/getCardBalanceReceipt"), t, Some(json!({"cardnumber": CARD_A}))).await;
+        checked(&app, &doc, 200, Method::POST, &format!("/Loyalty/MerchantCards/{MCD_A}/transaction/me"), t, Some(json!({"action": "charge", "amount": 500, "amount_split_allowed": "1"}))).await;
+        checked(&app, &doc, 200, Method::POST, &format!("/Loyalty/MerchantCards/{MCD_A}/lock"), t, Some(json!({"reason": 2, "note": "verloren"}))).await;
+        checked(&app, &doc, 200, Method::POST, &format!("/Loyalty/MerchantCards/{MCD_A}/unlock"), t, Some(json!({"reason": 1, "note": "wiedergefunden"}))).await;
+        let issued = checked(&app, &doc, 200, Method::POST, "/Loyalty/MerchantCards/me/createMerchantcards/CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK", t, Some(json!({"cards_amount": 1}))).await;
+        assert!(issued[0]["csc"].is_string());
         checked(&app, &doc, 200, Method::GET, "/Loyalty/Cardgroups/CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK", t, None).await;
         checked(&app, &doc, 200, Method::GET, "/Loyalty/Cardgroups", t, None).await;
         checked(&app, &doc, 200, Method::GET, "/Loyalty/Cards?count=2", t, None).await;

@@ -61,9 +61,12 @@ pub async fn update(app: Arc<App>, req: Req) -> ApiResult<Response> {
     .await
 }
 
-#[derive(Deserialize)]
-struct CheckPasscodeEnabledDto {
+#[derive(Deserialize, schemars::JsonSchema)]
+pub(crate) struct CheckPasscodeEnabledDto {
+    #[schemars(extend("enum" = ["charge", "discharge", "sale_revenue", "charge_points",
+        "discharge_points", "cashreport", "cash_report", null]))]
     action: Option<String>,
+    #[schemars(regex(pattern = r"^[0-9]{16}$"))]
     cardnumber: Option<String>,
 }
 

@@ -43,8 +43,8 @@ pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {
     ok_json(&card_view(&app.clock, &card))
 }
 
-#[derive(Deserialize)]
-struct CardPinDto {
+#[derive(Deserialize, schemars::JsonSchema)]
+pub(crate) struct CardPinDto {
     pin: Option<Value>,
 }
 

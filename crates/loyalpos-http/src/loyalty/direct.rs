@@ -10,6 +10,7 @@ use loyalpos_app::loyalty::locate::CardAddress;
 use loyalpos_app::loyalty::receipt_json;
 use loyalpos_app::tenancy::merchant_param;
 use loyalpos_domain::direct::DirectAction;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -20,15 +21,19 @@ use crate::json;
 use crate::loyalty::views::{MerchantcardView, render_merchantcard};
 use crate::wire::IdRef;
 
-#[derive(Deserialize)]
-struct DirectDto {
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "DirectTransactionDto")]
+pub(crate) struct DirectDto {
+    #[schemars(extend("enum" = DirectAction::ALL.map(DirectAction::as_str)))]
     action: String,
+    #[schemars(range(min = 1))]
     amount: Option<i64>,
     terminal_id: Option<String>,
     tid: Option<String>,
     store: Option<IdRef>,
     cardnumber: Option<String>,
     #[serde(default, deserialize_with = "split_flag")]
+    #[schemars(extend("type" = ["string", "boolean", "integer", "null"]))]
     amount_split_allowed: bool,
     merchant_id: Option<String>,
     additional_data: Option<Map<String, Value>>,
@@ -51,11 +56,14 @@ fn split_flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// The merchant card with the receipt of the booking (models.md §3.1 "with receipt").
-#[derive(Serialize)]
-struct WithReceipt {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "MerchantCardWithReceipt")]
+pub(crate) struct WithReceipt {
     #[serde(flatten)]
     card: MerchantcardView,
+    #[schemars(with = "Vec<crate::openapi::schemas::ReceiptLine>")]
     receipt_header: Vec<Value>,
+    #[schemars(with = "Vec<crate::openapi::schemas::ReceiptLine>")]
     receipt: Value,
     trans_id: i64,
     amount: i64,

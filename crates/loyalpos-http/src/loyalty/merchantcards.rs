@@ -15,6 +15,7 @@ use loyalpos_app::loyalty::merchantcards::{
 use loyalpos_app::loyalty::{Merchantcard, receipt_json};
 use loyalpos_app::tenancy::merchant_param;
 use loyalpos_domain::card::LOCK_REASONS;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -62,8 +63,8 @@ pub async fn get(app: Arc<App>, req: Req) -> ApiResult<Response> {
     ok_json(&render_merchantcard(&app.clock, &card))
 }
 
-#[derive(Deserialize)]
-struct MerchantcardDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct MerchantcardDto {
     #[serde(default, deserialize_with = "present")]
     expiry_date: Option<Option<String>>,
     payment_container: Option<String>,
@@ -120,15 +121,19 @@ pub async fn lock_reasons(app: Arc<App>, req: Req) -> ApiResult<Response> {
     ok_json(&reasons)
 }
 
-#[derive(Deserialize)]
-struct CreateDto {
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "CreateMerchantcardsDto")]
+pub(crate) struct CreateDto {
+    #[schemars(required, range(min = 1, max = 100))]
     cards_amount: Option<i64>,
+    #[schemars(with = "Option<crate::openapi::schemas::CustomerDto>")]
     customer: Option<CustomerPatch>,
 }
 
 /// A created merchant card: the view plus its CSC, shown this once.
-#[derive(Serialize)]
-struct Created {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CreatedMerchantCard", transform = crate::openapi::schemas::csc_shown_once)]
+pub(crate) struct Created {
     #[serde(flatten)]
     card: MerchantcardView,
     csc: String,
@@ -182,8 +187,8 @@ pub async fn set_customer(app: Arc<App>, req: Req) -> ApiResult<Response> {
     .await
 }
 
-#[derive(Deserialize)]
-struct ValidateDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct ValidateDto {
     cardnumber: String,
     merchant: Option<String>,
 }
@@ -211,13 +216,14 @@ pub async fn validate(app: Arc<App>, req: Req) -> ApiResult<Response> {
     }
 }
 
-#[derive(Deserialize)]
-struct BalanceReceiptDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct BalanceReceiptDto {
+    #[schemars(regex(pattern = r"^[0-9]{16}$"))]
     cardnumber: Option<String>,
 }
 
-#[derive(Serialize)]
-struct BalanceReceipt {
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct BalanceReceipt {
     valid: bool,
     balance: Option<i64>,
     cash_balance: Option<i64>,
@@ -225,7 +231,9 @@ struct BalanceReceipt {
     zvt_cardgroup: Option<String>,
     points: Option<i64>,
     new_passcode: bool,
+    #[schemars(with = "Vec<crate::openapi::schemas::ReceiptLine>")]
     receipt_header: Vec<Value>,
+    #[schemars(with = "Vec<crate::openapi::schemas::ReceiptLine>")]
     receipt: Value,
     amount_split_enabled: bool,
     limit_allowed: bool,

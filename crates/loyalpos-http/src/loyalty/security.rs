@@ -8,6 +8,7 @@ use axum::response::Response;
 use loyalpos_app::loyalty::locate::CardAddress;
 use loyalpos_app::loyalty::security::{self, LockChange, LockReason, Passcode};
 use loyalpos_app::tenancy::merchant_param;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,8 +29,9 @@ fn result(value: bool) -> ApiResult<Answer> {
     Answer::json(&json!({"result": value}))
 }
 
-#[derive(Deserialize)]
-struct CheckCscDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct CheckCscDto {
+    #[schemars(regex(pattern = r"^[0-9]{16}$"))]
     cardnumber: Option<String>,
     csc: String,
 }
@@ -45,9 +47,11 @@ pub async fn check_csc(app: Arc<App>, req: Req) -> ApiResult<Response> {
     ok_json(&json!({"result": matches}))
 }
 
-#[derive(Deserialize)]
-struct CheckPasscodeDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct CheckPasscodeDto {
+    #[schemars(regex(pattern = r"^[0-9]{16}$"))]
     cardnumber: Option<String>,
+    #[schemars(range(min = 0, max = 9999))]
     pin: i64,
 }
 
@@ -62,9 +66,11 @@ pub async fn check_passcode(app: Arc<App>, req: Req) -> ApiResult<Response> {
     ok_json(&json!({"result": matches}))
 }
 
-#[derive(Deserialize)]
-struct NewPasscodeDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct NewPasscodeDto {
+    #[schemars(regex(pattern = r"^([Mm][Ee]|MRC_[A-Z0-9]{30})$"))]
     merchant: Option<String>,
+    #[schemars(regex(pattern = r"^[0-9]{16}$"))]
     cardnumber: Option<String>,
     passcode: i64,
 }
@@ -83,8 +89,9 @@ pub async fn new_passcode(app: Arc<App>, req: Req) -> ApiResult<Response> {
     .await
 }
 
-#[derive(Deserialize)]
-struct ResetPasscodeDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct ResetPasscodeDto {
+    #[schemars(regex(pattern = r"^[0-9]{16}$"))]
     cardnumber: Option<String>,
     passcode: i64,
 }
@@ -115,11 +122,12 @@ pub async fn lock_status(app: Arc<App>, req: Req) -> ApiResult<Response> {
     }))
 }
 
-#[derive(Deserialize)]
-struct LockDto {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct LockDto {
     reason: Option<i64>,
     note: Option<String>,
     csc: Option<String>,
+    #[schemars(regex(pattern = r"^[0-9]{16}$"))]
     cardnumber: Option<String>,
 }
 

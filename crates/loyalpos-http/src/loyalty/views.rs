@@ -7,9 +7,11 @@ use loyalpos_app::loyalty::Merchantcard;
 pub use loyalpos_app::loyalty::MerchantcardParts;
 use loyalpos_app::loyalty::rules::bonus_programme;
 use loyalpos_app::loyalty::transactions::Ltx;
+use loyalpos_domain::card::{LockStatus, StockStatus};
 use loyalpos_store::{
     AssignedCardRow, CardRow, CardgroupRow, CustomerRow, LtxRow, MerchantcardRow,
 };
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -57,10 +59,13 @@ pub fn full_contact(stored: Option<&str>) -> Value {
     Value::Object(out)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CustomerRef")]
 pub struct CompactCustomer {
+    #[schemars(extend("const" = "loyalty.customers"))]
     object: &'static str,
     id: String,
+    #[schemars(with = "Option<crate::openapi::schemas::CompactContact>")]
     contact: Value,
     created: String,
     consent_for_communication: Option<bool>,
@@ -82,14 +87,19 @@ pub fn compact_customer(clock: &Clock, c: &CustomerRow) -> CompactCustomer {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Customer")]
 pub struct CustomerView {
+    #[schemars(extend("const" = "loyalty.customers"))]
     object: &'static str,
     id: String,
     created: String,
     merchant: ObjRef,
+    #[schemars(with = "Option<crate::openapi::schemas::Contact>")]
     contact: Value,
+    #[schemars(with = "Option<crate::openapi::schemas::Contact>")]
     merchant_contact: Value,
+    #[schemars(with = "()")]
     account_contact: Option<Value>,
     payment_container: Vec<Value>,
     customernumber: Option<String>,
@@ -116,8 +126,9 @@ pub fn customer_view(clock: &Clock, c: &CustomerRow) -> CustomerView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct CardRef {
+    #[schemars(extend("const" = "loyalty.cards"))]
     object: &'static str,
     id: String,
     cardnumber: String,
@@ -133,8 +144,10 @@ pub fn card_ref(clock: &Clock, c: &CardRow) -> CardRef {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Card")]
 pub struct CardView {
+    #[schemars(extend("const" = "loyalty.cards"))]
     object: &'static str,
     id: String,
     created: String,
@@ -153,8 +166,9 @@ pub fn card_view(clock: &Clock, seen: &AssignedCardRow) -> CardView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct CardgroupRef {
+    #[schemars(extend("const" = "loyalty.cardgroups"))]
     object: &'static str,
     id: String,
     display_name: String,
@@ -196,8 +210,10 @@ pub fn cardgroup_view(g: &CardgroupRow) -> Value {
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "MerchantCard")]
 pub struct MerchantcardView {
+    #[schemars(extend("const" = "loyalty.merchantcards"))]
     object: &'static str,
     id: String,
     merchant: ObjRef,
@@ -213,10 +229,13 @@ pub struct MerchantcardView {
     balance: i64,
     last_usage: Option<String>,
     last_charge: Option<String>,
+    #[schemars(extend("enum" = StockStatus::NAMES))]
     stock_status: &'static str,
+    #[schemars(extend("enum" = LockStatus::NAMES))]
     lock_status: &'static str,
     passcode: i64,
     expiry_date: Option<String>,
+    #[schemars(with = "()")]
     payment_container: Option<Value>,
     customer_assignment_date: Option<String>,
 }

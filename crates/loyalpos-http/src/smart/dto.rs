@@ -6,6 +6,7 @@ use loyalpos_app::smart::doc::{BasketLine, Ident, StxDoc};
 use loyalpos_domain::basket::validate_format;
 use loyalpos_domain::card::CardNumber;
 use loyalpos_domain::money::Cents;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -34,7 +35,8 @@ pub const ECHO_OBJECTS: [&str; 9] = [
     "payment_context",
 ];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "SmartTransactionDto")]
 pub struct StxDto {
     pub contract: Option<IdRef>,
     pub device_source: Option<IdRef>,
@@ -45,6 +47,7 @@ pub struct StxDto {
     pub transaction_ref: Option<String>,
     pub basket: Option<BasketDto>,
     pub basket_info: Option<BasketInfoDto>,
+    #[schemars(length(max = 1))]
     pub idents: Option<Vec<IdentDto>>,
     pub tax_amount: Option<i64>,
     pub tax_rate: Option<i64>,
@@ -54,33 +57,35 @@ pub struct StxDto {
     pub last_visited_page: Option<String>,
     pub payment_method: Option<String>,
     pub is_demo: Option<bool>,
+    #[schemars(extend("enum" = ["sale", "order", null]))]
     pub intent: Option<String>,
     #[serde(flatten)]
     pub rest: Map<String, Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct BasketDto {
     pub products: Option<Vec<LineDto>>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct BasketInfoDto {
     pub sum: i64,
     pub currency: Option<String>,
     pub gratuity: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct IdentDto {
+    #[schemars(extend("enum" = ["card", "create_card"]))]
     #[serde(rename = "type")]
     pub kind: String,
     pub value: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct LineDto {
     pub id: i64,
     pub desc: String,
@@ -89,6 +94,7 @@ pub struct LineDto {
     pub price_one: i64,
     pub tax: i64,
     #[serde(rename = "articleNumber", default, deserialize_with = "article_number")]
+    #[schemars(extend("type" = ["string", "integer", "null"]))]
     pub article_number: Option<String>,
     pub ean: Option<String>,
     pub item_type: Option<String>,
@@ -104,7 +110,7 @@ pub struct LineDto {
     pub start_at: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct GroupDto {
     pub id: Option<String>,
     pub desc: Option<String>,

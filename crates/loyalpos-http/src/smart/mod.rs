@@ -150,8 +150,8 @@ pub async fn abort(app: Arc<App>, req: Req) -> ApiResult<Response> {
     .await
 }
 
-#[derive(Deserialize)]
-struct DeliveryDto {
+#[derive(Deserialize, schemars::JsonSchema)]
+pub(crate) struct DeliveryDto {
     delivery_options: Map<String, Value>,
 }
 

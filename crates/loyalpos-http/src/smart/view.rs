@@ -5,6 +5,8 @@ use loyalpos_app::clock::Clock;
 use loyalpos_app::smart::doc::{BasketLine, Ident, StxDoc};
 use loyalpos_app::smart::{IdentCard, SmartTransaction};
 use loyalpos_domain::plan::Plan;
+use loyalpos_domain::status::StxStatus;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -94,8 +96,10 @@ pub fn to_value(clock: &Clock, stx: &SmartTransaction) -> ApiResult<Value> {
     serde_json::to_value(render(clock, stx)).map_err(|e| ApiError::internal(e.to_string()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SmartTransaction")]
 pub struct StxView<'a> {
+    #[schemars(extend("const" = "smart.transactions"))]
     object: &'static str,
     id: &'a str,
     merchant: MerchantRef<'a>,
@@ -111,6 +115,7 @@ pub struct StxView<'a> {
     transactions: Vec<ObjRef>,
     created: String,
     updated: Option<String>,
+    #[schemars(extend("enum" = StxStatus::NAMES))]
     status: &'a str,
     #[serde(rename = "merchantRef")]
     merchant_ref: Option<&'a str>,
@@ -119,6 +124,7 @@ pub struct StxView<'a> {
     intent: Option<&'a str>,
     is_demo: bool,
     basket: BasketView<'a>,
+    #[schemars(with = "Vec<crate::openapi::schemas::ReceiptLine>")]
     receipt: &'a Value,
     receipt_merchant: [Value; 0],
     receipt_merchant_print: bool,
@@ -138,29 +144,39 @@ pub struct StxView<'a> {
     communications: Option<&'a Value>,
     application_context: Option<&'a Value>,
     payment_context: Option<&'a Value>,
+    #[schemars(with = "()")]
     iframe_url: Option<Value>,
+    #[schemars(with = "()")]
     prepaid_sales: Option<Value>,
+    #[schemars(with = "()")]
     payment_links: Option<Value>,
+    #[schemars(with = "()")]
     payment_instructions: Option<Value>,
+    #[schemars(with = "()")]
     subscription: Option<Value>,
 }
 
-#[derive(Serialize)]
+/// The merchant of a smart transaction: a reference with the company name.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "StxMerchant")]
 struct MerchantRef<'a> {
+    #[schemars(extend("const" = "general.merchants"))]
     object: &'static str,
     id: &'a str,
     companyname: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Basket")]
 struct BasketView<'a> {
+    #[schemars(with = "Vec<crate::openapi::schemas::BasketProduct>")]
     products: Vec<&'a BasketLine>,
     texts: [Value; 0],
     #[serde(rename = "type")]
     kind: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct BasketInfo<'a> {
     sum: i64,
     gratuity: Option<i64>,
@@ -175,8 +191,10 @@ fn shown_sum(doc: &StxDoc) -> i64 {
     doc.sum - doc.plan.as_ref().map_or(0, |p| p.bonus_spent)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Ident")]
 struct IdentView<'a> {
+    #[schemars(extend("const" = "smart.idents"))]
     object: &'static str,
     id: String,
     prefix: Option<&'a str>,
