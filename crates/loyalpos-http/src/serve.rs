@@ -36,16 +36,9 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Most connections served at once (at least one is).
     pub max_connections: usize,
-    // The API's behaviour: the fields of the same names in [`Config`].
-    pub demo: bool,
-    pub token_ttl: i64,
-    pub appuser_enabled: bool,
-    pub body_limit: usize,
-    pub verification_url: String,
-    pub rate_limit: Option<u32>,
-    pub request_timeout: Duration,
-    pub body_read_timeout: Duration,
-    pub trusted_proxies: Vec<proxy::IpNet>,
+    /// The API's behaviour. Its `cors` and `metrics_on_api` are the server's to set: from
+    /// `cors_origins` once they are checked, and from whether `metrics_listen` is given.
+    pub api: Config,
 }
 
 /// PEM files: the certificate chain and its private key.
@@ -144,18 +137,9 @@ impl Server {
         let header_timeout = options.header_timeout;
         let max_connections = options.max_connections.max(1);
         let config = Config {
-            demo: options.demo,
-            token_ttl: options.token_ttl,
-            appuser_enabled: options.appuser_enabled,
-            body_limit: options.body_limit,
-            verification_url: options.verification_url,
-            rate_limit: options.rate_limit,
-            request_timeout: options.request_timeout,
-            body_read_timeout: options.body_read_timeout,
             cors,
             metrics_on_api: metrics_listener.is_none(),
-            trusted_proxies: options.trusted_proxies,
-            ..Config::default()
+            ..options.api
         };
         metrics::install();
         tokio::spawn(idempotency::purge_loop(store.clone(), clock.clone()));

@@ -9,6 +9,7 @@ use clap::Parser;
 use loyalpos_app::clock::Clock;
 use loyalpos_cli::serve::{ServeArgs, prepare_tenant};
 use loyalpos_cli::{Cli, LogFormat};
+use loyalpos_http::Config;
 use loyalpos_http::serve::{ServeOptions, Server, TlsFiles};
 use loyalpos_store::Store;
 
@@ -48,15 +49,18 @@ fn server_options(args: ServeArgs) -> ServeOptions {
         cors_origins: args.cors_origins,
         header_timeout: Duration::from_secs(args.header_timeout),
         max_connections: args.max_connections,
-        demo: args.demo,
-        token_ttl: args.token_ttl,
-        appuser_enabled: !args.disable_appuser,
-        body_limit: args.body_limit,
-        verification_url: args.verification_url,
-        rate_limit: args.rate_limit,
-        request_timeout: Duration::from_secs(args.request_timeout),
-        body_read_timeout: Duration::from_secs(args.body_timeout),
-        trusted_proxies: args.trusted_proxies,
+        api: Config {
+            demo: args.demo,
+            token_ttl: args.token_ttl,
+            appuser_enabled: !args.disable_appuser,
+            body_limit: args.body_limit,
+            verification_url: args.verification_url,
+            rate_limit: args.rate_limit,
+            request_timeout: Duration::from_secs(args.request_timeout),
+            body_read_timeout: Duration::from_secs(args.body_timeout),
+            trusted_proxies: args.trusted_proxies,
+            ..Config::default()
+        },
     }
 }
 
