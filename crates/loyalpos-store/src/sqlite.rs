@@ -50,6 +50,10 @@ const QUEUE_CAPACITY: usize = 4096;
 /// Reader threads, each with its own connection (WAL readers run beside the writer).
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// WAL frames (pages) after which the writer checkpoints itself, so that the WAL can start over.
+const WRITER_CHECKPOINT_FRAMES: u32 = 8000;
+/// Bytes the WAL file keeps when it starts over.
+const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
 pub struct SqliteEngine {
     path: String,
@@ -113,9 +117,16 @@ impl Conn {
 impl SqliteEngine {
     pub fn open(path: &str) -> Result<Self> {
         let connection = connect(path, true)?;
-        // Checkpoints run on their own thread (below), not inside the writer's commits.
+        // The checkpointer thread (below) copies the WAL back as it grows. SQLite starts the WAL over
+        // only when a writer begins while every frame is copied back, which under steady load the
+        // writer's own checkpoint ensures: without one the WAL grows by every commit, and each commit
+        // pays the file system for new blocks. By then only the last milliseconds' frames are left
+        // to copy. A WAL grown in a burst is cut back to `journal_size_limit` when it starts over.
         connection
-            .execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_FRAMES}; \
+                 PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"
+            ))
             .map_err(sqlite_error)?;
         let checkpointer = Checkpointer::start(path)?;
         let counters = Arc::new(Counters::default());
@@ -485,13 +496,16 @@ impl Engine for SqliteEngine {
 }
 
 /// Copies the WAL back into the database file on a thread of its own, so that the writer's commits
-/// never wait for a checkpoint's writes and fsync. PASSIVE: it never blocks the writer or readers.
+/// seldom wait for a checkpoint's writes and fsync. PASSIVE: it never blocks the writer or readers.
 struct Checkpointer {
     stop: std::sync::mpsc::Sender<()>,
     thread: JoinHandle<()>,
 }
 
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// The checkpointer's pause after a pass that found frames to copy (it keeps up with the writer)…
+const CHECKPOINT_BUSY_PAUSE: Duration = Duration::from_millis(5);
+/// …and after one that found the WAL unchanged.
+const CHECKPOINT_IDLE_PAUSE: Duration = Duration::from_millis(200);
 
 impl Checkpointer {
     fn start(path: &str) -> Result<Checkpointer> {
@@ -500,12 +514,16 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("loyalpos-sqlite-checkpoint".into())
             .spawn(move || {
-                while let Err(mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(CHECKPOINT_EVERY)
-                {
-                    if let Err(e) = connection.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
-                        tracing::warn!(error = %e, "WAL checkpoint failed");
-                    }
+                let mut pause = CHECKPOINT_IDLE_PAUSE;
+                let mut last = None;
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(pause) {
+                    let now = checkpoint_passive(&connection);
+                    pause = if now.is_some() && now != last {
+                        CHECKPOINT_BUSY_PAUSE
+                    } else {
+                        CHECKPOINT_IDLE_PAUSE
+                    };
+                    last = now;
                 }
                 // A last one on the way out, PASSIVE like the others: a short-lived process (an
                 // operator command) must not wait for a busy server to let go of the file.
@@ -518,6 +536,21 @@ impl Checkpointer {
     fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.thread.join();
+    }
+}
+
+/// One PASSIVE checkpoint (it never blocks the writer or readers): the WAL's frames and how many of
+/// them are copied back, or `None` when it failed.
+fn checkpoint_passive(connection: &Connection) -> Option<(i64, i64)> {
+    let frames = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get(1)?, row.get(2)?))
+    });
+    match frames {
+        Ok(frames) => Some(frames),
+        Err(e) => {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+            None
+        }
     }
 }
 
