@@ -39,7 +39,7 @@ log "## 3. SQLite paced at half of the flow peak (loyalpos bench, 32 registers)"
 "$BIN" bench --target http://127.0.0.1:18091 --concurrency 32 --duration "$SECS" --server-pid "${PIDS[0]}" 2>/dev/null | tee "$WORK/peak" | tee -a "$OUT"
 peak=$(awk '/^flows/ {print $3}' "$WORK/peak")
 "$BIN" bench --target http://127.0.0.1:18091 --concurrency 32 --duration "$SECS" --rate "$(awk "BEGIN {print $peak / 2}")" 2>/dev/null | tee -a "$OUT"
-log "store: $(curl -s http://127.0.0.1:18091/metrics | grep -v '^#' | tr '\n' ' ')"
+log "store: $(curl -s http://127.0.0.1:18091/metrics | grep -E '^loyalpos_(store_(statements|units|commits)_total|cache_(hits|misses)_total|process_resident)' | tr '\n' ' ')"
 stop_all
 
 # 4: PostgreSQL, three processes on one database, then pgbench on the same server
