@@ -3,64 +3,13 @@
 //! path, in a body that an error echoes. The server runs at debug level, its stderr in a file.
 
 mod common;
+mod ops_support;
 use common::*;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use ops_support::LoggedServer;
 
 use serde_json::{Value, json};
 
 const CARDS: [&str; 5] = [CARD_A, CARD_B, CARD_C, CARD_D, CARD_E];
-
-struct LoggingServer {
-    child: Child,
-    base: String,
-    log: String,
-}
-
-impl LoggingServer {
-    fn start(db: &Database, log_dir: &std::path::Path) -> LoggingServer {
-        let log = log_dir.join("stderr.log");
-        let stderr = std::fs::File::create(&log).unwrap();
-        let mut child = Command::new(binary())
-            .args([
-                "serve",
-                "--demo",
-                "--listen",
-                "127.0.0.1:0",
-                "--database",
-                &db.url,
-            ])
-            .env("LOYALPOS_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("start loyalpos");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("loyalpos listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        LoggingServer {
-            child,
-            base,
-            log: log.to_string_lossy().into_owned(),
-        }
-    }
-
-    /// Stops the server (so that every line is written) and returns its log.
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        std::fs::read_to_string(&self.log).unwrap()
-    }
-}
 
 async fn send(
     http: &reqwest::Client,
@@ -169,12 +118,9 @@ async fn full_flow(base: &str) {
 #[tokio::test]
 async fn a_debug_log_of_a_full_flow_holds_no_whole_card_number() {
     let db = Database::fresh(Backend::Sqlite).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("loyalpos-logs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let server = LoggingServer::start(&db, &dir);
+    let server = LoggedServer::start_at("debug", &db, &[]);
     full_flow(&server.base).await;
     let log = server.stop();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(log.contains("request"), "the flow was logged:\n{log}");
     assert!(
         log.contains("927600******1652"),

@@ -20,6 +20,11 @@ impl LoggedServer {
     /// `loyalpos serve --demo --listen 127.0.0.1:0` plus `args`, its log at `LOYALPOS_LOG=info` in
     /// a file (neither a terminal nor a pipe).
     pub fn start(db: &Database, args: &[&str]) -> LoggedServer {
+        LoggedServer::start_at("info", db, args)
+    }
+
+    /// As [`LoggedServer::start`], logging at `level` (`debug`, `info` …).
+    pub fn start_at(level: &str, db: &Database, args: &[&str]) -> LoggedServer {
         let log = std::env::temp_dir().join(format!(
             "loyalpos-ops-{}-{}.log",
             std::process::id(),
@@ -30,7 +35,7 @@ impl LoggedServer {
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database"])
             .arg(&db.url)
             .args(args)
-            .env("LOYALPOS_LOG", "info")
+            .env("LOYALPOS_LOG", level)
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
