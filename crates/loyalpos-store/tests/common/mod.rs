@@ -4,13 +4,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use loyalpos_store::{MerchantRow, Store};
 
-/// Unique within this machine: process id and the clock's nanoseconds.
+/// A name no other test of any run uses: the process, the time, and a per-process count (tests on
+/// parallel threads can read the same clock value: two of them once created one database name).
 pub fn unique() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{}_{nanos}", std::process::id())
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}_{nanos}_{n}", std::process::id())
 }
 
 /// The URL of a SQLite file in a new temporary directory.
