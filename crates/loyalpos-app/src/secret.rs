@@ -4,7 +4,8 @@
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+/// Also the base-36 digits of [`base36`]: in ASCII order, so numeric order is string order.
+const UPPER_ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 fn random_from(alphabet: &[u8], len: usize) -> String {
@@ -38,10 +39,9 @@ pub fn new_id(prefix: &str) -> String {
 /// `value` in `width` base-36 digits `[0-9A-Z]`, most significant first; the digits ascend in ASCII,
 /// so numeric order is string order. Wider values keep their low digits.
 fn base36(mut value: u128, width: usize) -> String {
-    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let mut out = vec![b'0'; width];
     for slot in out.iter_mut().rev() {
-        *slot = DIGITS[(value % 36) as usize];
+        *slot = UPPER_ALNUM[(value % 36) as usize];
         value /= 36;
     }
     String::from_utf8(out).expect("base-36 digits are ASCII")
