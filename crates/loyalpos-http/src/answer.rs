@@ -40,17 +40,7 @@ impl Answer {
 
     /// The error envelope (api.md §3.1) as an answer.
     pub fn error(err: &ApiError, support_id: &str) -> Answer {
-        #[derive(Serialize)]
-        struct Envelope<'a> {
-            status: &'static str,
-            error: &'static str,
-            error_details: &'a str,
-            error_user: &'static str,
-            code: u16,
-            #[serde(rename = "supportId")]
-            support_id: &'a str,
-        }
-        let body = Envelope {
+        let body = ErrorEnvelope {
             status: "error",
             error: err.code.exception(),
             error_details: &err.details,
@@ -100,6 +90,21 @@ impl IntoResponse for Answer {
 }
 
 /// The error envelope (api.md §3.1). The reason phrase is the standard one; clients must not rely on it.
+/// The API's error answer (api.md §1.4): the catalogue's exception, code and German user text, and
+/// the support id the log line carries.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorEnvelope<'a> {
+    #[schemars(extend("const" = "error"))]
+    status: &'static str,
+    error: &'static str,
+    error_details: &'a str,
+    error_user: &'static str,
+    code: u16,
+    #[serde(rename = "supportId")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{32}$"))]
+    support_id: &'a str,
+}
+
 pub fn error_response(err: &ApiError, support_id: &str) -> Response {
     Answer::error(err, support_id).into_response()
 }

@@ -15,6 +15,7 @@ use crate::app::{App, Req};
 use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;
+use crate::wire::ResultBool;
 use crate::wire::{IdRef, ObjRef, stored_json};
 
 const MAIN_FIELDS: &[&str] = &["id", "description", "vendor_uid", "tid"];
@@ -226,7 +227,7 @@ pub async fn set_device_pin(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let (now, demo) = (app.clock.now(), app.config.demo);
     req.write(&app, move |tx| {
         devices::set_device_pin(tx, &caller, &id, dto.into(), demo, now)?;
-        Answer::json(&json!({"result": true}))
+        Answer::json(&ResultBool { result: true })
     })
     .await
 }
@@ -238,11 +239,34 @@ pub async fn device_pin_config(app: Arc<App>, req: Req) -> ApiResult<Response> {
         .read(&app, move |tx| devices::pin_settings(tx, &caller, &id))
         .await?;
     let (d, password_set) = (settings.device, settings.merchant_password_set);
-    ok_json(&json!({
-        "merchant": {"id": d.merchant_id, "auth_password_set": password_set},
-        "store": {"id": d.store_id, "auth_password_set": password_set},
-        "smart_device": {"id": d.id, "auth_password_set": d.pin_hash.is_some()},
-    }))
+    ok_json(&DevicePinConfig {
+        merchant: PinSet::of(Some(d.merchant_id), password_set),
+        store: PinSet::of(Some(d.store_id), password_set),
+        smart_device: PinSet::of(Some(d.id), d.pin_hash.is_some()),
+    })
+}
+
+/// Where a PIN or password is set for a device: its merchant, its store, the device itself.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DevicePinConfig {
+    merchant: PinSet,
+    store: PinSet,
+    smart_device: PinSet,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct PinSet {
+    id: Option<String>,
+    auth_password_set: bool,
+}
+
+impl PinSet {
+    fn of(id: Option<String>, auth_password_set: bool) -> Self {
+        PinSet {
+            id,
+            auth_password_set,
+        }
+    }
 }
 
 #[derive(Deserialize, JsonSchema)]

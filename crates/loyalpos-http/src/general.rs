@@ -12,13 +12,14 @@ use loyalpos_app::tenancy::{merchant_param, own_merchant, path_id};
 use loyalpos_store::StoreRow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::answer::{Answer, ok_json};
 use crate::app::{App, Req};
 use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;
+use crate::wire::ResultBool;
 use crate::wire::{ObjRef, stored_array, stored_json};
 
 const MERCHANT_MAIN_FIELDS: &[&str] = &["id", "user.companyname"];
@@ -189,13 +190,37 @@ pub async fn public_data(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let address = profile
         .default_store
         .map(|s| geo_address(s.address.as_deref()));
-    ok_json(&json!({
-        "object": "general.merchants",
-        "id": m.id,
-        "legal_details": stored_array(&m.legal_details),
-        "company": {"companyname": m.companyname, "address": address},
-        "merchant_urls": stored_array(&m.urls),
-    }))
+    ok_json(&PublicDataView {
+        object: "general.merchants",
+        id: m.id,
+        legal_details: stored_array(&m.legal_details),
+        company: Company {
+            companyname: m.companyname,
+            address,
+        },
+        merchant_urls: stored_array(&m.urls),
+    })
+}
+
+/// What a merchant shows of itself under a contract (`getPublicData`).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "PublicData")]
+pub(crate) struct PublicDataView {
+    #[schemars(extend("const" = "general.merchants"))]
+    object: &'static str,
+    id: String,
+    #[schemars(with = "Vec<serde_json::Map<String, Value>>")]
+    legal_details: Value,
+    company: Company,
+    #[schemars(with = "Vec<serde_json::Map<String, Value>>")]
+    merchant_urls: Value,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Company {
+    companyname: String,
+    /// The default store's address.
+    address: Option<GeoAddress>,
 }
 
 // ---- Stores ----
@@ -216,7 +241,7 @@ pub struct StoreView {
     key: Option<Value>,
     #[schemars(with = "()")]
     hash: Option<Value>,
-    address_components: Value,
+    address_components: Vec<AddressComponent>,
     address_formatted: Option<String>,
     phone_number_formatted: Option<String>,
     #[schemars(with = "()")]
@@ -257,8 +282,8 @@ pub fn store_view(clock: &Clock, s: StoreRow) -> StoreView {
         source: None,
         key: None,
         hash: None,
-        address_components: geo["address_components"].clone(),
-        address_formatted: geo["address_formatted"].as_str().map(str::to_owned),
+        address_components: geo.address_components,
+        address_formatted: geo.address_formatted,
         phone_number_formatted: s.phone,
         geometry: None,
         name_raw: s.name.clone(),
@@ -280,8 +305,27 @@ pub fn store_view(clock: &Clock, s: StoreRow) -> StoreView {
     }
 }
 
+/// An address in the geocoder's shape (models.md §1.4), derived from a stored Address.
+#[derive(Serialize, JsonSchema)]
+struct GeoAddress {
+    /// The stored address's `type`, as sent.
+    #[serde(rename = "type")]
+    kind: Value,
+    address_components: Vec<AddressComponent>,
+    address_formatted: Option<String>,
+    #[schemars(with = "()")]
+    geometry: Option<Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct AddressComponent {
+    long_name: String,
+    short_name: String,
+    types: [&'static str; 1],
+}
+
 /// GeoAddress from a stored Address (`street`, `street_number`, `postal_code`, `city`, `country`).
-fn geo_address(address: Option<&str>) -> Value {
+fn geo_address(address: Option<&str>) -> GeoAddress {
     let a = stored_json(address);
     let text = |k: &str| {
         a.get(k)
@@ -296,11 +340,14 @@ fn geo_address(address: Option<&str>) -> Value {
         ("postal_code", text("postal_code")),
         ("country", text("country")),
     ];
-    let components: Vec<Value> = parts
+    let address_components = parts
         .iter()
         .filter_map(|(kind, v)| {
-            v.as_ref()
-                .map(|v| json!({"long_name": v, "short_name": v, "types": [kind]}))
+            v.as_ref().map(|v| AddressComponent {
+                long_name: v.clone(),
+                short_name: v.clone(),
+                types: [kind],
+            })
         })
         .collect();
     let street_line = [text("street"), text("street_number")]
@@ -318,12 +365,12 @@ fn geo_address(address: Option<&str>) -> Value {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(", ");
-    json!({
-        "type": a.get("type").cloned().unwrap_or(Value::Null),
-        "address_components": components,
-        "address_formatted": if formatted.is_empty() { Value::Null } else { Value::String(formatted) },
-        "geometry": Value::Null,
-    })
+    GeoAddress {
+        kind: a.get("type").cloned().unwrap_or(Value::Null),
+        address_components,
+        address_formatted: (!formatted.is_empty()).then_some(formatted),
+        geometry: None,
+    }
 }
 
 fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
@@ -415,7 +462,7 @@ pub async fn set_default_store(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let caller = req.caller().clone();
     req.write(&app, move |tx| {
         general::set_default_store(tx, &caller, &id)?;
-        Answer::json(&json!({"result": true}))
+        Answer::json(&ResultBool { result: true })
     })
     .await
 }

@@ -143,10 +143,19 @@ fn refused(refusal: &Refusal) -> Response {
         // a register keeps polling on 401
         Refusal::AuthorizationPending => (StatusCode::UNAUTHORIZED, "authorization_pending"),
     };
-    no_store(
-        status,
-        serde_json::json!({"error": error, "error_description": refusal.to_string()}),
-    )
+    let body = OAuthError {
+        error,
+        error_description: refusal.to_string(),
+    };
+    no_store(status, serde_json::to_value(body).unwrap_or(Value::Null))
+}
+
+/// An OAuth error (RFC 6749 §5.2): the token endpoint's refusals are not the API's envelope.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "OAuthError")]
+pub(crate) struct OAuthError {
+    error: &'static str,
+    error_description: String,
 }
 
 fn no_store(status: StatusCode, body: Value) -> Response {
@@ -197,14 +206,26 @@ impl RegistrationPage {
     }
 }
 
+/// The device flow's first answer: the codes a register shows and polls with.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "DeviceRegistration")]
+pub(crate) struct DeviceRegistration {
+    device_code: String,
+    user_code: String,
+    verification_url: String,
+    expires_in: i64,
+    interval: i64,
+}
+
 fn device_code_body(codes: DeviceCode, page: &RegistrationPage) -> Value {
-    serde_json::json!({
-        "device_code": codes.device_code,
-        "user_code": codes.user_code,
-        "verification_url": page.verification_url,
-        "expires_in": codes.expires_in,
-        "interval": page.interval,
+    serde_json::to_value(DeviceRegistration {
+        device_code: codes.device_code,
+        user_code: codes.user_code,
+        verification_url: page.verification_url.clone(),
+        expires_in: codes.expires_in,
+        interval: page.interval,
     })
+    .unwrap_or(Value::Null)
 }
 
 /// Form or JSON (a body starting with `{` is JSON whatever the header says); HTTP Basic supplies

@@ -22,6 +22,13 @@ impl ObjRef {
     }
 }
 
+/// `{"result": …}`: the answer of a check, or of an action that has no object to show.
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema, PartialEq, Eq)]
+#[schemars(rename = "ResultBoolean")]
+pub struct ResultBool {
+    pub result: bool,
+}
+
 /// A reference in a request: a bare id string, `{id}` or `{object, id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdRef(pub String);

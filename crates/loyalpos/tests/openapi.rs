@@ -57,14 +57,19 @@ fn standalone(doc: &Value, schema: Value) -> Value {
     })
 }
 
-/// The schema of `method path`'s 200 answer (or of the error envelope), as a standalone schema.
+/// The schema the operation gives for an answer of `status` (or its `default`), as a standalone
+/// schema.
 fn answer_schema(doc: &Value, method: &Method, path: &str, status: u16) -> Value {
     let (template, op) = operation(doc, method, path);
-    let response = if status == 200 {
-        &op["responses"]["200"]
-    } else {
-        &doc["components"]["responses"]["Error"]
+    let responses = &op["responses"];
+    let mut response = match &responses[status.to_string()] {
+        Value::Null => &responses["default"],
+        given => given,
     };
+    if let Some(reference) = response["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/responses/");
+        response = &doc["components"]["responses"][name];
+    }
     let schema = response["content"]["application/json"]["schema"].clone();
     assert!(schema.is_object(), "{method} {template}: no JSON schema");
     standalone(doc, schema)
@@ -250,10 +255,20 @@ on_both_backends! {
         checked(&app, &doc, 200, Method::GET, &format!("/Smart/Devices/{CASH_REGISTER}"), t, None).await;
         checked(&app, &doc, 200, Method::GET, "/Smart/Devices", t, None).await;
         checked(&app, &doc, 200, Method::POST, "/Smart/Devices", Some(&merchant_token), Some(json!({"type": "zvt", "vendor_uid": "/vendor/x/serial/9"}))).await;
+        checked(&app, &doc, 200, Method::GET, &format!("/Smart/Devices/{CASH_REGISTER}/devicePinConfig"), t, None).await;
+        let public = checked(&app, &doc, 200, Method::POST, "/General/Merchants/me/getPublicData/GCR_9OIH9JOL8KIV5PFJBEOS2NN8TCM1DF", t, Some(json!({}))).await;
+        assert!(public["company"]["address"]["address_components"].is_array(), "{public}");
+        checked(&app, &doc, 200, Method::POST, &format!("/General/Stores/{STORE}/setDefault"), Some(&merchant_token), Some(json!({}))).await;
+        let registration = checked(&app, &doc, 200, Method::POST, "/oauth/token", None, Some(json!({
+            "grant_type": "device", "client_id": VENDOR_CLIENT.0, "client_secret": VENDOR_CLIENT.1, "uuid": "/vendor/acme/cashier/openapi"}))).await;
+        assert!(registration["user_code"].is_string());
+        checked(&app, &doc, 400, Method::POST, "/oauth/token", None, Some(json!({
+            "grant_type": "client_credentials", "client_id": MERCHANT_CLIENT.0, "client_secret": "wrong"}))).await;
         // Smart transactions: created, after preTransaction, after start, cancelled
         let created = checked(&app, &doc, 200, Method::POST, "/Smart/Transactions", t, Some(card_body(CARD_A, docs_basket(), 796))).await;
         let id = created["id"].as_str().unwrap().to_owned();
-        checked(&app, &doc, 200, Method::POST, &format!("/Smart/Transactions/{id}/preTransaction"), t, None).await;
+        let plan = checked(&app, &doc, 200, Method::POST, &format!("/Smart/Transactions/{id}/preTransaction"), t, None).await;
+        assert!(plan["missing_sum"].is_i64(), "{plan}");
         checked(&app, &doc, 200, Method::GET, &format!("/Smart/Transactions/{id}"), t, None).await;
         let started = checked(&app, &doc, 200, Method::POST, &format!("/Smart/Transactions/{id}/start/cash"), t, None).await;
         assert_eq!(started["status"], "ok");
@@ -266,6 +281,7 @@ on_both_backends! {
         checked(&app, &doc, 200, Method::GET, "/Loyalty/MerchantCards?q=card.cardnumber:9276004428481652", t, None).await;
         checked(&app, &doc, 200, Method::GET, "/Loyalty/MerchantCards/me/lockReasons", t, None).await;
         checked(&app, &doc, 200, Method::GET, &format!("/Loyalty/MerchantCards/{MCD_E}/lock"), t, None).await;
+        checked(&app, &doc, 200, Method::GET, &format!("/Loyalty/MerchantCards/{MCD_A}/virtualTerminalData/me"), t, None).await;
         checked(&app, &doc, 200, Method::POST, "/Loyalty/MerchantCards/me/validateMerchantcard", t, Some(json!({"cardnumber": CARD_B}))).await;
         checked(&app, &doc, 200, Method::POST, "/Loyalty/MerchantCards/me/validateMerchantcard", t, Some(json!({"cardnumber": "9276000000000000"}))).await;
         checked(&app, &doc, 200, Method::POST, &format!("/Loyalty/MerchantCards/{MCD_A}/getCardBalanceReceipt"), t, Some(json!({"cardnumber": CARD_A}))).await;

@@ -7,15 +7,15 @@ use loyalpos_app::loyalty::cardgroups::{self, CardgroupPatch};
 use loyalpos_app::loyalty::own_cardgroup;
 use loyalpos_domain::card::{CardNumber, PasscodeAction};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::answer::{Answer, ok_json};
 use crate::app::{App, Req};
 use crate::error::ApiResult;
 use crate::json;
 use crate::list;
-use crate::loyalty::list_plan;
 use crate::loyalty::views::cardgroup_view;
+use crate::loyalty::{list_plan, to_value};
+use crate::wire::ResultBool;
 
 const MAIN_FIELDS: &[&str] = &["id", "display_name"];
 
@@ -28,7 +28,11 @@ pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
             Ok((plan, found))
         })
         .await?;
-    let items = found.rows.iter().map(cardgroup_view).collect();
+    let items = found
+        .rows
+        .iter()
+        .map(|g| to_value(&cardgroup_view(g)))
+        .collect::<ApiResult<_>>()?;
     ok_json(&plan.answer(items, found.total, MAIN_FIELDS))
 }
 
@@ -87,5 +91,5 @@ pub async fn check_passcode_enabled(app: Arc<App>, req: Req) -> ApiResult<Respon
             cardgroups::passcode_enabled(tx, &caller, &id, action)
         })
         .await?;
-    ok_json(&json!({"result": enabled}))
+    ok_json(&ResultBool { result: enabled })
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::response::Response;
 use loyalpos_app::loyalty::cards::{self, visible_card};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::answer::{Answer, ok_json};
 use crate::app::{App, Req};
@@ -15,6 +15,7 @@ use crate::json;
 use crate::list;
 use crate::loyalty::views::card_view;
 use crate::loyalty::{list_plan, to_value};
+use crate::wire::ResultBool;
 
 const MAIN_FIELDS: &[&str] = &["id", "cardnumber"];
 
@@ -71,7 +72,7 @@ pub async fn assign_user(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let (card_id, account) = (req.param(0).to_owned(), req.param(1).to_owned());
     req.write(&app, move |tx| {
         cards::assign_account(tx, &caller, &card_id, &account, pin)?;
-        Answer::json(&json!({"result": true}))
+        Answer::json(&ResultBool { result: true })
     })
     .await
 }
@@ -81,7 +82,7 @@ pub async fn unassign_user(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let (card_id, account) = (req.param(0).to_owned(), req.param(1).to_owned());
     req.write(&app, move |tx| {
         let removed = cards::unassign_account(tx, &caller, &card_id, &account)?;
-        Answer::json(&json!({"result": removed}))
+        Answer::json(&ResultBool { result: removed })
     })
     .await
 }

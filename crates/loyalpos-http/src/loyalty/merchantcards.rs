@@ -114,11 +114,17 @@ pub async fn move_to_cardgroup(app: Arc<App>, req: Req) -> ApiResult<Response> {
 
 pub async fn lock_reasons(app: Arc<App>, req: Req) -> ApiResult<Response> {
     merchant_param(app.config.demo, req.caller(), req.param(0))?;
-    let reasons: Vec<Value> = LOCK_REASONS
+    let reasons: Vec<LockReason> = LOCK_REASONS
         .iter()
-        .map(|(id, desc)| json!({"id": id, "desc": desc}))
+        .map(|&(id, desc)| LockReason { id, desc })
         .collect();
     ok_json(&reasons)
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct LockReason {
+    id: i64,
+    desc: &'static str,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -206,14 +212,30 @@ pub async fn validate(app: Arc<App>, req: Req) -> ApiResult<Response> {
             merchantcards::validate(tx, &caller, demo, &request, now)
         })
         .await?;
-    match validity {
-        Some(v) => ok_json(&json!({
-            "isValid": true,
-            "hasPasscode": v.has_passcode,
-            "isLocked": v.is_locked,
-        })),
-        None => ok_json(&json!({"isValid": false})),
-    }
+    let result = match validity {
+        Some(v) => ValidateResult {
+            is_valid: true,
+            has_passcode: Some(v.has_passcode),
+            is_locked: Some(v.is_locked),
+        },
+        None => ValidateResult {
+            is_valid: false,
+            has_passcode: None,
+            is_locked: None,
+        },
+    };
+    ok_json(&result)
+}
+
+/// An unknown card answers only `isValid: false`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ValidateResult {
+    #[serde(rename = "isValid")]
+    is_valid: bool,
+    #[serde(rename = "hasPasscode", skip_serializing_if = "Option::is_none")]
+    has_passcode: Option<bool>,
+    #[serde(rename = "isLocked", skip_serializing_if = "Option::is_none")]
+    is_locked: Option<bool>,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -295,15 +317,37 @@ pub async fn balance_receipt_of(app: Arc<App>, req: Req) -> ApiResult<Response> 
     ok_json(&balance.map_or_else(BalanceReceipt::invalid, BalanceReceipt::of))
 }
 
-fn terminal_view(data: TerminalData) -> Value {
-    json!({
-        "store": data.store.map(|s| json!({"object": "general.stores", "id": s.id, "name": s.name})),
-        "tid": data.tid,
-        "actions": TERMINAL_ACTIONS,
-        "gift_terminal": i64::from(data.gift_terminal),
-        "amount_split_enabled": 0,
-        "disabled": 0,
-    })
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct VirtualTerminalData {
+    store: Option<StoreBrief>,
+    tid: Option<String>,
+    actions: &'static [&'static str],
+    gift_terminal: i64,
+    amount_split_enabled: i64,
+    disabled: i64,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct StoreBrief {
+    #[schemars(extend("const" = "general.stores"))]
+    object: &'static str,
+    id: String,
+    name: String,
+}
+
+fn terminal_view(data: TerminalData) -> VirtualTerminalData {
+    VirtualTerminalData {
+        store: data.store.map(|s| StoreBrief {
+            object: "general.stores",
+            id: s.id,
+            name: s.name,
+        }),
+        tid: data.tid,
+        actions: &TERMINAL_ACTIONS,
+        gift_terminal: i64::from(data.gift_terminal),
+        amount_split_enabled: 0,
+        disabled: 0,
+    }
 }
 
 pub async fn virtual_terminal_data(app: Arc<App>, req: Req) -> ApiResult<Response> {

@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
+use crate::wire::ResultBool;
 use axum::response::Response;
 use loyalpos_app::loyalty::locate::CardAddress;
 use loyalpos_app::loyalty::security::{self, LockChange, LockReason, Passcode};
 use loyalpos_app::tenancy::merchant_param;
+use loyalpos_domain::card::LockStatus;
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::answer::{Answer, ok_json};
 use crate::app::{App, Req};
@@ -26,7 +27,7 @@ fn address(req: &Req, cardnumber: Option<String>) -> CardAddress {
 }
 
 fn result(value: bool) -> ApiResult<Answer> {
-    Answer::json(&json!({"result": value}))
+    Answer::json(&ResultBool { result: value })
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -44,7 +45,7 @@ pub async fn check_csc(app: Arc<App>, req: Req) -> ApiResult<Response> {
             security::check_csc(tx, &caller, &address, &dto.csc)
         })
         .await?;
-    ok_json(&json!({"result": matches}))
+    ok_json(&ResultBool { result: matches })
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -63,7 +64,7 @@ pub async fn check_passcode(app: Arc<App>, req: Req) -> ApiResult<Response> {
             security::check_passcode(tx, &caller, &address, dto.pin)
         })
         .await?;
-    ok_json(&json!({"result": matches}))
+    ok_json(&ResultBool { result: matches })
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -115,11 +116,20 @@ pub async fn lock_status(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let lock = req
         .read(&app, move |tx| security::lock_status(tx, &caller, &id))
         .await?;
-    ok_json(&json!({
-        "lock_status": lock.lock_status.as_str(),
-        "reason": lock.reason,
-        "note": lock.note,
-    }))
+    ok_json(&LockStatusView {
+        lock_status: lock.lock_status.as_str(),
+        reason: lock.reason,
+        note: lock.note,
+    })
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "LockStatus")]
+pub(crate) struct LockStatusView {
+    #[schemars(extend("enum" = LockStatus::NAMES))]
+    lock_status: &'static str,
+    reason: Option<i64>,
+    note: Option<String>,
 }
 
 #[derive(Deserialize, JsonSchema)]

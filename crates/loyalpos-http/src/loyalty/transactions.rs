@@ -9,8 +9,8 @@ use crate::answer::ok_json;
 use crate::app::{App, Req};
 use crate::error::ApiResult;
 use crate::list;
-use crate::loyalty::list_plan;
 use crate::loyalty::views::ltx_view;
+use crate::loyalty::{list_plan, to_value};
 
 const MAIN_FIELDS: &[&str] = &["id", "trans_id", "card.cardnumber", "description"];
 
@@ -28,7 +28,10 @@ pub async fn list(app: Arc<App>, req: Req) -> ApiResult<Response> {
             Ok((plan, found.total, ltxs))
         })
         .await?;
-    let items = ltxs.iter().map(|l| ltx_view(&app.clock, l)).collect();
+    let items = ltxs
+        .iter()
+        .map(|l| to_value(&ltx_view(&app.clock, l)))
+        .collect::<ApiResult<_>>()?;
     ok_json(&plan.answer(items, total, MAIN_FIELDS))
 }
 

@@ -5,8 +5,9 @@ use loyalpos_app::clock::Clock;
 use loyalpos_app::loyalty::Merchantcard;
 /// What a merchant card view is rendered from besides the row (a smart ident's card too).
 pub use loyalpos_app::loyalty::MerchantcardParts;
-use loyalpos_app::loyalty::rules::bonus_programme;
+use loyalpos_app::loyalty::rules::{bonus_products, filter_codes};
 use loyalpos_app::loyalty::transactions::Ltx;
+use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
 use loyalpos_domain::card::{LockStatus, StockStatus};
 use loyalpos_store::{
     AssignedCardRow, CardRow, CardgroupRow, CustomerRow, LtxRow, MerchantcardRow,
@@ -188,26 +189,96 @@ pub fn cardgroup_ref(g: &CardgroupRow) -> CardgroupRef {
     }
 }
 
-pub fn cardgroup_view(g: &CardgroupRow) -> Value {
-    json!({
-        "object": "loyalty.cardgroups",
-        "id": g.id,
-        "merchant": ObjRef::new("general.merchants", &g.merchant_id),
-        "display_name": g.display_name,
-        "display_name_raw": g.display_name,
-        "stock_warn_limit": g.stock_warn_limit,
-        "picture": g.picture,
-        "balance_limit": null,
-        "balance_expiry": false,
-        "cancel_selected": g.cancel_selected,
-        "description": g.description,
-        "currency": g.currency,
-        "bonus": bonus_programme(g),
-        "overdraft_allowed": g.overdraft_allowed,
-        "overdraft_limit": g.overdraft_limit.0,
-        "passcode_policy": g.passcode_policy,
-        "card_creation_via_stx": g.card_creation_via_stx,
-    })
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Cardgroup")]
+pub struct CardgroupView {
+    #[schemars(extend("const" = "loyalty.cardgroups"))]
+    object: &'static str,
+    id: String,
+    merchant: ObjRef,
+    display_name: String,
+    display_name_raw: String,
+    stock_warn_limit: i64,
+    picture: Option<String>,
+    #[schemars(with = "()")]
+    balance_limit: Option<i64>,
+    balance_expiry: bool,
+    cancel_selected: bool,
+    description: Option<String>,
+    currency: String,
+    bonus: BonusView,
+    overdraft_allowed: bool,
+    overdraft_limit: i64,
+    passcode_policy: i64,
+    card_creation_via_stx: bool,
+}
+
+/// A card group's bonus programme (`bonus`), as stored.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "BonusProgramme")]
+struct BonusView {
+    rate: i64,
+    #[schemars(extend("enum" = ["full", "reduced"]))]
+    base: String,
+    filter: BonusFilterView,
+    products: Vec<BonusProductView>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "BonusFilter")]
+struct BonusFilterView {
+    #[schemars(extend("enum" = ["none", "blacklist", "whitelist"]))]
+    mode: String,
+    codes: Vec<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "BonusProduct")]
+struct BonusProductView {
+    tax: i64,
+    desc: String,
+    #[serde(rename = "articleNumber")]
+    article_number: Option<String>,
+    ean: Option<String>,
+}
+
+pub fn cardgroup_view(g: &CardgroupRow) -> CardgroupView {
+    let products = bonus_products(g)
+        .into_iter()
+        .map(|p| BonusProductView {
+            tax: p.tax,
+            desc: p.desc,
+            article_number: p.article_number,
+            ean: p.ean,
+        })
+        .collect();
+    CardgroupView {
+        object: "loyalty.cardgroups",
+        id: g.id.clone(),
+        merchant: ObjRef::new("general.merchants", &g.merchant_id),
+        display_name: g.display_name.clone(),
+        display_name_raw: g.display_name.clone(),
+        stock_warn_limit: g.stock_warn_limit,
+        picture: g.picture.clone(),
+        balance_limit: None,
+        balance_expiry: false,
+        cancel_selected: g.cancel_selected,
+        description: g.description.clone(),
+        currency: g.currency.clone(),
+        bonus: BonusView {
+            rate: g.bonus_rate,
+            base: g.bonus_base.clone(),
+            filter: BonusFilterView {
+                mode: g.filter_mode.clone(),
+                codes: filter_codes(g),
+            },
+            products,
+        },
+        overdraft_allowed: g.overdraft_allowed,
+        overdraft_limit: g.overdraft_limit.0,
+        passcode_policy: g.passcode_policy,
+        card_creation_via_stx: g.card_creation_via_stx,
+    }
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -281,45 +352,117 @@ pub fn render_merchantcard(clock: &Clock, m: &Merchantcard) -> MerchantcardView 
     merchantcard_view(clock, &m.row, &m.parts)
 }
 
-fn related(ltx: &LtxRow) -> Value {
-    json!({"object": "loyalty.transactions", "id": ltx.id, "trans_id": ltx.trans_id, "ref_type_id": null, "relation_type": "cancellation"})
+/// The other half of a cancellation (`parents` of a cancelling transaction, `children` of the
+/// cancelled one).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Related")]
+struct RelatedView {
+    #[schemars(extend("const" = "loyalty.transactions"))]
+    object: &'static str,
+    id: String,
+    trans_id: i64,
+    #[schemars(with = "()")]
+    ref_type_id: Option<i64>,
+    #[schemars(extend("const" = "cancellation"))]
+    relation_type: &'static str,
+}
+
+fn related(ltx: &LtxRow) -> RelatedView {
+    RelatedView {
+        object: "loyalty.transactions",
+        id: ltx.id.clone(),
+        trans_id: ltx.trans_id,
+        ref_type_id: None,
+        relation_type: "cancellation",
+    }
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Booking")]
+struct BookingView {
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = BookingType::NAMES))]
+    kind: &'static str,
+    #[schemars(extend("enum" = BalanceKind::NAMES))]
+    balance: &'static str,
+    amount: i64,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "LoyaltyTransaction")]
+pub struct LtxView {
+    #[schemars(extend("const" = "loyalty.transactions"))]
+    object: &'static str,
+    id: String,
+    created: String,
+    merchant: ObjRef,
+    cardgroup: CardgroupRef,
+    store: Option<ObjRef>,
+    merchantcard: ObjRef,
+    card: CardRef,
+    parents: Vec<RelatedView>,
+    children: Vec<RelatedView>,
+    cleared: bool,
+    clearing_information: Vec<Value>,
+    trans_id: i64,
+    tid: Option<String>,
+    #[schemars(extend("enum" = LtxStatus::NAMES))]
+    status: &'static str,
+    amount: i64,
+    currency: String,
+    balance: i64,
+    description: String,
+    purpose: Option<String>,
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
+    additional_data: Value,
+    last_change: String,
+    #[schemars(with = "Vec<crate::openapi::schemas::ReceiptLine>")]
+    receipt: Value,
+    is_cancelling: i64,
+    bookings: Vec<BookingView>,
+    revenue: i64,
+    smart_transaction: Option<ObjRef>,
 }
 
 /// The loyalty transaction view (models.md §3.5).
-pub fn ltx_view(clock: &Clock, ltx: &Ltx) -> Value {
+pub fn ltx_view(clock: &Clock, ltx: &Ltx) -> LtxView {
     let l = &ltx.row;
-    let bookings: Vec<Value> = ltx
+    let bookings = ltx
         .bookings
         .iter()
-        .map(|b| json!({"type": b.kind.as_str(), "balance": b.balance_kind.as_str(), "amount": b.amount}))
+        .map(|b| BookingView {
+            kind: b.kind.as_str(),
+            balance: b.balance_kind.as_str(),
+            amount: b.amount,
+        })
         .collect();
-    json!({
-        "object": "loyalty.transactions",
-        "id": l.id,
-        "created": clock.render(l.created),
-        "merchant": ObjRef::new("general.merchants", &l.merchant_id),
-        "cardgroup": cardgroup_ref(&ltx.group),
-        "store": ObjRef::opt("general.stores", l.store_id.as_deref()),
-        "merchantcard": ObjRef::new("loyalty.merchantcards", &l.merchantcard_id),
-        "card": card_ref(clock, &ltx.card),
-        "parents": ltx.parent.as_ref().map(related).into_iter().collect::<Vec<_>>(),
-        "children": ltx.child.as_ref().map(related).into_iter().collect::<Vec<_>>(),
-        "cleared": false,
-        "clearing_information": [],
-        "trans_id": l.trans_id,
-        "tid": l.tid,
-        "status": l.status.as_str(),
-        "amount": l.amount.0,
-        "currency": l.currency,
-        "balance": l.balance.0,
-        "description": l.description,
-        "purpose": l.purpose,
-        "additional_data": stored_json(l.additional_data.as_deref()),
-        "last_change": clock.render(l.last_change),
-        "receipt": stored_array(&l.receipt),
-        "is_cancelling": i64::from(l.is_cancelling),
-        "bookings": bookings,
-        "revenue": l.revenue.0,
-        "smart_transaction": ObjRef::opt("smart.transactions", l.smart_transaction_id.as_deref()),
-    })
+    LtxView {
+        object: "loyalty.transactions",
+        id: l.id.clone(),
+        created: clock.render(l.created),
+        merchant: ObjRef::new("general.merchants", &l.merchant_id),
+        cardgroup: cardgroup_ref(&ltx.group),
+        store: ObjRef::opt("general.stores", l.store_id.as_deref()),
+        merchantcard: ObjRef::new("loyalty.merchantcards", &l.merchantcard_id),
+        card: card_ref(clock, &ltx.card),
+        parents: ltx.parent.as_ref().map(related).into_iter().collect(),
+        children: ltx.child.as_ref().map(related).into_iter().collect(),
+        cleared: false,
+        clearing_information: Vec::new(),
+        trans_id: l.trans_id,
+        tid: l.tid.clone(),
+        status: l.status.as_str(),
+        amount: l.amount.0,
+        currency: l.currency.clone(),
+        balance: l.balance.0,
+        description: l.description.clone(),
+        purpose: l.purpose.clone(),
+        additional_data: stored_json(l.additional_data.as_deref()),
+        last_change: clock.render(l.last_change),
+        receipt: stored_array(&l.receipt),
+        is_cancelling: i64::from(l.is_cancelling),
+        bookings,
+        revenue: l.revenue.0,
+        smart_transaction: ObjRef::opt("smart.transactions", l.smart_transaction_id.as_deref()),
+    }
 }

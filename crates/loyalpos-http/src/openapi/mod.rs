@@ -522,9 +522,9 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
             .tag(mcd)
             .takes(r("MerchantcardDto"))
             .gives(r("MerchantCard")),
-        (M::GET, "/Loyalty/MerchantCards/:merchant/lockReasons") => Op::new("Lock reasons")
-            .tag(mcd)
-            .gives(arr(obj(&[("id", int()), ("desc", string())]))),
+        (M::GET, "/Loyalty/MerchantCards/:merchant/lockReasons") => {
+            Op::new("Lock reasons").tag(mcd).gives(arr(r("LockReason")))
+        }
         (M::POST, "/Loyalty/MerchantCards/:merchant/createMerchantcards/:cardgroup") => Op::new(
             "Issue new cards",
         )

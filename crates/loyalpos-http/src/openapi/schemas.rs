@@ -3,11 +3,7 @@
 //! and the wire cannot drift apart.
 //!
 //! Written out here is only what has no Rust type of its own in this crate:
-//! - answers built as `json!` values: the card group, the loyalty transaction and its related
-//!   transactions, preTransaction's result, the device flow's registration, public data, the device
-//!   PIN settings, the lock status, the validation result, the virtual terminal data, `{result}`
-//!   and `{status}`; the error envelopes (the API's is a struct local to `answer::Answer::error`,
-//!   OAuth's a `json!`);
+//! - the health checks' `{status}`, written as fixed bytes;
 //! - request bodies read field by field (the OAuth token request, form or JSON) or parsed by the
 //!   application (the card group and the customer);
 //! - what the views embed from the app crate or as stored JSON (a basket line, a receipt line, a
@@ -19,23 +15,25 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 
-use crate::devices::{DeviceDto, DevicePinDto, DeviceView, UserPinDto};
-use crate::general::{MerchantView, PublicDataDto, StoreDto, StoreView};
+use crate::answer::ErrorEnvelope;
+use crate::devices::{DeviceDto, DevicePinConfig, DevicePinDto, DeviceView, UserPinDto};
+use crate::general::{MerchantView, PublicDataDto, PublicDataView, StoreDto, StoreView};
 use crate::loyalty::cardgroups::CheckPasscodeEnabledDto;
 use crate::loyalty::cards::CardPinDto;
 use crate::loyalty::direct::{DirectDto, WithReceipt};
 use crate::loyalty::merchantcards::{
-    BalanceReceipt, BalanceReceiptDto, CreateDto, Created, MerchantcardDto, ValidateDto,
+    BalanceReceipt, BalanceReceiptDto, CreateDto, Created, LockReason, MerchantcardDto,
+    ValidateDto, ValidateResult, VirtualTerminalData,
 };
 use crate::loyalty::security::{
-    CheckCscDto, CheckPasscodeDto, LockDto, NewPasscodeDto, ResetPasscodeDto,
+    CheckCscDto, CheckPasscodeDto, LockDto, LockStatusView, NewPasscodeDto, ResetPasscodeDto,
 };
-use crate::loyalty::views::{CardView, CustomerView, MerchantcardView};
-use crate::oauth::TokenBody;
+use crate::loyalty::views::{CardView, CardgroupView, CustomerView, LtxView, MerchantcardView};
+use crate::oauth::{DeviceRegistration, OAuthError, TokenBody};
 use crate::smart::DeliveryDto;
 use crate::smart::dto::StxDto;
-use crate::smart::view::StxView;
-use crate::wire::IdRef;
+use crate::smart::view::{PlanView, StxView};
+use crate::wire::{IdRef, ResultBool};
 
 /// Every schema of the document, by component name.
 pub(super) fn schemas() -> Value {
@@ -67,6 +65,19 @@ fn answers() -> Map<String, Value> {
     generator.subschema_for::<WithReceipt>();
     generator.subschema_for::<BalanceReceipt>();
     generator.subschema_for::<TokenBody>();
+    generator.subschema_for::<CardgroupView>();
+    generator.subschema_for::<LtxView>();
+    generator.subschema_for::<PlanView>();
+    generator.subschema_for::<LockStatusView>();
+    generator.subschema_for::<LockReason>();
+    generator.subschema_for::<ValidateResult>();
+    generator.subschema_for::<VirtualTerminalData>();
+    generator.subschema_for::<DevicePinConfig>();
+    generator.subschema_for::<PublicDataView>();
+    generator.subschema_for::<DeviceRegistration>();
+    generator.subschema_for::<ResultBool>();
+    generator.subschema_for::<ErrorEnvelope>();
+    generator.subschema_for::<OAuthError>();
     let mut definitions = generator.take_definitions(true);
     definitions.values_mut().for_each(strict);
     definitions
@@ -284,82 +295,9 @@ pub fn csc_shown_once(schema: &mut Schema) {
 /// The schemas written out (see the module's doc for why each has no derived one).
 fn written() -> Vec<(String, Value)> {
     let mut s: Vec<(String, Value)> = [
-        (
-            "ErrorEnvelope",
-            obj(&[
-                ("status", constant("error")),
-                ("error", string()),
-                ("error_details", string()),
-                ("error_user", string()),
-                ("code", int()),
-                (
-                    "supportId",
-                    json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}),
-                ),
-            ]),
-        ),
-        (
-            "OAuthError",
-            obj(&[("error", string()), ("error_description", string())]),
-        ),
-        ("TokenRequest", token_request()),
-        (
-            "DeviceRegistration",
-            obj(&[
-                ("device_code", string()),
-                ("user_code", string()),
-                ("verification_url", string()),
-                ("expires_in", int()),
-                ("interval", int()),
-            ]),
-        ),
-        ("ResultBoolean", obj(&[("result", boolean())])),
         ("ServiceStatus", obj(&[("status", string())])),
-        (
-            "Related",
-            obj(&[
-                ("object", constant("loyalty.transactions")),
-                ("id", string()),
-                ("trans_id", int()),
-                ("ref_type_id", none()),
-                ("relation_type", constant("cancellation")),
-            ]),
-        ),
-        (
-            "PublicData",
-            obj(&[
-                ("object", constant("general.merchants")),
-                ("id", string()),
-                ("legal_details", arr(any_object())),
-                ("company", any_object()),
-                ("merchant_urls", arr(any_object())),
-            ]),
-        ),
-        ("DevicePinConfig", device_pin_config()),
-        ("Cardgroup", cardgroup()),
+        ("TokenRequest", token_request()),
         ("CardgroupDto", cardgroup_dto()),
-        ("LoyaltyTransaction", loyalty_transaction()),
-        (
-            "LockStatus",
-            obj(&[
-                ("lock_status", one_of(&["locked", "unlocked"])),
-                ("reason", nullable(int())),
-                ("note", nullable(string())),
-            ]),
-        ),
-        (
-            "ValidateResult",
-            obj_optional(
-                &[
-                    ("isValid", boolean()),
-                    ("hasPasscode", boolean()),
-                    ("isLocked", boolean()),
-                ],
-                &["hasPasscode", "isLocked"],
-            ),
-        ),
-        ("VirtualTerminalData", virtual_terminal_data()),
-        ("PreTransactionResult", pre_transaction_result()),
     ]
     .map(|(name, schema)| (name.to_owned(), schema))
     .into();
@@ -409,55 +347,6 @@ fn token_request() -> Value {
     )
 }
 
-fn device_pin_config() -> Value {
-    let pin_set = obj(&[("id", nullable(string())), ("auth_password_set", boolean())]);
-    obj(&[
-        ("merchant", pin_set.clone()),
-        ("store", pin_set.clone()),
-        ("smart_device", pin_set),
-    ])
-}
-
-fn cardgroup() -> Value {
-    let bonus_product = obj(&[
-        ("tax", int()),
-        ("desc", string()),
-        ("articleNumber", nullable(string())),
-        ("ean", nullable(string())),
-    ]);
-    let filter = obj(&[
-        ("mode", one_of(&["none", "blacklist", "whitelist"])),
-        ("codes", arr(string())),
-    ]);
-    obj(&[
-        ("object", constant("loyalty.cardgroups")),
-        ("id", string()),
-        ("merchant", r("ObjRef")),
-        ("display_name", string()),
-        ("display_name_raw", string()),
-        ("stock_warn_limit", int()),
-        ("picture", nullable(string())),
-        ("balance_limit", none()),
-        ("balance_expiry", boolean()),
-        ("cancel_selected", boolean()),
-        ("description", nullable(string())),
-        ("currency", string()),
-        (
-            "bonus",
-            obj(&[
-                ("rate", int()),
-                ("base", one_of(&["full", "reduced"])),
-                ("filter", filter),
-                ("products", arr(bonus_product)),
-            ]),
-        ),
-        ("overdraft_allowed", boolean()),
-        ("overdraft_limit", int()),
-        ("passcode_policy", int()),
-        ("card_creation_via_stx", boolean()),
-    ])
-}
-
 fn cardgroup_dto() -> Value {
     obj_loose(&[
         ("display_name", string()),
@@ -480,78 +369,6 @@ fn cardgroup_dto() -> Value {
         ("overdraft_limit", int()),
         ("passcode_policy", int()),
         ("card_creation_via_stx", boolean()),
-    ])
-}
-
-fn loyalty_transaction() -> Value {
-    let booking = obj(&[
-        ("type", string()),
-        ("balance", one_of(&["cash", "bonus", "points"])),
-        ("amount", int()),
-    ]);
-    obj(&[
-        ("object", constant("loyalty.transactions")),
-        ("id", string()),
-        ("created", time()),
-        ("merchant", r("ObjRef")),
-        ("cardgroup", r("CardgroupRef")),
-        ("store", nullable(r("ObjRef"))),
-        ("merchantcard", r("ObjRef")),
-        ("card", r("CardRef")),
-        ("parents", arr(r("Related"))),
-        ("children", arr(r("Related"))),
-        ("cleared", boolean()),
-        ("clearing_information", arr(any())),
-        ("trans_id", int()),
-        ("tid", nullable(string())),
-        ("status", one_of(&["ok", "cancelled"])),
-        ("amount", int()),
-        ("currency", string()),
-        ("balance", int()),
-        ("description", string()),
-        ("purpose", nullable(string())),
-        ("additional_data", nullable(any_object())),
-        ("last_change", time()),
-        ("receipt", arr(r("ReceiptLine"))),
-        ("is_cancelling", int()),
-        ("bookings", arr(booking)),
-        ("revenue", int()),
-        ("smart_transaction", nullable(r("ObjRef"))),
-    ])
-}
-
-fn virtual_terminal_data() -> Value {
-    obj(&[
-        (
-            "store",
-            obj(&[
-                ("object", constant("general.stores")),
-                ("id", string()),
-                ("name", string()),
-            ]),
-        ),
-        ("tid", nullable(string())),
-        ("actions", arr(string())),
-        ("gift_terminal", int()),
-        ("amount_split_enabled", int()),
-        ("disabled", int()),
-    ])
-}
-
-fn pre_transaction_result() -> Value {
-    let bonus_product = obj(&[
-        ("id", int()),
-        ("articleNumber", nullable(string())),
-        ("ean", nullable(string())),
-        ("quantity", int()),
-        ("priceOne", int()),
-        ("tax", int()),
-        ("desc", string()),
-        ("serialNumber", none()),
-    ]);
-    obj(&[
-        ("missing_sum", int()),
-        ("bonus_products", arr(bonus_product)),
     ])
 }
 
@@ -594,9 +411,7 @@ pub(super) fn boolean() -> Value {
 pub(super) fn none() -> Value {
     json!({"type": "null"})
 }
-pub(super) fn constant(value: &str) -> Value {
-    json!({"const": value})
-}
+
 pub(super) fn one_of(values: &[&str]) -> Value {
     json!({"type": "string", "enum": values})
 }
@@ -654,9 +469,6 @@ pub(super) fn obj_optional(fields: &[(&str, Value)], optional: &[&str]) -> Value
             .collect::<Vec<_>>()
     );
     schema
-}
-pub(super) fn time() -> Value {
-    json!({"type": "string", "description": "ISO 8601 with offset, in the configured zone"})
 }
 
 #[cfg(test)]

@@ -234,18 +234,50 @@ fn render_ident<'a>(clock: &Clock, i: usize, ident: &'a Ident, card: &IdentCard)
     }
 }
 
-/// The answer of preTransaction: what is left to pay and the bonus lines the card pays with. A
-/// bonus product without EAN shows `null` here (in the basket line it is `""`).
-pub fn render_plan(plan: &Plan) -> Value {
-    let bonus_products: Vec<Value> = plan
+/// The answer of preTransaction: what is left to pay and the bonus lines the card pays with.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "PreTransactionResult")]
+pub struct PlanView {
+    missing_sum: i64,
+    bonus_products: Vec<BonusLineView>,
+}
+
+/// A bonus line as preTransaction offers it. Without EAN it shows `null` here (in the basket line
+/// it is `""`).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "PreTransactionBonusLine")]
+struct BonusLineView {
+    id: i64,
+    #[serde(rename = "articleNumber")]
+    article_number: Option<String>,
+    ean: Option<String>,
+    quantity: i64,
+    #[serde(rename = "priceOne")]
+    price_one: i64,
+    tax: i64,
+    desc: String,
+    #[serde(rename = "serialNumber")]
+    #[schemars(with = "()")]
+    serial_number: Option<String>,
+}
+
+pub fn render_plan(plan: &Plan) -> PlanView {
+    let bonus_products = plan
         .bonus_lines
         .iter()
-        .map(|l| {
-            serde_json::json!({
-                "id": l.id, "articleNumber": l.article_number, "ean": l.ean, "quantity": 1,
-                "priceOne": l.price_one.value(), "tax": l.tax, "desc": l.desc, "serialNumber": null,
-            })
+        .map(|l| BonusLineView {
+            id: l.id,
+            article_number: l.article_number.clone(),
+            ean: l.ean.clone(),
+            quantity: 1,
+            price_one: l.price_one.value(),
+            tax: l.tax,
+            desc: l.desc.clone(),
+            serial_number: None,
         })
         .collect();
-    serde_json::json!({"missing_sum": plan.missing_sum.value(), "bonus_products": bonus_products})
+    PlanView {
+        missing_sum: plan.missing_sum.value(),
+        bonus_products,
+    }
 }
