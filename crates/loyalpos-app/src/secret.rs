@@ -47,14 +47,7 @@ fn base36(mut value: u128, width: usize) -> String {
     String::from_utf8(out).expect("base-36 digits are ASCII")
 }
 
-pub fn is_id(value: &str, prefix: &str) -> bool {
-    value.len() == prefix.len() + 31
-        && value.starts_with(prefix)
-        && value.as_bytes()[prefix.len()] == b'_'
-        && value[prefix.len() + 1..]
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-}
+pub use loyalpos_domain::ids::is_id;
 
 pub fn new_access_token() -> String {
     random_from(LOWER_ALNUM, 26)

@@ -43,6 +43,7 @@ pub mod booking;
 pub mod card;
 pub mod direct;
 pub mod error;
+pub mod ids;
 pub mod money;
 pub mod plan;
 pub mod program;

@@ -1,0 +1,119 @@
+//! Ids of the stored objects, one type per kind: a store method that takes a [`MerchantId`] cannot be
+//! handed a card's id, and a row's `merchant_id` cannot be compared with a store's id by mistake.
+//!
+//! An id is `PREFIX_` + 30 characters (`STX_…`, api.md §1.1). The types do not check that format:
+//! ids come from the store (already valid), from the id source of the application layer (valid by
+//! construction) or from a request, where an unknown id is simply not found (api.md: 404/3001).
+//! [`is_id`] is the check for the places that refuse a malformed id outright.
+
+use std::borrow::Borrow;
+use std::fmt;
+
+macro_rules! id_types {
+    ($($(#[$doc:meta])* $name:ident = $prefix:literal;)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// What every id of this kind starts with (before the `_`).
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn new(id: impl Into<String>) -> Self {
+                $name(id.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+
+            /// Whether `value` has this kind's prefix and the id format.
+            pub fn is_valid(value: &str) -> bool {
+                is_id(value, $prefix)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl From<&$name> for String {
+            fn from(id: &$name) -> String {
+                id.0.clone()
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    )+};
+}
+
+id_types! {
+    /// A merchant (`MRC_`): the tenant every other object belongs to.
+    MerchantId = "MRC";
+}
+
+/// Whether `value` is `prefix` + `_` + 30 characters `[A-Z0-9]`.
+pub fn is_id(value: &str, prefix: &str) -> bool {
+    value.len() == prefix.len() + 31
+        && value.starts_with(prefix)
+        && value.as_bytes()[prefix.len()] == b'_'
+        && value[prefix.len() + 1..]
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_compares_with_its_text_and_shows_as_it() {
+        let id = MerchantId::new("MRC_0123456789ABCDEFGHIJKLMNOPQRST");
+        assert_eq!(id, "MRC_0123456789ABCDEFGHIJKLMNOPQRST");
+        assert_eq!(id.to_string(), id.as_str());
+        assert_eq!(String::from(&id), "MRC_0123456789ABCDEFGHIJKLMNOPQRST");
+    }
+
+    #[test]
+    fn the_format_check_wants_the_kinds_prefix_and_thirty_upper_alphanumerics() {
+        assert!(MerchantId::is_valid("MRC_0123456789ABCDEFGHIJKLMNOPQRST"));
+        assert!(!MerchantId::is_valid("STO_0123456789ABCDEFGHIJKLMNOPQRST"));
+        assert!(!MerchantId::is_valid("MRC_0123456789abcdefghijklmnopqrst"));
+        assert!(!MerchantId::is_valid("MRC_0123456789ABCDEFGHIJKLMNOPQRS"));
+        assert!(!MerchantId::is_valid("MRC-0123456789ABCDEFGHIJKLMNOPQRST"));
+    }
+}
