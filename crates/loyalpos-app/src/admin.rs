@@ -4,6 +4,7 @@
 //! token and unused device registration) it holds stops working with the commit — in this process
 //! at once, in every other process within the token cache's second (README "Caches").
 
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_store::{ClientEntry, DeviceEntry, Owner, StoreError, Tx, UserEntry};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +44,7 @@ pub struct Revocation {
 
 pub fn list_clients(
     tx: &mut dyn Tx,
-    merchant_id: Option<&str>,
+    merchant_id: Option<&MerchantId>,
 ) -> Result<Vec<ClientEntry>, AdminError> {
     known_merchant(tx, merchant_id)?;
     Ok(tx.client_entries(merchant_id)?)
@@ -51,7 +52,7 @@ pub fn list_clients(
 
 pub fn list_devices(
     tx: &mut dyn Tx,
-    merchant_id: Option<&str>,
+    merchant_id: Option<&MerchantId>,
 ) -> Result<Vec<DeviceEntry>, AdminError> {
     known_merchant(tx, merchant_id)?;
     Ok(tx.device_entries(merchant_id)?)
@@ -59,14 +60,14 @@ pub fn list_devices(
 
 pub fn list_users(
     tx: &mut dyn Tx,
-    merchant_id: Option<&str>,
+    merchant_id: Option<&MerchantId>,
 ) -> Result<Vec<UserEntry>, AdminError> {
     known_merchant(tx, merchant_id)?;
     Ok(tx.user_entries(merchant_id)?)
 }
 
 /// A list filtered by an unknown merchant is a typo, not an empty list.
-fn known_merchant(tx: &mut dyn Tx, merchant_id: Option<&str>) -> Result<(), AdminError> {
+fn known_merchant(tx: &mut dyn Tx, merchant_id: Option<&MerchantId>) -> Result<(), AdminError> {
     match merchant_id {
         Some(id) if tx.merchant(id)?.is_none() => Err(AdminError::UnknownMerchant(id.into())),
         _ => Ok(()),

@@ -1,5 +1,7 @@
 //! Who runs a command: the authenticated caller (api.md §2.8). Every query is scoped to its merchant.
 
+use loyalpos_domain::ids::MerchantId;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     Device,
@@ -29,7 +31,7 @@ impl TokenKind {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub kind: TokenKind,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub client_id: String,
     pub device_id: Option<String>,
     pub store_id: Option<String>,

@@ -33,7 +33,7 @@ pub fn seed(tx: &mut dyn Tx, clock: &Clock, now: i64) -> Result<bool, ImportErro
         .map_err(|e| built_in(format!("the demo document is not JSON: {e}")))?;
     import(tx, clock, &Document::parse(&tenant), now)?;
     let mut merchant = tx
-        .merchant(MERCHANT_ID)?
+        .merchant(&MERCHANT_ID.into())?
         .ok_or_else(|| built_in("the demo document has no demo merchant".into()))?;
     merchant.is_demo = true;
     tx.update_merchant(&merchant)?;

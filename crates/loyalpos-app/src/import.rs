@@ -5,6 +5,7 @@
 
 mod document;
 
+use loyalpos_domain::ids::MerchantId;
 use std::collections::{BTreeMap, HashSet};
 
 use loyalpos_domain::DomainError;
@@ -85,7 +86,7 @@ struct Pass<'a> {
     problems: Vec<String>,
     report: ImportReport,
     /// Which merchant every object of the document belongs to (merchants own themselves).
-    owners: BTreeMap<String, String>,
+    owners: BTreeMap<String, MerchantId>,
     /// The object ids met so far, to find duplicates.
     ids: HashSet<String>,
     /// The currency of every card group of the document.
@@ -228,8 +229,10 @@ impl<'a> Pass<'a> {
     }
 
     /// The merchant an item belongs to must be in the document or already in the database.
-    fn ensure_merchant(&mut self, path: &str, merchant_id: &str) -> Result<(), ImportError> {
-        if !self.owners.contains_key(merchant_id) && self.tx.merchant(merchant_id)?.is_none() {
+    fn ensure_merchant(&mut self, path: &str, merchant_id: &MerchantId) -> Result<(), ImportError> {
+        if !self.owners.contains_key(merchant_id.as_str())
+            && self.tx.merchant(merchant_id)?.is_none()
+        {
             self.problems
                 .push(format!("{path}: unknown merchant {merchant_id}"));
         }
@@ -242,7 +245,7 @@ impl<'a> Pass<'a> {
         path: &str,
         object: Object,
         id: &str,
-        merchant: &str,
+        merchant: &MerchantId,
     ) -> Result<(), ImportError> {
         let owner = if !is_id(id, object.prefix()) {
             None
@@ -255,7 +258,7 @@ impl<'a> Pass<'a> {
             None => self
                 .problems
                 .push(format!("{path}: unknown reference {id}")),
-            Some(m) if m != merchant => self
+            Some(m) if m != *merchant => self
                 .problems
                 .push(format!("{path}: {id} belongs to another merchant")),
             Some(_) => {}
@@ -263,7 +266,7 @@ impl<'a> Pass<'a> {
         Ok(())
     }
 
-    fn stored_owner(&mut self, object: Object, id: &str) -> Result<Option<String>, StoreError> {
+    fn stored_owner(&mut self, object: Object, id: &str) -> Result<Option<MerchantId>, StoreError> {
         Ok(match object {
             Object::Store => self.tx.store(id)?.map(|r| r.merchant_id),
             Object::Contract => self.tx.contract(id)?.map(|r| r.merchant_id),
@@ -275,8 +278,9 @@ impl<'a> Pass<'a> {
     fn merchant(&mut self, path: &str, m: &MerchantItem) -> Result<(), ImportError> {
         self.check_id(path, &m.id, "MRC");
         // Default store and contract are linked once they exist (`link_defaults`).
+        let id = MerchantId::new(m.id.clone());
         let row = MerchantRow {
-            id: m.id.clone(),
+            id: id.clone(),
             id_old: m.id_old.unwrap_or(100_000),
             companyname: m.companyname.clone(),
             user_type: m.user_type.clone().unwrap_or_else(|| "46".into()),
@@ -289,8 +293,8 @@ impl<'a> Pass<'a> {
             is_demo: false,
             created: self.time(&format!("{path}.created"), m.created.as_deref()),
         };
-        self.owners.insert(m.id.clone(), m.id.clone());
-        let existing = self.tx.merchant(&m.id)?;
+        self.owners.insert(m.id.clone(), id.clone());
+        let existing = self.tx.merchant(&id)?;
         self.keep_or_create(
             "general.merchants",
             existing,
@@ -304,10 +308,10 @@ impl<'a> Pass<'a> {
 
     fn contract(&mut self, path: &str, c: &ContractItem) -> Result<(), ImportError> {
         self.check_id(path, &c.id, "GCR");
-        self.ensure_merchant(&format!("{path}.merchant"), &c.merchant.0)?;
+        self.ensure_merchant(&format!("{path}.merchant"), &c.merchant.merchant_id())?;
         let row = ContractRow {
             id: c.id.clone(),
-            merchant_id: c.merchant.0.clone(),
+            merchant_id: c.merchant.merchant_id(),
             created: self.now,
         };
         let existing = self.tx.contract(&c.id)?;
@@ -320,16 +324,16 @@ impl<'a> Pass<'a> {
             },
             |tx| tx.insert_contract(&row),
         )?;
-        self.owners.insert(c.id.clone(), c.merchant.0.clone());
+        self.owners.insert(c.id.clone(), c.merchant.merchant_id());
         Ok(())
     }
 
     fn store(&mut self, path: &str, s: &StoreItem) -> Result<(), ImportError> {
         self.check_id(path, &s.id, "STO");
-        self.ensure_merchant(&format!("{path}.merchant"), &s.merchant.0)?;
+        self.ensure_merchant(&format!("{path}.merchant"), &s.merchant.merchant_id())?;
         let row = StoreRow {
             id: s.id.clone(),
-            merchant_id: s.merchant.0.clone(),
+            merchant_id: s.merchant.merchant_id(),
             id_old: s.id_old.clone().unwrap_or_else(|| "200000".into()),
             name: s.name.clone(),
             address: s.address.as_ref().map(Value::to_string),
@@ -351,7 +355,7 @@ impl<'a> Pass<'a> {
             },
             |tx| tx.insert_store(&row),
         )?;
-        self.owners.insert(s.id.clone(), s.merchant.0.clone());
+        self.owners.insert(s.id.clone(), s.merchant.merchant_id());
         Ok(())
     }
 
@@ -363,16 +367,17 @@ impl<'a> Pass<'a> {
         }
         let doc = self.doc;
         for m in &doc.merchants {
-            let Some(mut row) = self.tx.merchant(&m.id)? else {
+            let id = MerchantId::new(m.id.clone());
+            let Some(mut row) = self.tx.merchant(&id)? else {
                 continue;
             };
             let mut changed = false;
             if row.default_store_id.is_none() {
-                row.default_store_id = doc.default_store(&m.id).map(|s| s.id.clone());
+                row.default_store_id = doc.default_store(&id).map(|s| s.id.clone());
                 changed |= row.default_store_id.is_some();
             }
             if row.default_contract_id.is_none() {
-                row.default_contract_id = doc.first_contract(&m.id).map(|c| c.id.clone());
+                row.default_contract_id = doc.first_contract(&id).map(|c| c.id.clone());
                 changed |= row.default_contract_id.is_some();
             }
             if changed {
@@ -384,7 +389,7 @@ impl<'a> Pass<'a> {
 
     fn device(&mut self, path: &str, dv: &DeviceItem) -> Result<(), ImportError> {
         self.check_id(path, &dv.id, "SDV");
-        let merchant = dv.merchant.0.clone();
+        let merchant = dv.merchant.merchant_id();
         self.ensure_merchant(&format!("{path}.merchant"), &merchant)?;
         self.same_merchant(
             &format!("{path}.store"),
@@ -454,12 +459,12 @@ impl<'a> Pass<'a> {
 
     fn cardgroup(&mut self, path: &str, g: &CardgroupItem) -> Result<(), ImportError> {
         self.check_id(path, &g.id, "CRG");
-        self.ensure_merchant(&format!("{path}.merchant"), &g.merchant.0)?;
+        self.ensure_merchant(&format!("{path}.merchant"), &g.merchant.merchant_id())?;
         let bonus = g.bonus.as_ref();
         let filter = bonus.and_then(|b| b.filter.as_ref());
         let row = CardgroupRow {
             id: g.id.clone(),
-            merchant_id: g.merchant.0.clone(),
+            merchant_id: g.merchant.merchant_id(),
             display_name: g.display_name.clone(),
             picture: g.picture.clone(),
             stock_warn_limit: g.stock_warn_limit.unwrap_or(0),
@@ -500,13 +505,13 @@ impl<'a> Pass<'a> {
             },
             |tx| tx.insert_cardgroup(&row),
         )?;
-        self.owners.insert(g.id.clone(), g.merchant.0.clone());
+        self.owners.insert(g.id.clone(), g.merchant.merchant_id());
         Ok(())
     }
 
     fn customer(&mut self, path: &str, c: &CustomerItem) -> Result<(), ImportError> {
         self.check_id(path, &c.id, "CUS");
-        self.ensure_merchant(&format!("{path}.merchant"), &c.merchant.0)?;
+        self.ensure_merchant(&format!("{path}.merchant"), &c.merchant.merchant_id())?;
         let consent = consent(c.consent_for_communication.as_ref()).unwrap_or_else(|e| {
             self.problems
                 .push(format!("{path}.consent_for_communication: {e}"));
@@ -515,7 +520,7 @@ impl<'a> Pass<'a> {
         let contact = c.merchant_contact.as_ref().or(c.contact.as_ref());
         let row = CustomerRow {
             id: c.id.clone(),
-            merchant_id: c.merchant.0.clone(),
+            merchant_id: c.merchant.merchant_id(),
             merchant_contact: contact.map(Value::to_string),
             customernumber: c.customernumber.clone(),
             note: c.note.clone(),
@@ -533,7 +538,7 @@ impl<'a> Pass<'a> {
             },
             |tx| tx.insert_customer(&row),
         )?;
-        self.owners.insert(c.id.clone(), c.merchant.0.clone());
+        self.owners.insert(c.id.clone(), c.merchant.merchant_id());
         Ok(())
     }
 
@@ -678,7 +683,7 @@ impl<'a> Pass<'a> {
         path: &str,
         mc: &MerchantcardItem,
     ) -> Result<(), ImportError> {
-        let merchant = &mc.merchant.0;
+        let merchant = &mc.merchant.merchant_id();
         self.ensure_merchant(&format!("{path}.merchant"), merchant)?;
         self.same_merchant(
             &format!("{path}.cardgroup"),
@@ -748,10 +753,10 @@ impl<'a> Pass<'a> {
         );
         MerchantcardRow {
             id: mc.id.clone(),
-            merchant_id: mc.merchant.0.clone(),
+            merchant_id: mc.merchant.merchant_id(),
             card_id: mc.card.0.clone(),
             cardgroup_id: mc.cardgroup.0.clone(),
-            created_for_merchant_id: mc.merchant.0.clone(),
+            created_for_merchant_id: mc.merchant.merchant_id(),
             created_for_store_id: mc.created_for_store.as_ref().map(|s| s.0.clone()),
             customer_id: mc.customer.as_ref().map(|c| c.0.clone()),
             customer_assignment_date,
@@ -855,7 +860,7 @@ impl<'a> Pass<'a> {
 
     fn client(&mut self, path: &str, c: &ClientItem) -> Result<(), ImportError> {
         if let Some(m) = &c.merchant {
-            self.ensure_merchant(&format!("{path}.merchant"), &m.0)?;
+            self.ensure_merchant(&format!("{path}.merchant"), &m.merchant_id())?;
         }
         let grants = c
             .grants
@@ -865,7 +870,7 @@ impl<'a> Pass<'a> {
             self.problems
                 .push(format!("{path}.grants: unknown grant {g}"));
         }
-        let merchant_id = c.merchant.as_ref().map(|m| m.0.clone());
+        let merchant_id = c.merchant.as_ref().map(|m| m.merchant_id());
         if self
             .tx
             .client_entry(&c.client_id)?
@@ -900,7 +905,7 @@ impl<'a> Pass<'a> {
     }
 
     fn user(&mut self, path: &str, u: &UserItem) -> Result<(), ImportError> {
-        self.ensure_merchant(&format!("{path}.merchant"), &u.merchant.0)?;
+        self.ensure_merchant(&format!("{path}.merchant"), &u.merchant.merchant_id())?;
         if self
             .tx
             .user_entry(&u.username)?
@@ -925,7 +930,7 @@ impl<'a> Pass<'a> {
             |tx| {
                 tx.insert_user(&UserRow {
                     id: u.id.clone().unwrap_or_else(|| new_id("ACC")),
-                    merchant_id: u.merchant.0.clone(),
+                    merchant_id: u.merchant.merchant_id(),
                     username: u.username.clone(),
                     password_hash: hash_password(&u.password),
                     created: now,

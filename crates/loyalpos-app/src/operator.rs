@@ -1,6 +1,7 @@
 //! The operator's commands (`loyalpos merchant|store|client|user create`, `cards issue`): what
 //! secuconnect's back office does, done on this installation's database. No API route reaches them.
 
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_store::{CardgroupRow, ClientRow, ContractRow, MerchantRow, StoreError, Tx, UserRow};
 
 use crate::error::ApiError;
@@ -45,7 +46,7 @@ impl From<ApiError> for OperatorError {
 /// A new merchant with its default store and default contract.
 #[derive(Debug, Clone)]
 pub struct CreatedMerchant {
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub store_id: String,
     pub contract_id: String,
 }
@@ -63,6 +64,7 @@ pub fn create_merchant(
     if !is_id(&id, "MRC") {
         return Err(OperatorError::MalformedMerchantId(id));
     }
+    let id = MerchantId::new(id);
     let mut merchant = MerchantRow {
         id: id.clone(),
         id_old: 100_000 + (now % 900_000),
@@ -101,7 +103,7 @@ pub fn create_merchant(
 /// Creates a store of a merchant, its default store if `make_default`; returns the store id.
 pub fn create_store(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     name: &str,
     make_default: bool,
     now: i64,
@@ -121,7 +123,7 @@ pub fn create_store(
 /// (default: all) and credentials (default: new random ones).
 #[derive(Debug, Clone, Default)]
 pub struct NewClient {
-    pub merchant_id: Option<String>,
+    pub merchant_id: Option<MerchantId>,
     pub grants: Option<Vec<String>>,
     pub credentials: Option<ClientCredentials>,
 }
@@ -144,7 +146,8 @@ pub fn create_client(
     if let Some(unknown) = grants.iter().find(|g| !GRANTS.contains(&g.as_str())) {
         return Err(OperatorError::UnknownGrant(unknown.clone()));
     }
-    if let Some(merchant_id) = &client.merchant_id {
+    let merchant_id = client.merchant_id;
+    if let Some(merchant_id) = &merchant_id {
         existing_merchant(tx, merchant_id)?;
     }
     let credentials = client.credentials.unwrap_or_else(|| ClientCredentials {
@@ -154,7 +157,7 @@ pub fn create_client(
     tx.insert_client(&ClientRow {
         client_id: credentials.client_id.clone(),
         secret_hash: hash_secret(&credentials.client_secret),
-        merchant_id: client.merchant_id,
+        merchant_id,
         grants: grants.join(","),
         created: now,
     })
@@ -165,7 +168,7 @@ pub fn create_client(
 /// Creates a merchant user for the appuser grant; returns its account id.
 pub fn create_user(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     username: &str,
     password: &str,
     now: i64,
@@ -227,7 +230,7 @@ pub fn issue_cards(
 /// display name the operator must give.
 pub fn create_cardgroup(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     mut patch: CardgroupPatch,
     now: i64,
 ) -> Result<CardgroupRow, OperatorError> {
@@ -260,7 +263,10 @@ fn required<'a>(what: &'static str, value: &'a str) -> Result<&'a str, OperatorE
     }
 }
 
-fn existing_merchant(tx: &mut dyn Tx, merchant_id: &str) -> Result<MerchantRow, OperatorError> {
+fn existing_merchant(
+    tx: &mut dyn Tx,
+    merchant_id: &MerchantId,
+) -> Result<MerchantRow, OperatorError> {
     tx.merchant(merchant_id)?
         .ok_or_else(|| OperatorError::UnknownMerchant(merchant_id.into()))
 }

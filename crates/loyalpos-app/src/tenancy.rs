@@ -1,6 +1,6 @@
 //! Tenancy rules (api.md §4): the token's merchant decides; another merchant's object is 404.
 
-use loyalpos_store::{ContractRow, DeviceRow, MerchantRow, StoreRow, Tx};
+use loyalpos_store::{ContractRow, DeviceRow, MerchantId, MerchantRow, StoreRow, Tx};
 
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -8,7 +8,7 @@ use crate::secret::is_id;
 
 /// Resolves a merchant id read from a path or body: `me`, the token's merchant, or (demo only) an
 /// alias of the demo merchant. Anything else well-formed is 404; malformed is 4003.
-pub fn merchant_param(demo: bool, caller: &Principal, value: &str) -> ApiResult<String> {
+pub fn merchant_param(demo: bool, caller: &Principal, value: &str) -> ApiResult<MerchantId> {
     if value.eq_ignore_ascii_case("me") || value == caller.merchant_id {
         return Ok(caller.merchant_id.clone());
     }
@@ -37,19 +37,19 @@ pub fn path_id<'a>(value: &'a str, prefix: &str) -> ApiResult<&'a str> {
 
 pub fn own_merchant(tx: &mut dyn Tx, caller: &Principal) -> ApiResult<MerchantRow> {
     tx.merchant(&caller.merchant_id)?
-        .ok_or_else(|| ApiError::not_found("general.merchants", &caller.merchant_id))
+        .ok_or_else(|| ApiError::not_found("general.merchants", caller.merchant_id.as_str()))
 }
 
 /// Returns the row if it belongs to the caller's merchant, else 404 exactly like an unknown id.
 pub fn owned<T>(
     row: Option<T>,
-    merchant_of: impl Fn(&T) -> &str,
+    merchant_of: impl Fn(&T) -> &MerchantId,
     caller: &Principal,
     object: &str,
     id: &str,
 ) -> ApiResult<T> {
     match row {
-        Some(r) if merchant_of(&r) == caller.merchant_id => Ok(r),
+        Some(r) if *merchant_of(&r) == caller.merchant_id => Ok(r),
         _ => Err(ApiError::not_found(object, id)),
     }
 }

@@ -8,6 +8,7 @@ use loyalpos_app::clock::Clock;
 use loyalpos_app::loyalty::cardgroups::{BonusPatch, CardgroupPatch, FilterPatch};
 use loyalpos_app::loyalty::rules::{BonusProductJson, bonus_programme};
 use loyalpos_app::operator;
+use loyalpos_store::MerchantId;
 use loyalpos_store::{CardgroupRow, Store};
 use serde_json::{Value, json};
 
@@ -19,7 +20,7 @@ pub enum CardgroupCommand {
     Create {
         /// The merchant the card group belongs to (`MRC_…`).
         #[arg(long)]
-        merchant: String,
+        merchant: MerchantId,
         /// Display name shown on receipts and in the API (must not be blank).
         #[arg(long)]
         name: String,
@@ -183,7 +184,7 @@ pub async fn cardgroup(store: &Store, clock: &Clock, cmd: CardgroupCommand) -> a
 fn configuration(g: &CardgroupRow) -> Value {
     json!({
         "id": g.id,
-        "merchant": g.merchant_id,
+        "merchant": g.merchant_id.as_str(),
         "display_name": g.display_name,
         "picture": g.picture,
         "description": g.description,

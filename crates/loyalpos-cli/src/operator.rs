@@ -9,6 +9,7 @@ use loyalpos_app::clock::Clock;
 use loyalpos_app::import::{self, Document};
 use loyalpos_app::oauth::confirm_registration;
 use loyalpos_app::operator::{self, ClientCredentials, NewClient};
+use loyalpos_store::MerchantId;
 use loyalpos_store::Store;
 
 use crate::output::Stdout;
@@ -32,7 +33,7 @@ pub enum StoreCommand {
     Create {
         /// The merchant (`MRC_…`).
         #[arg(long)]
-        merchant: String,
+        merchant: MerchantId,
         /// The store's name.
         #[arg(long)]
         name: String,
@@ -48,7 +49,7 @@ pub enum ClientCommand {
     Create {
         /// Bind the client to a merchant (omit for an installation-wide vendor client).
         #[arg(long)]
-        merchant: Option<String>,
+        merchant: Option<MerchantId>,
         /// Comma-separated grant types (default: all).
         #[arg(long)]
         grants: Option<String>,
@@ -63,7 +64,7 @@ pub enum ClientCommand {
     List {
         /// Only this merchant's clients (`MRC_…`).
         #[arg(long)]
-        merchant: Option<String>,
+        merchant: Option<MerchantId>,
     },
     /// Revokes an API client: it gets no token any more, and its tokens, refresh tokens and
     /// pending device registrations stop working (a running server follows within a second).
@@ -79,7 +80,7 @@ pub enum UserCommand {
     Create {
         /// The merchant (`MRC_…`) the user signs in for.
         #[arg(long)]
-        merchant: String,
+        merchant: MerchantId,
         /// The sign-in name (unique in the installation).
         #[arg(long)]
         username: String,
@@ -91,7 +92,7 @@ pub enum UserCommand {
     List {
         /// Only this merchant's users (`MRC_…`).
         #[arg(long)]
-        merchant: Option<String>,
+        merchant: Option<MerchantId>,
     },
     /// Disables a user: the appuser grant refuses it, and its tokens and refresh tokens stop
     /// working (a running server follows within a second).
@@ -109,7 +110,7 @@ pub enum DeviceCommand {
         user_code: String,
         /// The merchant (`MRC_…`) the device belongs to.
         #[arg(long)]
-        merchant: String,
+        merchant: MerchantId,
         /// The device's store (`STO_…`; default: the merchant's default store).
         #[arg(long)]
         store: Option<String>,
@@ -118,7 +119,7 @@ pub enum DeviceCommand {
     List {
         /// Only this merchant's devices (`MRC_…`).
         #[arg(long)]
-        merchant: Option<String>,
+        merchant: Option<MerchantId>,
     },
     /// Revokes a device: its tokens and refresh tokens stop working and it cannot sign in or be
     /// registered again (a running server follows within a second).
@@ -191,7 +192,7 @@ pub async fn client(store: &Store, clock: &Clock, cmd: ClientCommand) -> anyhow:
         } => create_client(store, clock, merchant, grants, client_id, client_secret).await,
         ClientCommand::List { merchant } => {
             let clients = store
-                .read(move |tx| admin::list_clients(tx, merchant.as_deref()))
+                .read(move |tx| admin::list_clients(tx, merchant.as_ref()))
                 .await?;
             for c in clients {
                 let state = state(clock, "revoked", c.revoked_at);
@@ -218,7 +219,7 @@ pub async fn client(store: &Store, clock: &Clock, cmd: ClientCommand) -> anyhow:
 async fn create_client(
     store: &Store,
     clock: &Clock,
-    merchant: Option<String>,
+    merchant: Option<MerchantId>,
     grants: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
@@ -296,7 +297,7 @@ pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Res
         }
         UserCommand::List { merchant } => {
             let users = store
-                .read(move |tx| admin::list_users(tx, merchant.as_deref()))
+                .read(move |tx| admin::list_users(tx, merchant.as_ref()))
                 .await?;
             for u in users {
                 let state = state(clock, "disabled", u.disabled_at);
@@ -347,7 +348,7 @@ pub async fn device(store: &Store, clock: &Clock, cmd: DeviceCommand) -> anyhow:
         }
         DeviceCommand::List { merchant } => {
             let devices = store
-                .read(move |tx| admin::list_devices(tx, merchant.as_deref()))
+                .read(move |tx| admin::list_devices(tx, merchant.as_ref()))
                 .await?;
             for d in devices {
                 let state = state(clock, "revoked", d.revoked_at);

@@ -240,7 +240,7 @@ pub async fn device_pin_config(app: Arc<App>, req: Req) -> ApiResult<Response> {
         .await?;
     let (d, password_set) = (settings.device, settings.merchant_password_set);
     ok_json(&DevicePinConfig {
-        merchant: PinSet::of(Some(d.merchant_id), password_set),
+        merchant: PinSet::of(Some(d.merchant_id.into()), password_set),
         store: PinSet::of(Some(d.store_id), password_set),
         smart_device: PinSet::of(Some(d.id), d.pin_hash.is_some()),
     })

@@ -62,7 +62,7 @@ fn merchant_view(profile: MerchantProfile) -> MerchantView {
     let m = profile.merchant;
     MerchantView {
         object: "general.merchants",
-        id: m.id,
+        id: m.id.into(),
         id_old: m.id_old,
         user_type: m.user_type,
         user: MerchantUser {
@@ -192,7 +192,7 @@ pub async fn public_data(app: Arc<App>, req: Req) -> ApiResult<Response> {
         .map(|s| geo_address(s.address.as_deref()));
     ok_json(&PublicDataView {
         object: "general.merchants",
-        id: m.id,
+        id: m.id.into(),
         legal_details: stored_array(&m.legal_details),
         company: Company {
             companyname: m.companyname,

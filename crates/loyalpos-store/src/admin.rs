@@ -3,15 +3,15 @@
 //! state, and the revocations. Sign-ins ask [`AdminTx::device_revoked`] and
 //! [`AdminTx::user_disabled`]; a revoked client is unknown to [`crate::AuthTx::client`].
 
-use crate::Result;
 use crate::driver::from_record;
+use crate::{MerchantId, Result};
 
 /// An API client as the operator lists it (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientEntry {
     pub client_id: String,
     /// `None`: an installation-wide client.
-    pub merchant_id: Option<String>,
+    pub merchant_id: Option<MerchantId>,
     /// Comma-separated grant types.
     pub grants: String,
     pub created: i64,
@@ -22,7 +22,7 @@ pub struct ClientEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceEntry {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub store_id: String,
     pub vendor_uid: Option<String>,
     pub created: i64,
@@ -33,7 +33,7 @@ pub struct DeviceEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserEntry {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub username: String,
     pub created: i64,
     pub disabled_at: Option<i64>,
@@ -72,14 +72,14 @@ pub enum Owner<'a> {
 
 pub trait AdminTx {
     /// Every API client, or a merchant's, oldest first.
-    fn client_entries(&mut self, merchant_id: Option<&str>) -> Result<Vec<ClientEntry>>;
+    fn client_entries(&mut self, merchant_id: Option<&MerchantId>) -> Result<Vec<ClientEntry>>;
     /// A client, revoked or not.
     fn client_entry(&mut self, client_id: &str) -> Result<Option<ClientEntry>>;
     /// Every device, or a merchant's, oldest first.
-    fn device_entries(&mut self, merchant_id: Option<&str>) -> Result<Vec<DeviceEntry>>;
+    fn device_entries(&mut self, merchant_id: Option<&MerchantId>) -> Result<Vec<DeviceEntry>>;
     fn device_entry(&mut self, id: &str) -> Result<Option<DeviceEntry>>;
     /// Every user, or a merchant's, oldest first.
-    fn user_entries(&mut self, merchant_id: Option<&str>) -> Result<Vec<UserEntry>>;
+    fn user_entries(&mut self, merchant_id: Option<&MerchantId>) -> Result<Vec<UserEntry>>;
     /// A user by account id or, failing that, by username; disabled or not.
     fn user_entry(&mut self, id_or_username: &str) -> Result<Option<UserEntry>>;
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
 use loyalpos_domain::card::{LockStatus, StockStatus};
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::status::StxStatus;
 
@@ -99,6 +100,34 @@ macro_rules! named_columns {
         }
     )+};
 }
+
+/// Ids are stored as their text.
+macro_rules! id_columns {
+    ($($t:ty),+) => {$(
+        impl<'a> From<&'a $t> for Arg<'a> {
+            fn from(v: &'a $t) -> Self {
+                Arg::Text(v.as_str())
+            }
+        }
+        impl<'a> From<&'a Option<$t>> for Arg<'a> {
+            fn from(v: &'a Option<$t>) -> Self {
+                v.as_ref().map_or(Arg::Null, |id| Arg::Text(id.as_str()))
+            }
+        }
+        impl<'a> From<Option<&'a $t>> for Arg<'a> {
+            fn from(v: Option<&'a $t>) -> Self {
+                v.map_or(Arg::Null, |id| Arg::Text(id.as_str()))
+            }
+        }
+        impl Column for $t {
+            fn from_val(v: Val) -> std::result::Result<Self, String> {
+                String::from_val(v).map(<$t>::new)
+            }
+        }
+    )+};
+}
+
+id_columns!(MerchantId);
 
 named_columns!(
     StxStatus,

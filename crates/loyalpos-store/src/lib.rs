@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use admin::{AdminTx, ClientEntry, DeviceEntry, Owner, UserEntry};
 pub use error::StoreError;
 pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
+pub use loyalpos_domain::ids::MerchantId;
 pub use rows::*;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -474,7 +475,7 @@ pub trait Tx:
 
 pub trait TenancyTx {
     fn insert_merchant(&mut self, row: &MerchantRow) -> Result<()>;
-    fn merchant(&mut self, id: &str) -> Result<Option<MerchantRow>>;
+    fn merchant(&mut self, id: &MerchantId) -> Result<Option<MerchantRow>>;
     fn update_merchant(&mut self, row: &MerchantRow) -> Result<()>;
     fn demo_merchant_exists(&mut self) -> Result<bool>;
 
@@ -483,15 +484,15 @@ pub trait TenancyTx {
 
     fn insert_store(&mut self, row: &StoreRow) -> Result<()>;
     fn store(&mut self, id: &str) -> Result<Option<StoreRow>>;
-    fn stores(&mut self, merchant_id: &str) -> Result<Vec<StoreRow>>;
+    fn stores(&mut self, merchant_id: &MerchantId) -> Result<Vec<StoreRow>>;
     fn update_store(&mut self, row: &StoreRow) -> Result<()>;
 
     fn insert_device(&mut self, row: &DeviceRow) -> Result<()>;
     fn device(&mut self, id: &str) -> Result<Option<DeviceRow>>;
-    fn devices(&mut self, merchant_id: &str) -> Result<Vec<DeviceRow>>;
+    fn devices(&mut self, merchant_id: &MerchantId) -> Result<Vec<DeviceRow>>;
     fn device_by_vendor_uid(
         &mut self,
-        merchant_id: Option<&str>,
+        merchant_id: Option<&MerchantId>,
         vendor_uid: &str,
     ) -> Result<Vec<DeviceRow>>;
     fn update_device(&mut self, row: &DeviceRow) -> Result<()>;
@@ -508,7 +509,7 @@ pub trait AuthTx {
     /// A user who may sign in (not disabled).
     fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>>;
     fn user(&mut self, id: &str) -> Result<Option<UserRow>>;
-    fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool>;
+    fn merchant_has_user(&mut self, merchant_id: &MerchantId) -> Result<bool>;
     /// Replaces a user's password hash (a stronger hash of the same password, after a sign-in).
     fn update_user_password(&mut self, id: &str, password_hash: &str) -> Result<()>;
 
@@ -542,7 +543,7 @@ pub struct FullMerchantcard {
 pub trait LoyaltyTx {
     fn insert_cardgroup(&mut self, row: &CardgroupRow) -> Result<()>;
     fn cardgroup(&mut self, id: &str) -> Result<Option<CardgroupRow>>;
-    fn cardgroups(&mut self, merchant_id: &str) -> Result<Vec<CardgroupRow>>;
+    fn cardgroups(&mut self, merchant_id: &MerchantId) -> Result<Vec<CardgroupRow>>;
     fn update_cardgroup(&mut self, row: &CardgroupRow) -> Result<()>;
     fn cardgroup_has_cards(&mut self, id: &str) -> Result<bool>;
 
@@ -550,37 +551,37 @@ pub trait LoyaltyTx {
     fn card(&mut self, id: &str) -> Result<Option<CardRow>>;
     fn card_by_number(&mut self, cardnumber: &str) -> Result<Option<CardRow>>;
     /// Cards that have a merchant card at this merchant.
-    fn cards_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<CardRow>>;
+    fn cards_of_merchant(&mut self, merchant_id: &MerchantId) -> Result<Vec<CardRow>>;
     /// The merchant's assignment of the card to one of its user accounts.
-    fn card_account(&mut self, merchant_id: &str, card_id: &str) -> Result<Option<String>>;
+    fn card_account(&mut self, merchant_id: &MerchantId, card_id: &str) -> Result<Option<String>>;
     /// Sets (`Some`) or removes (`None`) the merchant's assignment of the card.
     fn set_card_account(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         card_id: &str,
         account_id: Option<&str>,
     ) -> Result<()>;
 
     fn insert_customer(&mut self, row: &CustomerRow) -> Result<()>;
     fn customer(&mut self, id: &str) -> Result<Option<CustomerRow>>;
-    fn customers(&mut self, merchant_id: &str) -> Result<Vec<CustomerRow>>;
+    fn customers(&mut self, merchant_id: &MerchantId) -> Result<Vec<CustomerRow>>;
     fn update_customer(&mut self, row: &CustomerRow) -> Result<()>;
 
     fn insert_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
     fn merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
     fn merchantcard_by_card(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         card_id: &str,
     ) -> Result<Option<MerchantcardRow>>;
     /// The merchant's card with this card number, in one statement (every request with a card
     /// ident asks this).
     fn merchantcard_by_number(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<MerchantcardRow>>;
-    fn merchantcards(&mut self, merchant_id: &str) -> Result<Vec<MerchantcardRow>>;
+    fn merchantcards(&mut self, merchant_id: &MerchantId) -> Result<Vec<MerchantcardRow>>;
     /// Reads the merchant card and locks it until the unit of work ends: balance changes of one
     /// card are serialised through this lock.
     fn lock_merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
@@ -593,14 +594,14 @@ pub trait LoyaltyTx {
     /// transaction with a card ident shows them), in one statement plus the cached group.
     fn full_merchantcard_by_number(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<FullMerchantcard>>;
     /// [`LoyaltyTx::full_merchantcard_by_number`] with the merchant card locked as by
     /// [`LoyaltyTx::lock_merchantcard`] (a start books on it).
     fn lock_full_merchantcard_by_number(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<FullMerchantcard>>;
 
@@ -611,7 +612,7 @@ pub trait LoyaltyTx {
     fn raise_ta_code(&mut self, at_least: i64) -> Result<()>;
     fn insert_ltx(&mut self, row: &LtxRow, bookings: &[BookingRow]) -> Result<()>;
     fn ltx(&mut self, id: &str) -> Result<Option<LtxRow>>;
-    fn ltxs(&mut self, merchant_id: &str) -> Result<Vec<LtxRow>>;
+    fn ltxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<LtxRow>>;
     fn ltxs_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<LtxRow>>;
     /// Marks an LTX cancelled by `child_id` (the LTX row is not a booking; bookings stay untouched).
     fn mark_ltx_cancelled(&mut self, id: &str, child_id: &str, at: i64) -> Result<()>;
@@ -626,7 +627,7 @@ pub trait SmartTx {
     fn stx(&mut self, id: &str) -> Result<Option<StxRow>>;
     /// Reads and locks the smart transaction: transitions of one transaction are serialised.
     fn lock_stx(&mut self, id: &str) -> Result<Option<StxRow>>;
-    fn stxs(&mut self, merchant_id: &str) -> Result<Vec<StxRow>>;
+    fn stxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<StxRow>>;
     /// Finds (does not lock) the transaction of a device's receipt number.
     fn stx_by_receipt_number(
         &mut self,
@@ -670,29 +671,37 @@ pub trait IdempotencyTx {
 /// default order (newest first, ties by id; loyalty transactions by TA code), all of them or one
 /// page with the total.
 pub trait ListTx {
-    fn list_stxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StxRow>>;
+    fn list_stxs(&mut self, merchant_id: &MerchantId, q: ListQuery<'_>) -> Result<Listed<StxRow>>;
     fn list_merchantcards(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<MerchantcardRow>>;
     /// Cards that have a merchant card at this merchant.
     fn list_cards(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<AssignedCardRow>>;
     fn list_cardgroups(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<CardgroupRow>>;
     fn list_customers(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<CustomerRow>>;
-    fn list_ltxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<LtxRow>>;
-    fn list_stores(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StoreRow>>;
-    fn list_devices(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<DeviceRow>>;
+    fn list_ltxs(&mut self, merchant_id: &MerchantId, q: ListQuery<'_>) -> Result<Listed<LtxRow>>;
+    fn list_stores(
+        &mut self,
+        merchant_id: &MerchantId,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<StoreRow>>;
+    fn list_devices(
+        &mut self,
+        merchant_id: &MerchantId,
+        q: ListQuery<'_>,
+    ) -> Result<Listed<DeviceRow>>;
 }

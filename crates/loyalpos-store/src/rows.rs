@@ -5,6 +5,7 @@
 
 use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
 use loyalpos_domain::card::{LockStatus, StockStatus};
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::status::StxStatus;
 
@@ -13,7 +14,7 @@ use crate::driver::{FromRecord, Record, from_record};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantRow {
-    pub id: String,
+    pub id: MerchantId,
     pub id_old: i64,
     pub companyname: String,
     pub user_type: String,
@@ -30,14 +31,14 @@ pub struct MerchantRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub created: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub id_old: String,
     pub name: String,
     pub address: Option<String>,
@@ -53,7 +54,7 @@ pub struct StoreRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub store_id: String,
     pub contract_id: Option<String>,
     pub vendor: Option<String>,
@@ -79,7 +80,7 @@ pub struct DeviceRow {
 pub struct ClientRow {
     pub client_id: String,
     pub secret_hash: String,
-    pub merchant_id: Option<String>,
+    pub merchant_id: Option<MerchantId>,
     /// Comma-separated grant types.
     pub grants: String,
     pub created: i64,
@@ -88,7 +89,7 @@ pub struct ClientRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub username: String,
     pub password_hash: String,
     pub created: i64,
@@ -99,7 +100,7 @@ pub struct AuthorizationRow {
     pub id: String,
     /// `device` or `user`.
     pub kind: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub client_id: String,
     pub device_id: Option<String>,
     pub store_id: Option<String>,
@@ -114,7 +115,7 @@ pub struct TokenRow {
     pub token_hash: String,
     /// `device`, `client` or `user`.
     pub kind: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub client_id: String,
     pub device_id: Option<String>,
     pub store_id: Option<String>,
@@ -135,7 +136,7 @@ pub struct RegistrationRow {
     pub uuid: String,
     /// `pending`, `confirmed` or `consumed`.
     pub state: String,
-    pub merchant_id: Option<String>,
+    pub merchant_id: Option<MerchantId>,
     pub device_id: Option<String>,
     pub store_id: Option<String>,
     pub authorization_id: Option<String>,
@@ -148,7 +149,7 @@ pub struct RegistrationRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardgroupRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub display_name: String,
     pub picture: Option<String>,
     pub stock_warn_limit: i64,
@@ -187,7 +188,7 @@ pub struct AssignedCardRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub merchant_contact: Option<String>,
     pub customernumber: Option<String>,
     pub note: Option<String>,
@@ -199,10 +200,10 @@ pub struct CustomerRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantcardRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub card_id: String,
     pub cardgroup_id: String,
-    pub created_for_merchant_id: String,
+    pub created_for_merchant_id: MerchantId,
     pub created_for_store_id: Option<String>,
     pub customer_id: Option<String>,
     pub customer_assignment_date: Option<i64>,
@@ -225,7 +226,7 @@ pub struct MerchantcardRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LtxRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub merchantcard_id: String,
     pub cardgroup_id: String,
     pub store_id: Option<String>,
@@ -264,7 +265,7 @@ pub struct BookingRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StxRow {
     pub id: String,
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     pub status: StxStatus,
     pub device_id: Option<String>,
     pub receipt_number: Option<i64>,

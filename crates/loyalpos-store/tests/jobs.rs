@@ -11,7 +11,7 @@ use loyalpos_store::{Store, StoreError};
 
 async fn exists(store: &Store, id: &'static str) -> bool {
     store
-        .read(move |tx| tx.merchant(id))
+        .read(move |tx| tx.merchant(&id.into()))
         .await
         .unwrap()
         .is_some()
@@ -78,7 +78,7 @@ async fn a_panicking_job_is_an_internal_error_and_the_store_goes_on() {
         let panicked = store
             .write(|tx| {
                 tx.insert_merchant(&merchant("MRC_PANIC"))?;
-                if tx.merchant("MRC_PANIC")?.is_some() {
+                if tx.merchant(&"MRC_PANIC".into())?.is_some() {
                     panic!("a bug in a command");
                 }
                 Ok::<(), StoreError>(())
@@ -101,7 +101,7 @@ async fn a_job_counts_every_statement_it_runs() {
         store
             .write(|tx| {
                 tx.insert_merchant(&merchant("MRC_S"))?;
-                tx.merchant("MRC_S").map(drop)
+                tx.merchant(&"MRC_S".into()).map(drop)
             })
             .await
             .unwrap();
@@ -165,7 +165,7 @@ async fn jobs_queued_while_the_writer_is_busy_share_one_commit() {
     let found = store
         .read(move |tx| {
             (0..jobs)
-                .map(|i| tx.merchant(&format!("MRC_{i}")).map(|m| m.is_some()))
+                .map(|i| tx.merchant(&format!("MRC_{i}").into()).map(|m| m.is_some()))
                 .collect::<Result<Vec<bool>, StoreError>>()
         })
         .await

@@ -1,6 +1,7 @@
 //! The merchant's stores: creating and changing them, the default store, opening hours.
 
 use jiff::Zoned;
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_store::{ListQuery, Listed, MerchantRow, StoreError, StoreRow, Tx};
 use serde_json::{Value, json};
 
@@ -87,7 +88,7 @@ pub fn create_store(
 /// per merchant.
 pub(crate) fn new_store(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     name: &str,
     now: i64,
 ) -> Result<StoreRow, StoreError> {

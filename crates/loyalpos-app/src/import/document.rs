@@ -1,6 +1,7 @@
 //! The import document (spec import.md): one JSON object whose keys hold arrays of objects in the
 //! wire shapes of models.md, with their ids.
 
+use loyalpos_domain::ids::MerchantId;
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
@@ -63,15 +64,15 @@ impl Document {
     }
 
     /// The default store a merchant of the document names (`is_default: true`).
-    pub(super) fn default_store(&self, merchant_id: &str) -> Option<&StoreItem> {
+    pub(super) fn default_store(&self, merchant_id: &MerchantId) -> Option<&StoreItem> {
         self.stores
             .iter()
-            .find(|s| s.merchant.0 == merchant_id && s.is_default == Some(true))
+            .find(|s| *merchant_id == s.merchant.0 && s.is_default == Some(true))
     }
 
     /// A merchant's first contract in the document, its default contract.
-    pub(super) fn first_contract(&self, merchant_id: &str) -> Option<&ContractItem> {
-        self.contracts.iter().find(|c| c.merchant.0 == merchant_id)
+    pub(super) fn first_contract(&self, merchant_id: &MerchantId) -> Option<&ContractItem> {
+        self.contracts.iter().find(|c| *merchant_id == c.merchant.0)
     }
 }
 
@@ -313,6 +314,12 @@ target!(ToCard, "loyalty.cards");
 /// A reference to another object: `{"id": …}` (an `object` key may be present and must name the
 /// referenced kind, import.md) or a bare id.
 pub(super) struct Ref<T>(pub(super) String, PhantomData<T>);
+
+impl Ref<ToMerchant> {
+    pub(super) fn merchant_id(&self) -> MerchantId {
+        MerchantId::new(self.0.clone())
+    }
+}
 
 impl<'de, T: Target> Deserialize<'de> for Ref<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -3,6 +3,7 @@
 //! validation (§11.1).
 
 use loyalpos_domain::card::{PasscodeAction, passcode_required};
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_store::{CardgroupRow, Tx};
 use serde::Deserialize;
@@ -101,7 +102,7 @@ fn set<T>(field: &mut T, value: Option<T>) {
 /// The API passes the caller's merchant, `loyalpos cardgroup create` the operator's choice.
 pub fn create(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     patch: CardgroupPatch,
     now: i64,
 ) -> ApiResult<CardgroupRow> {
@@ -112,7 +113,11 @@ pub fn create(
     Ok(row)
 }
 
-fn new_cardgroup(merchant_id: &str, now: i64, patch: CardgroupPatch) -> ApiResult<CardgroupRow> {
+fn new_cardgroup(
+    merchant_id: &MerchantId,
+    now: i64,
+    patch: CardgroupPatch,
+) -> ApiResult<CardgroupRow> {
     if patch.display_name.is_none() {
         return Err(ApiError::bad_request("display_name: missing field"));
     }

@@ -1,5 +1,6 @@
 //! Customers (api.md §12): the card holder as known to the merchant.
 
+use loyalpos_domain::ids::MerchantId;
 use std::convert::Infallible;
 
 use loyalpos_store::{CustomerRow, Tx};
@@ -49,7 +50,7 @@ impl CustomerPatch {
     }
 
     /// A new customer of `merchant_id` (`anonymize` has nothing to act on yet).
-    fn into_new(self, merchant_id: &str, now: i64) -> ApiResult<CustomerRow> {
+    fn into_new(self, merchant_id: &MerchantId, now: i64) -> ApiResult<CustomerRow> {
         let mut row = CustomerRow {
             id: new_id("CUS"),
             merchant_id: merchant_id.to_owned(),
@@ -93,7 +94,7 @@ pub fn create(
 /// Writes a new customer of `merchant_id` (the merchant is known to exist).
 pub(crate) fn insert_new(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     patch: CustomerPatch,
     now: i64,
 ) -> ApiResult<CustomerRow> {

@@ -3,6 +3,7 @@
 //! card's secrets and lock are in `security`; direct bookings are the command `direct`, above
 //! both loyalty and smart.
 
+use loyalpos_domain::ids::MerchantId;
 use std::collections::HashMap;
 
 use loyalpos_domain::card::CardNumber;
@@ -54,7 +55,7 @@ pub fn page_with_parts(
 /// of the merchant once.
 pub fn all_with_parts(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     rows: Vec<MerchantcardRow>,
 ) -> ApiResult<Vec<Merchantcard>> {
     let cards = by_id(tx.cards_of_merchant(merchant_id)?, |c| &c.id);

@@ -1,5 +1,6 @@
 //! Loyalty transactions (api.md §13): the ledger, read-only.
 
+use loyalpos_domain::ids::MerchantId;
 use std::collections::{HashMap, HashSet};
 
 use loyalpos_store::{BookingRow, CardRow, CardgroupRow, LtxRow, Tx};
@@ -80,7 +81,7 @@ fn related(tx: &mut dyn Tx, id: Option<&str>) -> ApiResult<Option<LtxRow>> {
 /// fixed number of queries plus one per related transaction outside `rows`.
 pub fn all_with_parts(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     rows: Vec<LtxRow>,
 ) -> ApiResult<Vec<Ltx>> {
     let mut bookings = bookings_by_ltx(tx, &rows)?;

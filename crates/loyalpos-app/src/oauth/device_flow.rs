@@ -1,6 +1,7 @@
 //! The two-step device registration (api.md §2.3): a register asks for a device code, the operator
 //! confirms its user code, the register's poll then opens a device authorisation.
 
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_store::{AuthorizationRow, ClientRow, RegistrationRow, StoreError, Tx};
 
 use super::{GrantError, GrantPolicy, Grantee, IssuedToken, Refusal, issue};
@@ -151,7 +152,7 @@ fn open_device_authorization(
     tx: &mut dyn Tx,
     client: &ClientRow,
     reg: &RegistrationRow,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     device_id: &str,
     now: i64,
 ) -> Result<(String, String), StoreError> {
@@ -197,7 +198,7 @@ pub enum ConfirmError {
 pub fn confirm_registration(
     tx: &mut dyn Tx,
     user_code: &str,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     store_id: Option<&str>,
     now: i64,
 ) -> Result<String, ConfirmError> {

@@ -14,7 +14,7 @@ pub fn grant_client_credentials(
     policy: &GrantPolicy,
     now: i64,
 ) -> Result<IssuedToken, GrantError> {
-    let merchant_id = client.merchant_id.as_deref().ok_or_else(|| {
+    let merchant_id = client.merchant_id.as_ref().ok_or_else(|| {
         Refusal::UnsupportedGrant("client_credentials needs a merchant API client".into())
     })?;
     let store_id = tx.merchant(merchant_id)?.and_then(|m| m.default_store_id);
@@ -109,7 +109,7 @@ fn pin_device(
     pin: &str,
 ) -> Result<DeviceRow, GrantError> {
     let refused = || GrantError::from(Refusal::InvalidGrant("unknown device or wrong PIN"));
-    let devices = tx.device_by_vendor_uid(client.merchant_id.as_deref(), uuid)?;
+    let devices = tx.device_by_vendor_uid(client.merchant_id.as_ref(), uuid)?;
     let [device] = devices.as_slice() else {
         return Err(refused());
     };

@@ -2,6 +2,7 @@
 //! in the transaction's currency (4002).
 
 use loyalpos_domain::DomainError;
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::plan::Balances;
 use loyalpos_domain::program::CardRules;
@@ -43,7 +44,7 @@ impl CardContext {
 pub(super) fn card_context(
     named: Named,
     ident: &Ident,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     currency: &str,
     now: i64,
 ) -> ApiResult<CardContext> {

@@ -2,6 +2,7 @@
 //! store, contract) and in which currency.
 
 use loyalpos_domain::basket::validate_amounts;
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_domain::status::{Action, StxStatus, check};
 use loyalpos_store::{CardgroupRow, DeviceRow, MerchantRow, StxRow, Tx};
@@ -140,7 +141,7 @@ fn same_bonus_line(sent: &BasketLine, bonus: &BasketLine) -> bool {
 /// the card being debited. Other negative lines (coupons) stay allowed.
 fn refuse_bonus_products(
     tx: &mut dyn Tx,
-    merchant_id: &str,
+    merchant_id: &MerchantId,
     lines: &[BasketLine],
 ) -> ApiResult<()> {
     if lines.iter().all(|l| l.price_one >= 0) {
@@ -184,7 +185,11 @@ fn placement(
     Ok((merchant, device))
 }
 
-fn resolve_first(tx: &mut dyn Tx, merchant_id: &str, doc: &StxDoc) -> ApiResult<Option<Named>> {
+fn resolve_first(
+    tx: &mut dyn Tx,
+    merchant_id: &MerchantId,
+    doc: &StxDoc,
+) -> ApiResult<Option<Named>> {
     doc.card_ident()
         .map(|ident| Named::resolve(tx, merchant_id, ident, false))
         .transpose()

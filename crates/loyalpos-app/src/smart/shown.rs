@@ -2,6 +2,7 @@
 //! shows (models.md §2.1), taken from what the command already holds and read only where it holds
 //! nothing.
 
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_store::{CardgroupRow, FullMerchantcard, StxRow, Tx};
 
 use super::doc::{Ident, StxDoc};
@@ -39,7 +40,7 @@ impl Named {
     /// Reads what `ident` names; `lock` locks the merchant card for the rest of the unit of work.
     pub(super) fn resolve(
         tx: &mut dyn Tx,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         ident: &Ident,
         lock: bool,
     ) -> ApiResult<Named> {
@@ -53,7 +54,7 @@ impl Named {
     }
 
     /// The card group whose currency a transaction must use, if the ident resolves to one.
-    pub(super) fn own_group(&self, merchant_id: &str) -> Option<&CardgroupRow> {
+    pub(super) fn own_group(&self, merchant_id: &MerchantId) -> Option<&CardgroupRow> {
         match self {
             Named::Card(card) => card.as_ref().map(|c| &c.group),
             Named::Group(group) => group.as_ref(),
@@ -62,7 +63,7 @@ impl Named {
     }
 
     /// A `create_card` group is valid where it may create cards; a card where it has not expired.
-    fn shown(self, merchant_id: &str, now: i64) -> IdentCard {
+    fn shown(self, merchant_id: &MerchantId, now: i64) -> IdentCard {
         match self {
             Named::Card(card) => IdentCard {
                 valid: card
@@ -79,7 +80,7 @@ impl Named {
     }
 }
 
-pub(super) fn merchant_name(tx: &mut dyn Tx, merchant_id: &str) -> ApiResult<String> {
+pub(super) fn merchant_name(tx: &mut dyn Tx, merchant_id: &MerchantId) -> ApiResult<String> {
     tx.merchant(merchant_id)?
         .map(|m| m.companyname)
         .ok_or_else(|| ApiError::internal("smart transaction without merchant"))

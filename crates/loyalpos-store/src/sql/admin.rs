@@ -24,7 +24,7 @@ macro_rules! of_merchant {
 }
 
 impl AdminTx for SqlTx<'_> {
-    fn client_entries(&mut self, merchant_id: Option<&str>) -> Result<Vec<ClientEntry>> {
+    fn client_entries(&mut self, merchant_id: Option<&MerchantId>) -> Result<Vec<ClientEntry>> {
         let q = concat!(
             "SELECT ",
             client_entry_cols!(),
@@ -39,7 +39,7 @@ impl AdminTx for SqlTx<'_> {
         self.q(q).bind(client_id).fetch_optional()
     }
 
-    fn device_entries(&mut self, merchant_id: Option<&str>) -> Result<Vec<DeviceEntry>> {
+    fn device_entries(&mut self, merchant_id: Option<&MerchantId>) -> Result<Vec<DeviceEntry>> {
         let q = concat!(
             "SELECT ",
             device_entry_cols!(),
@@ -54,7 +54,7 @@ impl AdminTx for SqlTx<'_> {
         self.q(q).bind(id).fetch_optional()
     }
 
-    fn user_entries(&mut self, merchant_id: Option<&str>) -> Result<Vec<UserEntry>> {
+    fn user_entries(&mut self, merchant_id: Option<&MerchantId>) -> Result<Vec<UserEntry>> {
         let q = concat!(
             "SELECT ",
             user_entry_cols!(),

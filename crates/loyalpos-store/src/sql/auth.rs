@@ -53,7 +53,7 @@ impl AuthTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn merchant_has_user(&mut self, merchant_id: &str) -> Result<bool> {
+    fn merchant_has_user(&mut self, merchant_id: &MerchantId) -> Result<bool> {
         let n: i64 = self.q("SELECT COUNT(*) FROM users WHERE merchant_id = $1")
             .bind(merchant_id)
             .scalar()?;

@@ -220,7 +220,7 @@ struct ListStatement {
 }
 
 impl ListStatement {
-    fn new(t: &ListTable, merchant_id: &str, q: &ListQuery<'_>) -> Result<ListStatement> {
+    fn new(t: &ListTable, merchant_id: &MerchantId, q: &ListQuery<'_>) -> Result<ListStatement> {
         let mut binds = Vec::new();
         let mut cond = String::new();
         if let Some(filter) = q.filter {
@@ -257,7 +257,7 @@ fn list_param(binds: &mut Vec<Scalar>, value: Scalar) -> String {
 /// Writes a WHERE condition; every value becomes a bound parameter.
 struct ListSql<'a> {
     table: &'a ListTable,
-    merchant_id: &'a str,
+    merchant_id: &'a MerchantId,
     out: &'a mut String,
     binds: &'a mut Vec<Scalar>,
 }
@@ -305,7 +305,7 @@ impl ListSql<'_> {
                         let mut rest = select;
                         while let Some(at) = rest.find("$merchant") {
                             self.out.push_str(&rest[..at]);
-                            let p = self.param(Scalar::Text(self.merchant_id.to_owned()));
+                            let p = self.param(Scalar::Text(self.merchant_id.to_string()));
                             self.out.push_str(&p);
                             rest = &rest[at + "$merchant".len()..];
                         }
@@ -420,13 +420,13 @@ impl<T: FromRecord> FromRecord for Paged<T> {
 }
 
 impl ListTx for SqlTx<'_> {
-    fn list_stxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<StxRow>> {
+    fn list_stxs(&mut self, merchant_id: &MerchantId, q: ListQuery<'_>) -> Result<Listed<StxRow>> {
         list_rows!(self, LIST_STXS, merchant_id, q, StxRow)
     }
 
     fn list_merchantcards(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<MerchantcardRow>> {
         list_rows!(self, LIST_MERCHANTCARDS, merchant_id, q, MerchantcardRow)
@@ -434,7 +434,7 @@ impl ListTx for SqlTx<'_> {
 
     fn list_cards(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<AssignedCardRow>> {
         list_rows!(self, LIST_CARDS, merchant_id, q, AssignedCardRow)
@@ -442,7 +442,7 @@ impl ListTx for SqlTx<'_> {
 
     fn list_cardgroups(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<CardgroupRow>> {
         list_rows!(self, LIST_CARDGROUPS, merchant_id, q, CardgroupRow)
@@ -450,19 +450,19 @@ impl ListTx for SqlTx<'_> {
 
     fn list_customers(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<CustomerRow>> {
         list_rows!(self, LIST_CUSTOMERS, merchant_id, q, CustomerRow)
     }
 
-    fn list_ltxs(&mut self, merchant_id: &str, q: ListQuery<'_>) -> Result<Listed<LtxRow>> {
+    fn list_ltxs(&mut self, merchant_id: &MerchantId, q: ListQuery<'_>) -> Result<Listed<LtxRow>> {
         list_rows!(self, LIST_LTXS, merchant_id, q, LtxRow)
     }
 
     fn list_stores(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<StoreRow>> {
         list_rows!(self, LIST_STORES, merchant_id, q, StoreRow)
@@ -470,7 +470,7 @@ impl ListTx for SqlTx<'_> {
 
     fn list_devices(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         q: ListQuery<'_>,
     ) -> Result<Listed<DeviceRow>> {
         list_rows!(self, LIST_DEVICES, merchant_id, q, DeviceRow)

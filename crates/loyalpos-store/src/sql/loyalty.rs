@@ -34,7 +34,7 @@ impl LoyaltyTx for SqlTx<'_> {
         cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
     }
 
-    fn cardgroups(&mut self, merchant_id: &str) -> Result<Vec<CardgroupRow>> {
+    fn cardgroups(&mut self, merchant_id: &MerchantId) -> Result<Vec<CardgroupRow>> {
         let q = concat!("SELECT ", cardgroup_cols!(), " FROM cardgroups WHERE merchant_id = $1");
         self.q(q).bind(merchant_id).fetch_all()
     }
@@ -93,20 +93,20 @@ impl LoyaltyTx for SqlTx<'_> {
         self.q(q).bind(cardnumber).fetch_optional()
     }
 
-    fn cards_of_merchant(&mut self, merchant_id: &str) -> Result<Vec<CardRow>> {
+    fn cards_of_merchant(&mut self, merchant_id: &MerchantId) -> Result<Vec<CardRow>> {
         let q = "SELECT c.id, c.cardnumber, c.created FROM cards c \
                  JOIN merchantcards m ON m.card_id = c.id WHERE m.merchant_id = $1";
         self.q(q).bind(merchant_id).fetch_all()
     }
 
-    fn card_account(&mut self, merchant_id: &str, card_id: &str) -> Result<Option<String>> {
+    fn card_account(&mut self, merchant_id: &MerchantId, card_id: &str) -> Result<Option<String>> {
         let q = "SELECT account_id FROM card_assignments WHERE merchant_id = $1 AND card_id = $2";
         self.q(q).bind(merchant_id).bind(card_id).scalar_optional()
     }
 
     fn set_card_account(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         card_id: &str,
         account_id: Option<&str>,
     ) -> Result<()> {
@@ -149,7 +149,7 @@ impl LoyaltyTx for SqlTx<'_> {
         self.q(q).bind(id).fetch_optional()
     }
 
-    fn customers(&mut self, merchant_id: &str) -> Result<Vec<CustomerRow>> {
+    fn customers(&mut self, merchant_id: &MerchantId) -> Result<Vec<CustomerRow>> {
         let q = concat!("SELECT ", customer_cols!(), " FROM customers WHERE merchant_id = $1");
         self.q(q).bind(merchant_id).fetch_all()
     }
@@ -208,7 +208,7 @@ impl LoyaltyTx for SqlTx<'_> {
 
     fn merchantcard_by_card(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         card_id: &str,
     ) -> Result<Option<MerchantcardRow>> {
         let q = concat!(
@@ -224,7 +224,7 @@ impl LoyaltyTx for SqlTx<'_> {
 
     fn merchantcard_by_number(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<MerchantcardRow>> {
         let q = concat!(
@@ -241,7 +241,7 @@ impl LoyaltyTx for SqlTx<'_> {
 
     fn full_merchantcard_by_number(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<FullMerchantcard>> {
         self.full_merchantcard(full_merchantcard_query!(""), merchant_id, cardnumber)
@@ -249,7 +249,7 @@ impl LoyaltyTx for SqlTx<'_> {
 
     fn lock_full_merchantcard_by_number(
         &mut self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<FullMerchantcard>> {
         self.full_merchantcard(
@@ -259,7 +259,7 @@ impl LoyaltyTx for SqlTx<'_> {
         )
     }
 
-    fn merchantcards(&mut self, merchant_id: &str) -> Result<Vec<MerchantcardRow>> {
+    fn merchantcards(&mut self, merchant_id: &MerchantId) -> Result<Vec<MerchantcardRow>> {
         let q = concat!("SELECT ", merchantcard_cols!(), " FROM merchantcards WHERE merchant_id = $1");
         self.q(q).bind(merchant_id).fetch_all()
     }
@@ -389,7 +389,7 @@ impl LoyaltyTx for SqlTx<'_> {
         self.q(q).bind(id).fetch_optional()
     }
 
-    fn ltxs(&mut self, merchant_id: &str) -> Result<Vec<LtxRow>> {
+    fn ltxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<LtxRow>> {
         let q = concat!("SELECT ", ltx_cols!(), " FROM loyalty_transactions WHERE merchant_id = $1");
         self.q(q).bind(merchant_id).fetch_all()
     }
@@ -466,7 +466,7 @@ impl SqlTx<'_> {
     fn full_merchantcard(
         &mut self,
         sql: &str,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<FullMerchantcard>> {
         let Some(JoinedMerchantcard(merchantcard, card, customer)) = self

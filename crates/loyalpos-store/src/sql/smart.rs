@@ -35,7 +35,7 @@ impl SmartTx for SqlTx<'_> {
         self.q(q).bind(id).fetch_optional()
     }
 
-    fn stxs(&mut self, merchant_id: &str) -> Result<Vec<StxRow>> {
+    fn stxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<StxRow>> {
         let q = concat!("SELECT ", stx_cols!(), " FROM smart_transactions WHERE merchant_id = $1");
         self.q(q).bind(merchant_id).fetch_all()
     }

@@ -1,6 +1,6 @@
 impl TenancyTx for SqlTx<'_> {
     fn insert_merchant(&mut self, r: &MerchantRow) -> Result<()> {
-        self.cache.wrote(&mut self.dirty, Kind::Merchant, &r.id);
+        self.cache.wrote(&mut self.dirty, Kind::Merchant, r.id.as_str());
         self.q(concat!(
             "INSERT INTO merchants (",
             merchant_cols!(),
@@ -22,14 +22,14 @@ impl TenancyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn merchant(&mut self, id: &str) -> Result<Option<MerchantRow>> {
+    fn merchant(&mut self, id: &MerchantId) -> Result<Option<MerchantRow>> {
         let q = concat!("SELECT ", merchant_cols!(), " FROM merchants WHERE id = $1");
         let (cache, dirty) = (self.cache, &self.dirty);
-        cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
+        cache.through(dirty, id.as_str(), || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
     }
 
     fn update_merchant(&mut self, r: &MerchantRow) -> Result<()> {
-        self.cache.wrote(&mut self.dirty, Kind::Merchant, &r.id);
+        self.cache.wrote(&mut self.dirty, Kind::Merchant, r.id.as_str());
         self.q(
             "UPDATE merchants SET companyname = $2, project_name = $3, legal_details = $4, urls = $5, \
              categories = $6, default_store_id = $7, default_contract_id = $8, is_demo = $9 WHERE id = $1",
@@ -95,7 +95,7 @@ impl TenancyTx for SqlTx<'_> {
         self.q(q).bind(id).fetch_optional()
     }
 
-    fn stores(&mut self, merchant_id: &str) -> Result<Vec<StoreRow>> {
+    fn stores(&mut self, merchant_id: &MerchantId) -> Result<Vec<StoreRow>> {
         let q = concat!("SELECT ", store_cols!(), " FROM stores WHERE merchant_id = $1");
         self.q(q).bind(merchant_id).fetch_all()
     }
@@ -155,14 +155,14 @@ impl TenancyTx for SqlTx<'_> {
         cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
     }
 
-    fn devices(&mut self, merchant_id: &str) -> Result<Vec<DeviceRow>> {
+    fn devices(&mut self, merchant_id: &MerchantId) -> Result<Vec<DeviceRow>> {
         let q = concat!("SELECT ", device_cols!(), " FROM devices WHERE merchant_id = $1");
         self.q(q).bind(merchant_id).fetch_all()
     }
 
     fn device_by_vendor_uid(
         &mut self,
-        merchant_id: Option<&str>,
+        merchant_id: Option<&MerchantId>,
         vendor_uid: &str,
     ) -> Result<Vec<DeviceRow>> {
         let q = concat!(
