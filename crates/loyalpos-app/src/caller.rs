@@ -1,6 +1,7 @@
 //! Who runs a command: the authenticated caller (api.md §2.8). Every query is scoped to its merchant.
 
 use loyalpos_domain::ids::MerchantId;
+use loyalpos_store::{DeviceId, StoreId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -33,7 +34,7 @@ pub struct Principal {
     pub kind: TokenKind,
     pub merchant_id: MerchantId,
     pub client_id: String,
-    pub device_id: Option<String>,
-    pub store_id: Option<String>,
+    pub device_id: Option<DeviceId>,
+    pub store_id: Option<StoreId>,
     pub user_id: Option<String>,
 }

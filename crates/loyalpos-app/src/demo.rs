@@ -123,7 +123,7 @@ fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), ImportE
         };
         tx.insert_stx(&row)?;
     }
-    tx.insert_reserved_ltx_id(SEED_STX_ID, SEED_LTX_ID)?;
+    tx.insert_reserved_ltx_id(&SEED_STX_ID.into(), &SEED_LTX_ID.into())?;
     // The docs' terminal payment with receipt number 3 (cancelTrx example).
     let test_payment = BasketLine::article(1, "Testzahlung", 1, 10, 19);
     let mut doc = demo_doc(vec![test_payment], 10, None, None, false);

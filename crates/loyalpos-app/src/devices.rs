@@ -69,7 +69,7 @@ pub fn new_device_row(
     now: i64,
 ) -> DeviceRow {
     DeviceRow {
-        id: new_id("SDV"),
+        id: new_id("SDV").into(),
         merchant_id: merchant.id.clone(),
         store_id: store_id.into(),
         contract_id: merchant.default_contract_id.clone(),
@@ -126,7 +126,11 @@ pub fn register_device(
         return Err(ApiError::bad_request("type: missing field"));
     }
     let merchant = own_merchant(tx, caller)?;
-    let default_store = merchant.default_store_id.clone().unwrap_or_default();
+    let default_store = merchant
+        .default_store_id
+        .clone()
+        .map(String::from)
+        .unwrap_or_default();
     let mut row = new_device_row(&merchant, &default_store, "cashier", None, None, now);
     changes.apply(tx, caller, &mut row)?;
     tx.insert_device(&row).map_err(duplicate_uid)?;

@@ -8,6 +8,7 @@ use loyalpos_domain::direct::{DirectAction, DirectOutcome, direct};
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::receipt::ReceiptLine;
 use loyalpos_domain::settle::LtxDescription;
+use loyalpos_store::StoreId;
 use loyalpos_store::{CardRow, CardgroupRow, LtxRow, MerchantcardRow, Tx};
 use serde_json::{Map, Value};
 
@@ -125,7 +126,7 @@ fn acting_store(
     tx: &mut dyn Tx,
     caller: &Principal,
     store: Option<&str>,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Option<StoreId>> {
     match store {
         Some(id) => Ok(Some(own_store(tx, caller, id)?.id)),
         None => Ok(caller.store_id.clone()),
@@ -144,7 +145,7 @@ struct Booking {
     action: DirectAction,
     amount: i64,
     split_allowed: bool,
-    store_id: Option<String>,
+    store_id: Option<StoreId>,
     tid: Option<String>,
     additional_data: Option<Map<String, Value>>,
 }

@@ -6,6 +6,7 @@
 mod document;
 
 use loyalpos_domain::ids::MerchantId;
+use loyalpos_store::LtxId;
 use std::collections::{BTreeMap, HashSet};
 
 use loyalpos_domain::DomainError;
@@ -268,10 +269,10 @@ impl<'a> Pass<'a> {
 
     fn stored_owner(&mut self, object: Object, id: &str) -> Result<Option<MerchantId>, StoreError> {
         Ok(match object {
-            Object::Store => self.tx.store(id)?.map(|r| r.merchant_id),
-            Object::Contract => self.tx.contract(id)?.map(|r| r.merchant_id),
-            Object::Cardgroup => self.tx.cardgroup(id)?.map(|r| r.merchant_id),
-            Object::Customer => self.tx.customer(id)?.map(|r| r.merchant_id),
+            Object::Store => self.tx.store(&id.into())?.map(|r| r.merchant_id),
+            Object::Contract => self.tx.contract(&id.into())?.map(|r| r.merchant_id),
+            Object::Cardgroup => self.tx.cardgroup(&id.into())?.map(|r| r.merchant_id),
+            Object::Customer => self.tx.customer(&id.into())?.map(|r| r.merchant_id),
         })
     }
 
@@ -310,11 +311,11 @@ impl<'a> Pass<'a> {
         self.check_id(path, &c.id, "GCR");
         self.ensure_merchant(&format!("{path}.merchant"), &c.merchant.merchant_id())?;
         let row = ContractRow {
-            id: c.id.clone(),
+            id: c.id.clone().into(),
             merchant_id: c.merchant.merchant_id(),
             created: self.now,
         };
-        let existing = self.tx.contract(&c.id)?;
+        let existing = self.tx.contract(&c.id.as_str().into())?;
         self.keep_or_create(
             "general.contracts",
             existing,
@@ -332,7 +333,7 @@ impl<'a> Pass<'a> {
         self.check_id(path, &s.id, "STO");
         self.ensure_merchant(&format!("{path}.merchant"), &s.merchant.merchant_id())?;
         let row = StoreRow {
-            id: s.id.clone(),
+            id: s.id.clone().into(),
             merchant_id: s.merchant.merchant_id(),
             id_old: s.id_old.clone().unwrap_or_else(|| "200000".into()),
             name: s.name.clone(),
@@ -345,7 +346,7 @@ impl<'a> Pass<'a> {
             open_hours: Value::Array(s.open_hours.clone().unwrap_or_default()).to_string(),
             created: self.time(&format!("{path}.created"), s.created.as_deref()),
         };
-        let existing = self.tx.store(&s.id)?;
+        let existing = self.tx.store(&s.id.as_str().into())?;
         self.keep_or_create(
             "general.stores",
             existing,
@@ -373,11 +374,11 @@ impl<'a> Pass<'a> {
             };
             let mut changed = false;
             if row.default_store_id.is_none() {
-                row.default_store_id = doc.default_store(&id).map(|s| s.id.clone());
+                row.default_store_id = doc.default_store(&id).map(|s| s.id.clone().into());
                 changed |= row.default_store_id.is_some();
             }
             if row.default_contract_id.is_none() {
-                row.default_contract_id = doc.first_contract(&id).map(|c| c.id.clone());
+                row.default_contract_id = doc.first_contract(&id).map(|c| c.id.clone().into());
                 changed |= row.default_contract_id.is_some();
             }
             if changed {
@@ -408,9 +409,9 @@ impl<'a> Pass<'a> {
         // Without a contract of its own a device gets its merchant's default contract, named in
         // the document or already in the database.
         let contract_id = match &dv.contract {
-            Some(c) => Some(c.0.clone()),
+            Some(c) => Some(c.0.clone().into()),
             None => match self.doc.first_contract(&merchant) {
-                Some(c) => Some(c.id.clone()),
+                Some(c) => Some(c.id.clone().into()),
                 None => self
                     .tx
                     .merchant(&merchant)?
@@ -418,9 +419,9 @@ impl<'a> Pass<'a> {
             },
         };
         let row = DeviceRow {
-            id: dv.id.clone(),
+            id: dv.id.clone().into(),
             merchant_id: merchant.clone(),
-            store_id: dv.store.0.clone(),
+            store_id: dv.store.0.clone().into(),
             contract_id,
             vendor: dv.vendor.clone(),
             vendor_uid: dv.vendor_uid.clone(),
@@ -443,7 +444,7 @@ impl<'a> Pass<'a> {
             created: self.time(&format!("{path}.created"), dv.created.as_deref()),
             updated: None,
         };
-        let existing = self.tx.device(&dv.id)?;
+        let existing = self.tx.device(&dv.id.as_str().into())?;
         self.keep_or_create(
             "smart.devices",
             existing,
@@ -463,7 +464,7 @@ impl<'a> Pass<'a> {
         let bonus = g.bonus.as_ref();
         let filter = bonus.and_then(|b| b.filter.as_ref());
         let row = CardgroupRow {
-            id: g.id.clone(),
+            id: g.id.clone().into(),
             merchant_id: g.merchant.merchant_id(),
             display_name: g.display_name.clone(),
             picture: g.picture.clone(),
@@ -494,8 +495,8 @@ impl<'a> Pass<'a> {
             self.problems.push(format!("{path}: {e}"));
         }
         self.currency_of
-            .insert(row.id.clone(), row.currency.clone());
-        let existing = self.tx.cardgroup(&g.id)?;
+            .insert(row.id.to_string(), row.currency.clone());
+        let existing = self.tx.cardgroup(&g.id.as_str().into())?;
         self.keep_or_create(
             "loyalty.cardgroups",
             existing,
@@ -519,7 +520,7 @@ impl<'a> Pass<'a> {
         });
         let contact = c.merchant_contact.as_ref().or(c.contact.as_ref());
         let row = CustomerRow {
-            id: c.id.clone(),
+            id: c.id.clone().into(),
             merchant_id: c.merchant.merchant_id(),
             merchant_contact: contact.map(Value::to_string),
             customernumber: c.customernumber.clone(),
@@ -528,7 +529,7 @@ impl<'a> Pass<'a> {
             additional_data: c.additional_data.as_ref().map(Value::to_string),
             created: self.time(&format!("{path}.created"), c.created.as_deref()),
         };
-        let existing = self.tx.customer(&c.id)?;
+        let existing = self.tx.customer(&c.id.as_str().into())?;
         self.keep_or_create(
             "loyalty.customers",
             existing,
@@ -558,11 +559,11 @@ impl<'a> Pass<'a> {
                 .push(format!("{path}.cardnumber: duplicate card number"));
         }
         let row = CardRow {
-            id: c.id.clone(),
+            id: c.id.clone().into(),
             cardnumber: c.cardnumber.clone(),
             created: self.time(&format!("{path}.created"), c.created.as_deref()),
         };
-        let existing = self.tx.card(&c.id)?;
+        let existing = self.tx.card(&c.id.as_str().into())?;
         if existing.is_none() && self.tx.card_by_number(&c.cardnumber)?.is_some() {
             self.problems.push(format!(
                 "{path}.cardnumber: number already used by another card"
@@ -590,7 +591,7 @@ impl<'a> Pass<'a> {
             ));
         }
         let row = self.merchantcard_row(path, mc);
-        if let Some(existing) = self.tx.merchantcard(&mc.id)? {
+        if let Some(existing) = self.tx.merchantcard(&mc.id.as_str().into())? {
             if existing.card_id != row.card_id || existing.merchant_id != row.merchant_id {
                 self.problems.push(format!(
                     "{path}: merchant card {} exists with other data",
@@ -671,7 +672,7 @@ impl<'a> Pass<'a> {
 
     /// A card's number as logs and messages show it (`927600******2845`).
     fn masked_number(&mut self, card_id: &str) -> Result<String, ImportError> {
-        let number = self.tx.card(card_id)?.map(|c| c.cardnumber);
+        let number = self.tx.card(&card_id.into())?.map(|c| c.cardnumber);
         Ok(match number.as_deref().map(CardNumber::parse) {
             Some(Ok(n)) => n.masked(),
             _ => card_id.to_owned(),
@@ -703,8 +704,8 @@ impl<'a> Pass<'a> {
             let path = format!("{path}.created_for_store");
             self.same_merchant(&path, Object::Store, &s.0, merchant)?;
         }
-        let card_known =
-            self.doc.cards.iter().any(|c| c.id == mc.card.0) || self.tx.card(&mc.card.0)?.is_some();
+        let card_known = self.doc.cards.iter().any(|c| c.id == mc.card.0)
+            || self.tx.card(&mc.card.0.as_str().into())?.is_some();
         if !card_known {
             self.problems
                 .push(format!("{path}.card: unknown card {}", mc.card.0));
@@ -752,13 +753,13 @@ impl<'a> Pass<'a> {
             LockStatus::Unlocked,
         );
         MerchantcardRow {
-            id: mc.id.clone(),
+            id: mc.id.clone().into(),
             merchant_id: mc.merchant.merchant_id(),
-            card_id: mc.card.0.clone(),
-            cardgroup_id: mc.cardgroup.0.clone(),
+            card_id: mc.card.0.clone().into(),
+            cardgroup_id: mc.cardgroup.0.clone().into(),
             created_for_merchant_id: mc.merchant.merchant_id(),
-            created_for_store_id: mc.created_for_store.as_ref().map(|s| s.0.clone()),
-            customer_id: mc.customer.as_ref().map(|c| c.0.clone()),
+            created_for_store_id: mc.created_for_store.as_ref().map(|s| s.0.clone().into()),
+            customer_id: mc.customer.as_ref().map(|c| c.0.clone().into()),
             customer_assignment_date,
             is_base_card: mc.is_base_card.unwrap_or(true),
             cash_balance: Cents(mc.cash_balance.unwrap_or(0)),
@@ -786,6 +787,7 @@ impl<'a> Pass<'a> {
         let id = opening
             .and_then(|o| o.id.clone())
             .unwrap_or_else(|| new_id("LTX"));
+        let id = LtxId::new(id);
         let trans_id = match opening.and_then(|o| o.trans_id) {
             Some(t) => {
                 self.tx.raise_ta_code(t)?;
@@ -854,7 +856,7 @@ impl<'a> Pass<'a> {
         }
         Ok(self
             .tx
-            .cardgroup(cardgroup_id)?
+            .cardgroup(&cardgroup_id.into())?
             .map_or_else(|| "EUR".into(), |g| g.currency))
     }
 

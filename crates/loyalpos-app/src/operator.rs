@@ -2,6 +2,7 @@
 //! secuconnect's back office does, done on this installation's database. No API route reaches them.
 
 use loyalpos_domain::ids::MerchantId;
+use loyalpos_store::ContractId;
 use loyalpos_store::{CardgroupRow, ClientRow, ContractRow, MerchantRow, StoreError, Tx, UserRow};
 
 use crate::error::ApiError;
@@ -81,7 +82,7 @@ pub fn create_merchant(
     };
     tx.insert_merchant(&merchant)
         .map_err(taken(format!("merchant id {id}")))?;
-    let contract_id = new_id("GCR");
+    let contract_id: ContractId = new_id("GCR").into();
     tx.insert_contract(&ContractRow {
         id: contract_id.clone(),
         merchant_id: id.clone(),
@@ -95,8 +96,8 @@ pub fn create_merchant(
     tx.update_merchant(&merchant)?;
     Ok(CreatedMerchant {
         merchant_id: id,
-        store_id: store.id,
-        contract_id,
+        store_id: store.id.into(),
+        contract_id: contract_id.into(),
     })
 }
 
@@ -116,7 +117,7 @@ pub fn create_store(
         merchant.default_store_id = Some(store.id.clone());
         tx.update_merchant(&merchant)?;
     }
-    Ok(store.id)
+    Ok(store.id.into())
 }
 
 /// An API client to register: bound to a merchant or installation-wide, with the given grants
@@ -207,7 +208,7 @@ pub fn issue_cards(
         return Err(OperatorError::CardCount(count));
     }
     let group = tx
-        .cardgroup(cardgroup_id)?
+        .cardgroup(&cardgroup_id.into())?
         .ok_or_else(|| OperatorError::UnknownCardgroup(cardgroup_id.into()))?;
     let store_id = tx
         .merchant(&group.merchant_id)?
@@ -250,7 +251,7 @@ pub fn update_cardgroup(
         patch.display_name = Some(required("--name", name)?.to_owned());
     }
     let row = tx
-        .cardgroup(cardgroup_id)?
+        .cardgroup(&cardgroup_id.into())?
         .ok_or_else(|| OperatorError::UnknownCardgroup(cardgroup_id.into()))?;
     Ok(cardgroups::reconfigure(tx, row, patch)?)
 }

@@ -58,7 +58,7 @@ pub fn owned<T>(
 pub fn own_store(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<StoreRow> {
     let id = path_id(id, "STO")?;
     owned(
-        tx.store(id)?,
+        tx.store(&id.into())?,
         |s| &s.merchant_id,
         caller,
         "general.stores",
@@ -70,7 +70,7 @@ pub fn own_store(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<Sto
 pub fn own_contract(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<ContractRow> {
     let id = path_id(id, "GCR")?;
     owned(
-        tx.contract(id)?,
+        tx.contract(&id.into())?,
         |c| &c.merchant_id,
         caller,
         "general.contracts",
@@ -82,7 +82,7 @@ pub fn own_contract(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<
 pub fn own_device(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<DeviceRow> {
     let id = path_id(id, "SDV")?;
     owned(
-        tx.device(id)?,
+        tx.device(&id.into())?,
         |d| &d.merchant_id,
         caller,
         "smart.devices",

@@ -183,7 +183,7 @@ pub async fn cardgroup(store: &Store, clock: &Clock, cmd: CardgroupCommand) -> a
 /// The card group's configuration as the operator sees it.
 fn configuration(g: &CardgroupRow) -> Value {
     json!({
-        "id": g.id,
+        "id": g.id.as_str(),
         "merchant": g.merchant_id.as_str(),
         "display_name": g.display_name,
         "picture": g.picture,

@@ -143,6 +143,24 @@ macro_rules! id_types {
 id_types! {
     /// A merchant (`MRC_`): the tenant every other object belongs to.
     MerchantId = "MRC";
+    /// A merchant's contract (`GCR_`).
+    ContractId = "GCR";
+    /// A store (`STO_`).
+    StoreId = "STO";
+    /// A smart device, a register or terminal (`SDV_`).
+    DeviceId = "SDV";
+    /// A card group with its bonus programme (`CRG_`).
+    CardgroupId = "CRG";
+    /// A physical card, shared by merchants (`CRD_`).
+    CardId = "CRD";
+    /// A customer (`CUS_`).
+    CustomerId = "CUS";
+    /// A card as one merchant runs it, with its balances (`MCD_`).
+    MerchantcardId = "MCD";
+    /// A smart transaction (`STX_`).
+    StxId = "STX";
+    /// A loyalty transaction (`LTX_`).
+    LtxId = "LTX";
 }
 
 /// Whether `value` is `prefix` + `_` + 30 characters `[A-Z0-9]`.

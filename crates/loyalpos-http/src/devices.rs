@@ -74,7 +74,7 @@ pub fn device_view(clock: &Clock, state: DeviceState) -> DeviceView {
         merchant: ObjRef::new("general.merchants", d.merchant_id),
         store: StoreRefWithName {
             object: "general.stores",
-            id: d.store_id,
+            id: d.store_id.into(),
             name: state.store_name,
         },
         contract: ObjRef::opt("general.contracts", d.contract_id.as_deref()),
@@ -95,7 +95,7 @@ pub fn device_view(clock: &Clock, state: DeviceState) -> DeviceView {
         terminal_type: d.terminal_type,
         base_version: d.base_version,
         status: stored_json(d.status.as_deref()),
-        id: d.id,
+        id: d.id.into(),
     }
 }
 
@@ -241,8 +241,8 @@ pub async fn device_pin_config(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let (d, password_set) = (settings.device, settings.merchant_password_set);
     ok_json(&DevicePinConfig {
         merchant: PinSet::of(Some(d.merchant_id.into()), password_set),
-        store: PinSet::of(Some(d.store_id), password_set),
-        smart_device: PinSet::of(Some(d.id), d.pin_hash.is_some()),
+        store: PinSet::of(Some(d.store_id.into()), password_set),
+        smart_device: PinSet::of(Some(d.id.into()), d.pin_hash.is_some()),
     })
 }
 

@@ -274,7 +274,7 @@ pub fn store_view(clock: &Clock, s: StoreRow) -> StoreView {
     let open_now = general::open_at(&open_hours, &clock.zoned(clock.now()));
     StoreView {
         object: "general.stores",
-        id: s.id,
+        id: s.id.into(),
         id_old: s.id_old,
         merchant: ObjRef::new("general.merchants", s.merchant_id),
         store_name: s.name.clone(),

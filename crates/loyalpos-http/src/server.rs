@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use loyalpos_app::secret::new_support_id;
 use loyalpos_app::{ApiError, ApiResult, Code};
-use loyalpos_store::{Gate, MerchantId};
+use loyalpos_store::{DeviceId, Gate, MerchantId};
 use tower_http::compression::CompressionLayer;
 
 use crate::answer::error_response;
@@ -132,7 +132,7 @@ struct Trail {
 struct Caller {
     client_id: String,
     merchant_id: MerchantId,
-    device_id: Option<String>,
+    device_id: Option<DeviceId>,
 }
 
 /// A route's pattern as logs and metrics name it (`/api/v2/Smart/Transactions/{id}`).

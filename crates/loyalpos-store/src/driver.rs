@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
 use loyalpos_domain::card::{LockStatus, StockStatus};
-use loyalpos_domain::ids::MerchantId;
+use loyalpos_domain::ids::{
+    CardId, CardgroupId, ContractId, CustomerId, DeviceId, LtxId, MerchantId, MerchantcardId,
+    StoreId, StxId,
+};
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::status::StxStatus;
 
@@ -127,7 +130,18 @@ macro_rules! id_columns {
     )+};
 }
 
-id_columns!(MerchantId);
+id_columns!(
+    MerchantId,
+    ContractId,
+    StoreId,
+    DeviceId,
+    CardgroupId,
+    CardId,
+    CustomerId,
+    MerchantcardId,
+    StxId,
+    LtxId
+);
 
 named_columns!(
     StxStatus,

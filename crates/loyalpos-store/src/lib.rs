@@ -23,7 +23,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use admin::{AdminTx, ClientEntry, DeviceEntry, Owner, UserEntry};
 pub use error::StoreError;
 pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
-pub use loyalpos_domain::ids::MerchantId;
+pub use loyalpos_domain::ids::{
+    CardId, CardgroupId, ContractId, CustomerId, DeviceId, LtxId, MerchantId, MerchantcardId,
+    StoreId, StxId,
+};
 pub use rows::*;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -480,15 +483,15 @@ pub trait TenancyTx {
     fn demo_merchant_exists(&mut self) -> Result<bool>;
 
     fn insert_contract(&mut self, row: &ContractRow) -> Result<()>;
-    fn contract(&mut self, id: &str) -> Result<Option<ContractRow>>;
+    fn contract(&mut self, id: &ContractId) -> Result<Option<ContractRow>>;
 
     fn insert_store(&mut self, row: &StoreRow) -> Result<()>;
-    fn store(&mut self, id: &str) -> Result<Option<StoreRow>>;
+    fn store(&mut self, id: &StoreId) -> Result<Option<StoreRow>>;
     fn stores(&mut self, merchant_id: &MerchantId) -> Result<Vec<StoreRow>>;
     fn update_store(&mut self, row: &StoreRow) -> Result<()>;
 
     fn insert_device(&mut self, row: &DeviceRow) -> Result<()>;
-    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>>;
+    fn device(&mut self, id: &DeviceId) -> Result<Option<DeviceRow>>;
     fn devices(&mut self, merchant_id: &MerchantId) -> Result<Vec<DeviceRow>>;
     fn device_by_vendor_uid(
         &mut self,
@@ -497,7 +500,7 @@ pub trait TenancyTx {
     ) -> Result<Vec<DeviceRow>>;
     fn update_device(&mut self, row: &DeviceRow) -> Result<()>;
     /// Locks the device row for the rest of the unit of work (receipt numbers, end of day).
-    fn lock_device(&mut self, id: &str) -> Result<Option<DeviceRow>>;
+    fn lock_device(&mut self, id: &DeviceId) -> Result<Option<DeviceRow>>;
 }
 
 pub trait AuthTx {
@@ -523,7 +526,7 @@ pub trait AuthTx {
     /// Revokes every live token of an authorisation (one live token per device session).
     fn revoke_tokens_of(&mut self, authorization_id: &str) -> Result<()>;
     /// True while the device has an unexpired, unrevoked access token.
-    fn device_online(&mut self, device_id: &str, now: i64) -> Result<bool>;
+    fn device_online(&mut self, device_id: &DeviceId, now: i64) -> Result<bool>;
 
     fn insert_registration(&mut self, row: &RegistrationRow) -> Result<()>;
     fn registration(&mut self, device_code_hash: &str) -> Result<Option<RegistrationRow>>;
@@ -542,37 +545,41 @@ pub struct FullMerchantcard {
 
 pub trait LoyaltyTx {
     fn insert_cardgroup(&mut self, row: &CardgroupRow) -> Result<()>;
-    fn cardgroup(&mut self, id: &str) -> Result<Option<CardgroupRow>>;
+    fn cardgroup(&mut self, id: &CardgroupId) -> Result<Option<CardgroupRow>>;
     fn cardgroups(&mut self, merchant_id: &MerchantId) -> Result<Vec<CardgroupRow>>;
     fn update_cardgroup(&mut self, row: &CardgroupRow) -> Result<()>;
-    fn cardgroup_has_cards(&mut self, id: &str) -> Result<bool>;
+    fn cardgroup_has_cards(&mut self, id: &CardgroupId) -> Result<bool>;
 
     fn insert_card(&mut self, row: &CardRow) -> Result<()>;
-    fn card(&mut self, id: &str) -> Result<Option<CardRow>>;
+    fn card(&mut self, id: &CardId) -> Result<Option<CardRow>>;
     fn card_by_number(&mut self, cardnumber: &str) -> Result<Option<CardRow>>;
     /// Cards that have a merchant card at this merchant.
     fn cards_of_merchant(&mut self, merchant_id: &MerchantId) -> Result<Vec<CardRow>>;
     /// The merchant's assignment of the card to one of its user accounts.
-    fn card_account(&mut self, merchant_id: &MerchantId, card_id: &str) -> Result<Option<String>>;
+    fn card_account(
+        &mut self,
+        merchant_id: &MerchantId,
+        card_id: &CardId,
+    ) -> Result<Option<String>>;
     /// Sets (`Some`) or removes (`None`) the merchant's assignment of the card.
     fn set_card_account(
         &mut self,
         merchant_id: &MerchantId,
-        card_id: &str,
+        card_id: &CardId,
         account_id: Option<&str>,
     ) -> Result<()>;
 
     fn insert_customer(&mut self, row: &CustomerRow) -> Result<()>;
-    fn customer(&mut self, id: &str) -> Result<Option<CustomerRow>>;
+    fn customer(&mut self, id: &CustomerId) -> Result<Option<CustomerRow>>;
     fn customers(&mut self, merchant_id: &MerchantId) -> Result<Vec<CustomerRow>>;
     fn update_customer(&mut self, row: &CustomerRow) -> Result<()>;
 
     fn insert_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
-    fn merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
+    fn merchantcard(&mut self, id: &MerchantcardId) -> Result<Option<MerchantcardRow>>;
     fn merchantcard_by_card(
         &mut self,
         merchant_id: &MerchantId,
-        card_id: &str,
+        card_id: &CardId,
     ) -> Result<Option<MerchantcardRow>>;
     /// The merchant's card with this card number, in one statement (every request with a card
     /// ident asks this).
@@ -584,7 +591,7 @@ pub trait LoyaltyTx {
     fn merchantcards(&mut self, merchant_id: &MerchantId) -> Result<Vec<MerchantcardRow>>;
     /// Reads the merchant card and locks it until the unit of work ends: balance changes of one
     /// card are serialised through this lock.
-    fn lock_merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>>;
+    fn lock_merchantcard(&mut self, id: &MerchantcardId) -> Result<Option<MerchantcardRow>>;
     /// Writes the card's non-ledger fields and its balance cache. Only call after `lock_merchantcard`.
     fn update_merchantcard(&mut self, row: &MerchantcardRow) -> Result<()>;
     /// Writes only the balance cache and the usage times (a booking): no index of the table changes,
@@ -611,37 +618,41 @@ pub trait LoyaltyTx {
     /// Makes the next TA code larger than `at_least` (imports that keep their codes).
     fn raise_ta_code(&mut self, at_least: i64) -> Result<()>;
     fn insert_ltx(&mut self, row: &LtxRow, bookings: &[BookingRow]) -> Result<()>;
-    fn ltx(&mut self, id: &str) -> Result<Option<LtxRow>>;
+    fn ltx(&mut self, id: &LtxId) -> Result<Option<LtxRow>>;
     fn ltxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<LtxRow>>;
-    fn ltxs_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<LtxRow>>;
+    fn ltxs_of_card(&mut self, merchantcard_id: &MerchantcardId) -> Result<Vec<LtxRow>>;
     /// Marks an LTX cancelled by `child_id` (the LTX row is not a booking; bookings stay untouched).
-    fn mark_ltx_cancelled(&mut self, id: &str, child_id: &str, at: i64) -> Result<()>;
-    fn bookings_of(&mut self, ltx_id: &str) -> Result<Vec<BookingRow>>;
-    fn bookings_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<BookingRow>>;
+    fn mark_ltx_cancelled(&mut self, id: &LtxId, child_id: &LtxId, at: i64) -> Result<()>;
+    fn bookings_of(&mut self, ltx_id: &LtxId) -> Result<Vec<BookingRow>>;
+    fn bookings_of_card(&mut self, merchantcard_id: &MerchantcardId) -> Result<Vec<BookingRow>>;
     /// The bookings of these loyalty transactions (one page of a list), by transaction and position.
-    fn bookings_of_ltxs(&mut self, ltx_ids: &[String]) -> Result<Vec<BookingRow>>;
+    fn bookings_of_ltxs(&mut self, ltx_ids: &[LtxId]) -> Result<Vec<BookingRow>>;
 }
 
 pub trait SmartTx {
     fn insert_stx(&mut self, row: &StxRow) -> Result<()>;
-    fn stx(&mut self, id: &str) -> Result<Option<StxRow>>;
+    fn stx(&mut self, id: &StxId) -> Result<Option<StxRow>>;
     /// Reads and locks the smart transaction: transitions of one transaction are serialised.
-    fn lock_stx(&mut self, id: &str) -> Result<Option<StxRow>>;
+    fn lock_stx(&mut self, id: &StxId) -> Result<Option<StxRow>>;
     fn stxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<StxRow>>;
     /// Finds (does not lock) the transaction of a device's receipt number.
     fn stx_by_receipt_number(
         &mut self,
-        device_id: &str,
+        device_id: &DeviceId,
         receipt_number: i64,
     ) -> Result<Option<StxRow>>;
     /// Writes the status, placement, document and update time; not the list keys (`update_stx_refs`).
     fn update_stx(&mut self, row: &StxRow) -> Result<()>;
     /// Writes `merchant_ref` and `transaction_ref` (only a PUT changes them).
     fn update_stx_refs(&mut self, row: &StxRow) -> Result<()>;
-    fn stxs_of_device_after_receipt(&mut self, device_id: &str, after: i64) -> Result<Vec<StxRow>>;
-    fn insert_reserved_ltx_id(&mut self, stx_id: &str, ltx_id: &str) -> Result<()>;
+    fn stxs_of_device_after_receipt(
+        &mut self,
+        device_id: &DeviceId,
+        after: i64,
+    ) -> Result<Vec<StxRow>>;
+    fn insert_reserved_ltx_id(&mut self, stx_id: &StxId, ltx_id: &LtxId) -> Result<()>;
     /// Takes (and removes) the demo's reserved LTX id for this smart transaction, if any.
-    fn take_reserved_ltx_id(&mut self, stx_id: &str) -> Result<Option<String>>;
+    fn take_reserved_ltx_id(&mut self, stx_id: &StxId) -> Result<Option<LtxId>>;
 }
 
 /// Installation-wide reads for the invariant checker (`loyalpos check`); never used by the API.

@@ -3,9 +3,12 @@
 //! plain `String`s here and are owned (parsed and rendered) by the layer above; the store never
 //! interprets them.
 
+use crate::{
+    CardId, CardgroupId, ContractId, CustomerId, DeviceId, LtxId, MerchantId, MerchantcardId,
+    StoreId, StxId,
+};
 use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
 use loyalpos_domain::card::{LockStatus, StockStatus};
-use loyalpos_domain::ids::MerchantId;
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::status::StxStatus;
 
@@ -22,22 +25,22 @@ pub struct MerchantRow {
     pub legal_details: String,
     pub urls: String,
     pub categories: String,
-    pub default_store_id: Option<String>,
-    pub default_contract_id: Option<String>,
+    pub default_store_id: Option<StoreId>,
+    pub default_contract_id: Option<ContractId>,
     pub is_demo: bool,
     pub created: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractRow {
-    pub id: String,
+    pub id: ContractId,
     pub merchant_id: MerchantId,
     pub created: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreRow {
-    pub id: String,
+    pub id: StoreId,
     pub merchant_id: MerchantId,
     pub id_old: String,
     pub name: String,
@@ -53,10 +56,10 @@ pub struct StoreRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {
-    pub id: String,
+    pub id: DeviceId,
     pub merchant_id: MerchantId,
-    pub store_id: String,
-    pub contract_id: Option<String>,
+    pub store_id: StoreId,
+    pub contract_id: Option<ContractId>,
     pub vendor: Option<String>,
     pub vendor_uid: Option<String>,
     pub device_type: String,
@@ -102,8 +105,8 @@ pub struct AuthorizationRow {
     pub kind: String,
     pub merchant_id: MerchantId,
     pub client_id: String,
-    pub device_id: Option<String>,
-    pub store_id: Option<String>,
+    pub device_id: Option<DeviceId>,
+    pub store_id: Option<StoreId>,
     pub user_id: Option<String>,
     pub refresh_hash: Option<String>,
     pub revoked: bool,
@@ -117,8 +120,8 @@ pub struct TokenRow {
     pub kind: String,
     pub merchant_id: MerchantId,
     pub client_id: String,
-    pub device_id: Option<String>,
-    pub store_id: Option<String>,
+    pub device_id: Option<DeviceId>,
+    pub store_id: Option<StoreId>,
     pub user_id: Option<String>,
     pub authorization_id: Option<String>,
     /// None = never expires (the demo's pinned token).
@@ -137,8 +140,8 @@ pub struct RegistrationRow {
     /// `pending`, `confirmed` or `consumed`.
     pub state: String,
     pub merchant_id: Option<MerchantId>,
-    pub device_id: Option<String>,
-    pub store_id: Option<String>,
+    pub device_id: Option<DeviceId>,
+    pub store_id: Option<StoreId>,
     pub authorization_id: Option<String>,
     pub expires_at: Option<i64>,
     /// Demo only: the docs' confirmed registration answers every poll.
@@ -148,7 +151,7 @@ pub struct RegistrationRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardgroupRow {
-    pub id: String,
+    pub id: CardgroupId,
     pub merchant_id: MerchantId,
     pub display_name: String,
     pub picture: Option<String>,
@@ -172,7 +175,7 @@ pub struct CardgroupRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardRow {
-    pub id: String,
+    pub id: CardId,
     pub cardnumber: String,
     pub created: i64,
 }
@@ -187,7 +190,7 @@ pub struct AssignedCardRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerRow {
-    pub id: String,
+    pub id: CustomerId,
     pub merchant_id: MerchantId,
     pub merchant_contact: Option<String>,
     pub customernumber: Option<String>,
@@ -199,13 +202,13 @@ pub struct CustomerRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantcardRow {
-    pub id: String,
+    pub id: MerchantcardId,
     pub merchant_id: MerchantId,
-    pub card_id: String,
-    pub cardgroup_id: String,
+    pub card_id: CardId,
+    pub cardgroup_id: CardgroupId,
     pub created_for_merchant_id: MerchantId,
-    pub created_for_store_id: Option<String>,
-    pub customer_id: Option<String>,
+    pub created_for_store_id: Option<StoreId>,
+    pub customer_id: Option<CustomerId>,
     pub customer_assignment_date: Option<i64>,
     pub is_base_card: bool,
     pub cash_balance: Cents,
@@ -225,11 +228,11 @@ pub struct MerchantcardRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LtxRow {
-    pub id: String,
+    pub id: LtxId,
     pub merchant_id: MerchantId,
-    pub merchantcard_id: String,
-    pub cardgroup_id: String,
-    pub store_id: Option<String>,
+    pub merchantcard_id: MerchantcardId,
+    pub cardgroup_id: CardgroupId,
+    pub store_id: Option<StoreId>,
     pub trans_id: i64,
     pub tid: Option<String>,
     pub status: LtxStatus,
@@ -245,18 +248,18 @@ pub struct LtxRow {
     pub figures: Option<String>,
     pub is_cancelling: bool,
     pub revenue: Cents,
-    pub smart_transaction_id: Option<String>,
-    pub parent_id: Option<String>,
-    pub child_id: Option<String>,
+    pub smart_transaction_id: Option<StxId>,
+    pub parent_id: Option<LtxId>,
+    pub child_id: Option<LtxId>,
     pub created: i64,
     pub last_change: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingRow {
-    pub ltx_id: String,
+    pub ltx_id: LtxId,
     pub seq: i64,
-    pub merchantcard_id: String,
+    pub merchantcard_id: MerchantcardId,
     pub kind: BookingType,
     pub balance_kind: BalanceKind,
     pub amount: i64,
@@ -264,10 +267,10 @@ pub struct BookingRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StxRow {
-    pub id: String,
+    pub id: StxId,
     pub merchant_id: MerchantId,
     pub status: StxStatus,
-    pub device_id: Option<String>,
+    pub device_id: Option<DeviceId>,
     pub receipt_number: Option<i64>,
     pub trans_id: Option<String>,
     /// The document's `merchantRef` and `transactionRef`, kept as columns for the list filters.

@@ -31,7 +31,7 @@ fn cardgroup(rate: i64) -> CardgroupRow {
 
 async fn rate(store: &Store) -> Option<i64> {
     store
-        .read(|tx| Ok::<_, StoreError>(tx.cardgroup("CRG_CACHE")?.map(|g| g.bonus_rate)))
+        .read(|tx| Ok::<_, StoreError>(tx.cardgroup(&"CRG_CACHE".into())?.map(|g| g.bonus_rate)))
         .await
         .unwrap()
 }
@@ -68,11 +68,14 @@ async fn a_job_reads_its_own_change_of_a_cached_row() {
             })
             .await
             .unwrap();
-        store.read(|tx| tx.cardgroup("CRG_CACHE")).await.unwrap();
+        store
+            .read(|tx| tx.cardgroup(&"CRG_CACHE".into()))
+            .await
+            .unwrap();
         let seen = store
             .write(|tx| {
                 tx.update_cardgroup(&cardgroup(30))?;
-                Ok::<_, StoreError>(tx.cardgroup("CRG_CACHE")?.map(|g| g.bonus_rate))
+                Ok::<_, StoreError>(tx.cardgroup(&"CRG_CACHE".into())?.map(|g| g.bonus_rate))
             })
             .await
             .unwrap();

@@ -94,7 +94,7 @@ pub(crate) fn new_store(
 ) -> Result<StoreRow, StoreError> {
     let existing = tx.stores(merchant_id)?.len();
     Ok(StoreRow {
-        id: new_id("STO"),
+        id: new_id("STO").into(),
         merchant_id: merchant_id.to_owned(),
         id_old: (200_001 + existing as i64).to_string(),
         name: name.to_owned(),

@@ -122,7 +122,7 @@ fn new_cardgroup(
         return Err(ApiError::bad_request("display_name: missing field"));
     }
     let mut row = CardgroupRow {
-        id: new_id("CRG"),
+        id: new_id("CRG").into(),
         merchant_id: merchant_id.to_owned(),
         display_name: String::new(),
         picture: None,

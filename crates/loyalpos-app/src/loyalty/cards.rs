@@ -20,8 +20,14 @@ pub fn visible_card(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<
 /// The card, if the caller's merchant has a merchant card of it (404 otherwise).
 fn stored_card(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<CardRow> {
     let id = path_id(id, "CRD")?;
-    match tx.card(id)? {
-        Some(card) if tx.merchantcard_by_card(&caller.merchant_id, id)?.is_some() => Ok(card),
+    match tx.card(&id.into())? {
+        Some(card)
+            if tx
+                .merchantcard_by_card(&caller.merchant_id, &id.into())?
+                .is_some() =>
+        {
+            Ok(card)
+        }
         _ => Err(ApiError::not_found("loyalty.cards", id)),
     }
 }

@@ -52,7 +52,7 @@ impl CustomerPatch {
     /// A new customer of `merchant_id` (`anonymize` has nothing to act on yet).
     fn into_new(self, merchant_id: &MerchantId, now: i64) -> ApiResult<CustomerRow> {
         let mut row = CustomerRow {
-            id: new_id("CUS"),
+            id: new_id("CUS").into(),
             merchant_id: merchant_id.to_owned(),
             merchant_contact: None,
             customernumber: None,

@@ -59,14 +59,14 @@ pub fn issue_card(tx: &mut dyn Tx, to: IssueRequest<'_>) -> ApiResult<Issued> {
     let now = to.now;
     let cardnumber = new_card_number(tx, to.prefix)?;
     let card = CardRow {
-        id: new_id("CRD"),
+        id: new_id("CRD").into(),
         cardnumber,
         created: now,
     };
     tx.insert_card(&card)?;
     let csc = random_digits(4);
     let merchantcard = MerchantcardRow {
-        id: new_id("MCD"),
+        id: new_id("MCD").into(),
         merchant_id: to.group.merchant_id.clone(),
         card_id: card.id.clone(),
         cardgroup_id: to.group.id.clone(),

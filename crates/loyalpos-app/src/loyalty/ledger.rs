@@ -13,7 +13,9 @@ use loyalpos_domain::receipt::{
 };
 use loyalpos_domain::reversal::{LtxState, check_cancellable, reverse};
 use loyalpos_domain::settle::LtxDescription;
-use loyalpos_store::{BookingRow, CardgroupRow, LtxRow, MerchantcardRow, Tx};
+use loyalpos_store::{
+    BookingRow, CardgroupRow, LtxId, LtxRow, MerchantcardId, MerchantcardRow, StoreId, StxId, Tx,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -44,13 +46,13 @@ pub struct Posting {
     pub description: LtxDescription,
     pub revenue: Cents,
     pub layout: Layout,
-    pub store_id: Option<String>,
+    pub store_id: Option<StoreId>,
     pub tid: Option<String>,
     pub purpose: Option<String>,
     pub additional_data: Option<String>,
-    pub smart_transaction_id: Option<String>,
+    pub smart_transaction_id: Option<StxId>,
     /// A reserved id (demo) instead of a fresh one.
-    pub ltx_id: Option<String>,
+    pub ltx_id: Option<LtxId>,
 }
 
 pub fn balances_of(card: &MerchantcardRow) -> Balances {
@@ -112,7 +114,7 @@ pub fn post(
     let after = apply(&before, &posting.bookings)?;
     let ta = tx.next_ta_code()?;
     let receipt = receipt_lines(&posting.layout, cardnumber, ta, &after, &currency)?;
-    let id = posting.ltx_id.unwrap_or_else(|| new_id("LTX"));
+    let id = posting.ltx_id.unwrap_or_else(|| new_id("LTX").into());
     let loaded = posting
         .bookings
         .iter()
@@ -156,14 +158,14 @@ pub fn post(
     Ok((row, receipt))
 }
 
-fn booking_rows(ltx_id: &str, card_id: &str, bookings: &[Booking]) -> Vec<BookingRow> {
+fn booking_rows(ltx_id: &LtxId, card_id: &MerchantcardId, bookings: &[Booking]) -> Vec<BookingRow> {
     bookings
         .iter()
         .enumerate()
         .map(|(seq, b)| BookingRow {
-            ltx_id: ltx_id.into(),
+            ltx_id: ltx_id.clone(),
             seq: seq as i64,
-            merchantcard_id: card_id.into(),
+            merchantcard_id: card_id.clone(),
             kind: b.kind,
             balance_kind: b.balance,
             amount: b.amount,
@@ -186,7 +188,7 @@ fn state_of(l: &LtxRow) -> LtxState {
 }
 
 /// The card's most recent cancellable LTX (`cancel_last`), if any.
-pub fn last_cancellable(tx: &mut dyn Tx, card_id: &str) -> ApiResult<Option<LtxRow>> {
+pub fn last_cancellable(tx: &mut dyn Tx, card_id: &MerchantcardId) -> ApiResult<Option<LtxRow>> {
     let history = tx.ltxs_of_card(card_id)?;
     let states: Vec<LtxState> = history.iter().map(state_of).collect();
     Ok(loyalpos_domain::reversal::last_cancellable(&states).map(|i| history[i].clone()))
@@ -246,7 +248,7 @@ pub fn cancel(
             points_storno_receipt(cardnumber, ta, *charged, *amount, after.points)
         }
     };
-    let id = new_id("LTX");
+    let id: LtxId = new_id("LTX").into();
     let row = LtxRow {
         id: id.clone(),
         merchant_id: card.merchant_id.clone(),

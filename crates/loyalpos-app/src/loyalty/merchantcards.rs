@@ -4,6 +4,8 @@
 //! both loyalty and smart.
 
 use loyalpos_domain::ids::MerchantId;
+use loyalpos_store::CustomerId;
+use loyalpos_store::StoreId;
 use std::collections::HashMap;
 
 use loyalpos_domain::card::CardNumber;
@@ -79,7 +81,7 @@ pub fn all_with_parts(
     Ok(shown)
 }
 
-fn by_id<T>(rows: Vec<T>, id: impl Fn(&T) -> &String) -> HashMap<String, T> {
+fn by_id<K: Clone + Eq + std::hash::Hash, T>(rows: Vec<T>, id: impl Fn(&T) -> &K) -> HashMap<K, T> {
     rows.into_iter().map(|r| (id(&r).clone(), r)).collect()
 }
 
@@ -203,7 +205,7 @@ fn cards_amount(value: Option<i64>) -> ApiResult<usize> {
 }
 
 /// The store a caller acts in: a device's store, else the merchant's default store.
-fn caller_store(tx: &mut dyn Tx, caller: &Principal) -> ApiResult<Option<String>> {
+fn caller_store(tx: &mut dyn Tx, caller: &Principal) -> ApiResult<Option<StoreId>> {
     if caller.store_id.is_some() {
         return Ok(caller.store_id.clone());
     }
@@ -239,7 +241,7 @@ pub fn set_customer(
 fn assign_customer(
     tx: &mut dyn Tx,
     mut row: MerchantcardRow,
-    customer_id: String,
+    customer_id: CustomerId,
     now: i64,
 ) -> ApiResult<Merchantcard> {
     row.customer_id = Some(customer_id);
@@ -356,7 +358,7 @@ pub fn terminal_data(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult
     let mc = own_merchantcard(tx, caller, id, false)?;
     let group = group_of(tx, &mc)?;
     let device = match (&caller.kind, &caller.device_id) {
-        (TokenKind::Device, Some(id)) => tx.device(id)?,
+        (TokenKind::Device, Some(id)) => tx.device(&id.as_str().into())?,
         _ => None,
     };
     let store_id = match &device {

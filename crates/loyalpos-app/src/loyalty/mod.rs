@@ -51,7 +51,7 @@ fn receipt_line(line: &ReceiptLine) -> Value {
 pub fn own_cardgroup(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<CardgroupRow> {
     let id = path_id(id, "CRG")?;
     owned(
-        tx.cardgroup(id)?,
+        tx.cardgroup(&id.into())?,
         |g| &g.merchant_id,
         caller,
         "loyalty.cardgroups",
@@ -63,7 +63,7 @@ pub fn own_cardgroup(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult
 pub fn own_customer(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<CustomerRow> {
     let id = path_id(id, "CUS")?;
     owned(
-        tx.customer(id)?,
+        tx.customer(&id.into())?,
         |c| &c.merchant_id,
         caller,
         "loyalty.customers",
@@ -81,9 +81,9 @@ pub fn own_merchantcard(
 ) -> ApiResult<MerchantcardRow> {
     let id = path_id(id, "MCD")?;
     let row = if lock {
-        tx.lock_merchantcard(id)?
+        tx.lock_merchantcard(&id.into())?
     } else {
-        tx.merchantcard(id)?
+        tx.merchantcard(&id.into())?
     };
     owned(row, |m| &m.merchant_id, caller, "loyalty.merchantcards", id)
 }

@@ -1,6 +1,7 @@
 //! Loyalty transactions (api.md §13): the ledger, read-only.
 
 use loyalpos_domain::ids::MerchantId;
+use loyalpos_store::{CardId, CardgroupId, LtxId, MerchantcardId};
 use std::collections::{HashMap, HashSet};
 
 use loyalpos_store::{BookingRow, CardRow, CardgroupRow, LtxRow, Tx};
@@ -27,7 +28,7 @@ pub struct Ltx {
 pub fn get(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<Ltx> {
     let id = path_id(id, "LTX")?;
     let row = owned(
-        tx.ltx(id)?,
+        tx.ltx(&id.into())?,
         |l| &l.merchant_id,
         caller,
         "loyalty.transactions",
@@ -72,7 +73,7 @@ fn with_parts(tx: &mut dyn Tx, row: LtxRow, bookings: Vec<BookingRow>) -> ApiRes
 
 fn related(tx: &mut dyn Tx, id: Option<&str>) -> ApiResult<Option<LtxRow>> {
     Ok(match id {
-        Some(id) => tx.ltx(id)?,
+        Some(id) => tx.ltx(&LtxId::new(id))?,
         None => None,
     })
 }
@@ -85,17 +86,17 @@ pub fn all_with_parts(
     rows: Vec<LtxRow>,
 ) -> ApiResult<Vec<Ltx>> {
     let mut bookings = bookings_by_ltx(tx, &rows)?;
-    let card_of: HashMap<String, String> = tx
+    let card_of: HashMap<MerchantcardId, CardId> = tx
         .merchantcards(merchant_id)?
         .into_iter()
         .map(|m| (m.id, m.card_id))
         .collect();
-    let cards: HashMap<String, CardRow> = tx
+    let cards: HashMap<CardId, CardRow> = tx
         .cards_of_merchant(merchant_id)?
         .into_iter()
         .map(|c| (c.id.clone(), c))
         .collect();
-    let groups: HashMap<String, CardgroupRow> = tx
+    let groups: HashMap<CardgroupId, CardgroupRow> = tx
         .cardgroups(merchant_id)?
         .into_iter()
         .map(|g| (g.id.clone(), g))
@@ -106,9 +107,9 @@ pub fn all_with_parts(
         .chain(outside.iter())
         .map(|l| (l.id.as_str(), l))
         .collect();
-    let find = |id: &Option<String>| {
-        id.as_deref()
-            .and_then(|id| by_id.get(id).map(|l| (*l).clone()))
+    let find = |id: &Option<LtxId>| {
+        id.as_ref()
+            .and_then(|id| by_id.get(id.as_str()).map(|l| (*l).clone()))
     };
     let mut shown = Vec::with_capacity(rows.len());
     for l in &rows {
@@ -149,13 +150,10 @@ fn related_outside(tx: &mut dyn Tx, rows: &[LtxRow]) -> ApiResult<Vec<LtxRow>> {
 const IDS_PER_QUERY: usize = 500;
 
 /// The bookings of these transactions only, grouped by transaction in booking order.
-fn bookings_by_ltx(
-    tx: &mut dyn Tx,
-    rows: &[LtxRow],
-) -> ApiResult<HashMap<String, Vec<BookingRow>>> {
-    let mut grouped: HashMap<String, Vec<BookingRow>> = HashMap::new();
+fn bookings_by_ltx(tx: &mut dyn Tx, rows: &[LtxRow]) -> ApiResult<HashMap<LtxId, Vec<BookingRow>>> {
+    let mut grouped: HashMap<LtxId, Vec<BookingRow>> = HashMap::new();
     for chunk in rows.chunks(IDS_PER_QUERY) {
-        let ids: Vec<String> = chunk.iter().map(|l| l.id.clone()).collect();
+        let ids: Vec<LtxId> = chunk.iter().map(|l| l.id.clone()).collect();
         for b in tx.bookings_of_ltxs(&ids)? {
             grouped.entry(b.ltx_id.clone()).or_default().push(b);
         }

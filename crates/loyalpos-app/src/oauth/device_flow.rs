@@ -222,7 +222,7 @@ pub fn confirm_registration(
     }
     let store_id = match store_id {
         Some(s) => {
-            tx.store(s)?
+            tx.store(&s.into())?
                 .filter(|st| st.merchant_id == merchant.id)
                 .ok_or_else(|| ConfirmError::UnknownStore(s.into()))?
                 .id
@@ -234,7 +234,9 @@ pub fn confirm_registration(
     };
     let existing = tx.device_by_vendor_uid(Some(&merchant.id), &reg.uuid)?;
     let device_id = match existing.into_iter().next() {
-        Some(d) if tx.device_revoked(&d.id)? => return Err(ConfirmError::RevokedDevice(d.id)),
+        Some(d) if tx.device_revoked(&d.id)? => {
+            return Err(ConfirmError::RevokedDevice(d.id.into()));
+        }
         Some(d) => d.id,
         None => {
             let device = new_device_row(
@@ -254,7 +256,7 @@ pub fn confirm_registration(
     reg.device_id = Some(device_id.clone());
     reg.store_id = Some(store_id);
     tx.update_registration(&reg)?;
-    Ok(device_id)
+    Ok(device_id.into())
 }
 
 /// `/vendor/<name>/…` names the vendor.

@@ -38,7 +38,7 @@ fn lock_for_cancel(
     doc: &StxDoc,
 ) -> ApiResult<Locked> {
     let booked = match doc.transactions.first() {
-        Some(ltx_id) => match tx.ltx(ltx_id)? {
+        Some(ltx_id) => match tx.ltx(&ltx_id.as_str().into())? {
             Some(ltx) => tx
                 .lock_merchantcard(&ltx.merchantcard_id)?
                 .map(|card| Booked { ltx, card }),
@@ -78,7 +78,7 @@ pub fn cancel_trx(
         .as_deref()
         .ok_or_else(ApiError::forbidden)?;
     let found = tx
-        .stx_by_receipt_number(device_id, receipt_number)?
+        .stx_by_receipt_number(&device_id.into(), receipt_number)?
         .filter(|r| r.merchant_id == caller.merchant_id)
         .ok_or_else(|| ApiError::not_found("smart.transactions", &receipt_number.to_string()))?;
     let locked = lock_for_cancel(tx, caller, &found, &stored_doc(&found)?)?;
@@ -87,7 +87,7 @@ pub fn cancel_trx(
         return read_shown(tx, locked.row, locked.doc, now);
     }
     let device = tx
-        .device(device_id)?
+        .device(&device_id.into())?
         .ok_or_else(|| ApiError::internal("device vanished"))?;
     if receipt_number <= device.end_of_day_receipt {
         return Err(DomainError::CancelNotAllowed(
@@ -180,7 +180,7 @@ fn reverse(
         &card.cardnumber,
         &original,
     )?;
-    doc.transactions.push(cancelling.id);
+    doc.transactions.push(cancelling.id.into());
     let customer = match &merchantcard.customer_id {
         Some(id) => tx.customer(id)?,
         None => None,
@@ -196,7 +196,7 @@ fn reverse(
 
 fn lock_booked(tx: &mut dyn Tx, ltx_id: &str) -> ApiResult<Booked> {
     let ltx = tx
-        .ltx(ltx_id)?
+        .ltx(&ltx_id.into())?
         .ok_or_else(|| ApiError::internal("loyalty transaction missing"))?;
     let card = tx
         .lock_merchantcard(&ltx.merchantcard_id)?
@@ -218,7 +218,7 @@ pub fn on_ltx_cancelled(
         return Ok(());
     };
     let mut doc = stored_doc(&row)?;
-    doc.transactions.push(cancellation.id.clone());
+    doc.transactions.push(cancellation.id.clone().into());
     doc.receipt = serde_json::from_str(&cancellation.receipt).unwrap_or(Value::Array(Vec::new()));
     row.status = StxStatus::Cancelled;
     save(tx, &mut row, &doc, now)

@@ -35,25 +35,27 @@ pub fn create(
     let (merchant, device) = placement(tx, caller, input.device_source.as_deref())?;
     let mut doc = input.doc;
     doc.contract_id = match input.contract.as_deref() {
-        Some(id) => Some(own_contract(tx, caller, id)?.id),
+        Some(id) => Some(own_contract(tx, caller, id)?.id.into()),
         None => device
             .as_ref()
             .and_then(|d| d.contract_id.clone())
-            .or_else(|| merchant.default_contract_id.clone()),
+            .or_else(|| merchant.default_contract_id.clone())
+            .map(Into::into),
     };
     check_amounts(&doc)?;
     refuse_bonus_products(tx, &merchant.id, &doc.lines)?;
     doc.store_id = device
         .as_ref()
         .map(|d| d.store_id.clone())
-        .or_else(|| merchant.default_store_id.clone());
+        .or_else(|| merchant.default_store_id.clone())
+        .map(Into::into);
     let named = resolve_first(tx, &merchant.id, &doc)?;
     doc.currency = currency(
         named.as_ref().and_then(|n| n.own_group(&merchant.id)),
         input.currency.as_deref(),
     )?;
     let row = StxRow {
-        id: new_id("STX"),
+        id: new_id("STX").into(),
         merchant_id: merchant.id,
         status: StxStatus::Created,
         device_id: device.map(|d| d.id),

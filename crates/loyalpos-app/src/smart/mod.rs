@@ -34,7 +34,11 @@ fn stored_doc(row: &StxRow) -> ApiResult<StxDoc> {
 /// The caller's transaction by path id (4003 malformed, 404 unknown or foreign), locked if asked.
 fn find(tx: &mut dyn Tx, caller: &Principal, id: &str, lock: bool) -> ApiResult<(StxRow, StxDoc)> {
     let id = path_id(id, "STX")?;
-    let row = if lock { tx.lock_stx(id)? } else { tx.stx(id)? };
+    let row = if lock {
+        tx.lock_stx(&id.into())?
+    } else {
+        tx.stx(&id.into())?
+    };
     let row = owned(row, |r| &r.merchant_id, caller, "smart.transactions", id)?;
     let doc = stored_doc(&row)?;
     Ok((row, doc))

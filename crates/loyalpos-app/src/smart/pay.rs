@@ -178,12 +178,12 @@ fn charge_terminal(
         ApiError::bad_request("start/cashless needs a device_source with a terminal")
     })?;
     let mut device = tx
-        .lock_device(device_id)?
+        .lock_device(&device_id.into())?
         .ok_or_else(|| ApiError::internal("device vanished"))?;
     row.receipt_number = Some(device.next_receipt_number);
     device.next_receipt_number += 1;
     tx.update_device(&device)?;
-    doc.device_destination_id = Some(device.id);
+    doc.device_destination_id = Some(device.id.into());
     doc.terminal_amount = Some(amount);
     Ok(if amount == DECLINED_AMOUNT {
         Terminal::Declined
@@ -249,11 +249,11 @@ fn book(
         bookings: settlement.bookings,
         description: settlement.description,
         revenue: settlement.revenue,
-        store_id: doc.store_id.clone(),
+        store_id: doc.store_id.clone().map(Into::into),
         tid,
         purpose: doc.transaction_ref.clone(),
         additional_data: None,
-        smart_transaction_id: Some(row.id.clone()),
+        smart_transaction_id: Some(row.id.as_str().into()),
         ltx_id: reserved,
     };
     let (ltx, receipt) = ledger::post(
@@ -265,7 +265,7 @@ fn book(
         posting,
     )?;
     row.trans_id = Some(ltx.trans_id.to_string());
-    doc.transactions.push(ltx.id);
+    doc.transactions.push(ltx.id.into());
     doc.receipt = receipt_json(&receipt);
     Ok(card)
 }

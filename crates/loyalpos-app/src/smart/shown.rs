@@ -49,7 +49,7 @@ impl Named {
                 Named::Card(tx.lock_full_merchantcard_by_number(merchant_id, number)?)
             }
             Some(number) => Named::Card(tx.full_merchantcard_by_number(merchant_id, number)?),
-            None => Named::Group(tx.cardgroup(&ident.value)?),
+            None => Named::Group(tx.cardgroup(&ident.value.as_str().into())?),
         })
     }
 

@@ -68,9 +68,9 @@ fn terminal_device(
     }
     let id = path_id(id, "SDV")?;
     let row = if lock {
-        tx.lock_device(id)?
+        tx.lock_device(&id.into())?
     } else {
-        tx.device(id)?
+        tx.device(&id.into())?
     };
     owned(row, |d| &d.merchant_id, caller, "smart.devices", id)
 }
@@ -82,8 +82,8 @@ fn service_transaction(
     now: i64,
 ) -> ApiResult<SmartTransaction> {
     let doc = StxDoc {
-        contract_id: device.contract_id.clone(),
-        store_id: Some(device.store_id.clone()),
+        contract_id: device.contract_id.clone().map(Into::into),
+        store_id: Some(device.store_id.clone().into()),
         device_destination_id: None,
         lines: Vec::new(),
         basket_type: "default".into(),
@@ -103,7 +103,7 @@ fn service_transaction(
         terminal_amount: None,
     };
     let row = StxRow {
-        id: new_id("STX"),
+        id: new_id("STX").into(),
         merchant_id: device.merchant_id.clone(),
         status: StxStatus::Ok,
         device_id: Some(device.id.clone()),

@@ -339,7 +339,7 @@ fn terminal_view(data: TerminalData) -> VirtualTerminalData {
     VirtualTerminalData {
         store: data.store.map(|s| StoreBrief {
             object: "general.stores",
-            id: s.id,
+            id: s.id.into(),
             name: s.name,
         }),
         tid: data.tid,

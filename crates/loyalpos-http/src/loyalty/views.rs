@@ -81,7 +81,7 @@ pub fn compact_customer(clock: &Clock, c: &CustomerRow) -> CompactCustomer {
     };
     CompactCustomer {
         object: "loyalty.customers",
-        id: c.id.clone(),
+        id: c.id.clone().into(),
         contact,
         created: clock.render(c.created),
         consent_for_communication: c.consent,
@@ -113,7 +113,7 @@ pub fn customer_view(clock: &Clock, c: &CustomerRow) -> CustomerView {
     let contact = full_contact(c.merchant_contact.as_deref());
     CustomerView {
         object: "loyalty.customers",
-        id: c.id.clone(),
+        id: c.id.clone().into(),
         created: clock.render(c.created),
         merchant: ObjRef::new("general.merchants", &c.merchant_id),
         merchant_contact: contact.clone(),
@@ -139,7 +139,7 @@ pub struct CardRef {
 pub fn card_ref(clock: &Clock, c: &CardRow) -> CardRef {
     CardRef {
         object: "loyalty.cards",
-        id: c.id.clone(),
+        id: c.id.clone().into(),
         cardnumber: c.cardnumber.clone(),
         created: clock.render(c.created),
     }
@@ -160,7 +160,7 @@ pub fn card_view(clock: &Clock, seen: &AssignedCardRow) -> CardView {
     let c = &seen.card;
     CardView {
         object: "loyalty.cards",
-        id: c.id.clone(),
+        id: c.id.clone().into(),
         created: clock.render(c.created),
         account: ObjRef::opt("general.accounts", seen.account_id.as_deref()),
         cardnumber: c.cardnumber.clone(),
@@ -181,7 +181,7 @@ pub struct CardgroupRef {
 pub fn cardgroup_ref(g: &CardgroupRow) -> CardgroupRef {
     CardgroupRef {
         object: "loyalty.cardgroups",
-        id: g.id.clone(),
+        id: g.id.clone().into(),
         display_name: g.display_name.clone(),
         display_name_raw: g.display_name.clone(),
         stock_warn_limit: g.stock_warn_limit,
@@ -254,7 +254,7 @@ pub fn cardgroup_view(g: &CardgroupRow) -> CardgroupView {
         .collect();
     CardgroupView {
         object: "loyalty.cardgroups",
-        id: g.id.clone(),
+        id: g.id.clone().into(),
         merchant: ObjRef::new("general.merchants", &g.merchant_id),
         display_name: g.display_name.clone(),
         display_name_raw: g.display_name.clone(),
@@ -324,7 +324,7 @@ pub fn merchantcard_view(
 ) -> MerchantcardView {
     MerchantcardView {
         object: "loyalty.merchantcards",
-        id: m.id.clone(),
+        id: m.id.clone().into(),
         merchant: ObjRef::new("general.merchants", &m.merchant_id),
         created_for_merchant: ObjRef::new("general.merchants", &m.created_for_merchant_id),
         card: card_ref(clock, &parts.card),
@@ -370,7 +370,7 @@ struct RelatedView {
 fn related(ltx: &LtxRow) -> RelatedView {
     RelatedView {
         object: "loyalty.transactions",
-        id: ltx.id.clone(),
+        id: ltx.id.clone().into(),
         trans_id: ltx.trans_id,
         ref_type_id: None,
         relation_type: "cancellation",
@@ -438,7 +438,7 @@ pub fn ltx_view(clock: &Clock, ltx: &Ltx) -> LtxView {
         .collect();
     LtxView {
         object: "loyalty.transactions",
-        id: l.id.clone(),
+        id: l.id.clone().into(),
         created: clock.render(l.created),
         merchant: ObjRef::new("general.merchants", &l.merchant_id),
         cardgroup: cardgroup_ref(&ltx.group),

@@ -145,7 +145,7 @@ impl AuthTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn device_online(&mut self, device_id: &str, now: i64) -> Result<bool> {
+    fn device_online(&mut self, device_id: &DeviceId, now: i64) -> Result<bool> {
         let n: i64 = self.q(
             "SELECT COUNT(*) FROM access_tokens WHERE device_id = $1 AND revoked = $2 \
              AND (expires_at IS NULL OR expires_at > $3)",

@@ -28,7 +28,7 @@ impl LoyaltyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn cardgroup(&mut self, id: &str) -> Result<Option<CardgroupRow>> {
+    fn cardgroup(&mut self, id: &CardgroupId) -> Result<Option<CardgroupRow>> {
         let q = concat!("SELECT ", cardgroup_cols!(), " FROM cardgroups WHERE id = $1");
         let (cache, dirty) = (self.cache, &self.dirty);
         cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
@@ -67,7 +67,7 @@ impl LoyaltyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn cardgroup_has_cards(&mut self, id: &str) -> Result<bool> {
+    fn cardgroup_has_cards(&mut self, id: &CardgroupId) -> Result<bool> {
         let n: i64 = self.q("SELECT COUNT(*) FROM merchantcards WHERE cardgroup_id = $1")
             .bind(id)
             .scalar()?;
@@ -83,7 +83,7 @@ impl LoyaltyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn card(&mut self, id: &str) -> Result<Option<CardRow>> {
+    fn card(&mut self, id: &CardId) -> Result<Option<CardRow>> {
         let q = "SELECT id, cardnumber, created FROM cards WHERE id = $1";
         self.q(q).bind(id).fetch_optional()
     }
@@ -99,7 +99,7 @@ impl LoyaltyTx for SqlTx<'_> {
         self.q(q).bind(merchant_id).fetch_all()
     }
 
-    fn card_account(&mut self, merchant_id: &MerchantId, card_id: &str) -> Result<Option<String>> {
+    fn card_account(&mut self, merchant_id: &MerchantId, card_id: &CardId) -> Result<Option<String>> {
         let q = "SELECT account_id FROM card_assignments WHERE merchant_id = $1 AND card_id = $2";
         self.q(q).bind(merchant_id).bind(card_id).scalar_optional()
     }
@@ -107,7 +107,7 @@ impl LoyaltyTx for SqlTx<'_> {
     fn set_card_account(
         &mut self,
         merchant_id: &MerchantId,
-        card_id: &str,
+        card_id: &CardId,
         account_id: Option<&str>,
     ) -> Result<()> {
         self.q("DELETE FROM card_assignments WHERE merchant_id = $1 AND card_id = $2")
@@ -144,7 +144,7 @@ impl LoyaltyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn customer(&mut self, id: &str) -> Result<Option<CustomerRow>> {
+    fn customer(&mut self, id: &CustomerId) -> Result<Option<CustomerRow>> {
         let q = concat!("SELECT ", customer_cols!(), " FROM customers WHERE id = $1");
         self.q(q).bind(id).fetch_optional()
     }
@@ -201,7 +201,7 @@ impl LoyaltyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>> {
+    fn merchantcard(&mut self, id: &MerchantcardId) -> Result<Option<MerchantcardRow>> {
         let q = concat!("SELECT ", merchantcard_cols!(), " FROM merchantcards WHERE id = $1");
         self.q(q).bind(id).fetch_optional()
     }
@@ -209,7 +209,7 @@ impl LoyaltyTx for SqlTx<'_> {
     fn merchantcard_by_card(
         &mut self,
         merchant_id: &MerchantId,
-        card_id: &str,
+        card_id: &CardId,
     ) -> Result<Option<MerchantcardRow>> {
         let q = concat!(
             "SELECT ",
@@ -264,7 +264,7 @@ impl LoyaltyTx for SqlTx<'_> {
         self.q(q).bind(merchant_id).fetch_all()
     }
 
-    fn lock_merchantcard(&mut self, id: &str) -> Result<Option<MerchantcardRow>> {
+    fn lock_merchantcard(&mut self, id: &MerchantcardId) -> Result<Option<MerchantcardRow>> {
         let q = concat!(
             "SELECT ",
             merchantcard_cols!(),
@@ -384,7 +384,7 @@ impl LoyaltyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn ltx(&mut self, id: &str) -> Result<Option<LtxRow>> {
+    fn ltx(&mut self, id: &LtxId) -> Result<Option<LtxRow>> {
         let q = concat!("SELECT ", ltx_cols!(), " FROM loyalty_transactions WHERE id = $1");
         self.q(q).bind(id).fetch_optional()
     }
@@ -394,7 +394,7 @@ impl LoyaltyTx for SqlTx<'_> {
         self.q(q).bind(merchant_id).fetch_all()
     }
 
-    fn ltxs_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<LtxRow>> {
+    fn ltxs_of_card(&mut self, merchantcard_id: &MerchantcardId) -> Result<Vec<LtxRow>> {
         let q = concat!(
             "SELECT ",
             ltx_cols!(),
@@ -403,7 +403,7 @@ impl LoyaltyTx for SqlTx<'_> {
         self.q(q).bind(merchantcard_id).fetch_all()
     }
 
-    fn mark_ltx_cancelled(&mut self, id: &str, child_id: &str, at: i64) -> Result<()> {
+    fn mark_ltx_cancelled(&mut self, id: &LtxId, child_id: &LtxId, at: i64) -> Result<()> {
         self.q(
             "UPDATE loyalty_transactions SET status = 'cancelled', child_id = $2, last_change = $3 \
              WHERE id = $1",
@@ -415,13 +415,13 @@ impl LoyaltyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn bookings_of(&mut self, ltx_id: &str) -> Result<Vec<BookingRow>> {
+    fn bookings_of(&mut self, ltx_id: &LtxId) -> Result<Vec<BookingRow>> {
         let q = "SELECT ltx_id, seq, merchantcard_id, kind, balance_kind, amount FROM bookings \
                  WHERE ltx_id = $1 ORDER BY seq";
         self.q(q).bind(ltx_id).fetch_all()
     }
 
-    fn bookings_of_ltxs(&mut self, ltx_ids: &[String]) -> Result<Vec<BookingRow>> {
+    fn bookings_of_ltxs(&mut self, ltx_ids: &[LtxId]) -> Result<Vec<BookingRow>> {
         if ltx_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -434,7 +434,7 @@ impl LoyaltyTx for SqlTx<'_> {
         self.q(&sql).bind_all(ltx_ids.iter().map(Arg::from)).fetch_all()
     }
 
-    fn bookings_of_card(&mut self, merchantcard_id: &str) -> Result<Vec<BookingRow>> {
+    fn bookings_of_card(&mut self, merchantcard_id: &MerchantcardId) -> Result<Vec<BookingRow>> {
         let q = "SELECT ltx_id, seq, merchantcard_id, kind, balance_kind, amount FROM bookings \
                  WHERE merchantcard_id = $1";
         self.q(q).bind(merchantcard_id).fetch_all()

@@ -20,12 +20,12 @@ impl SmartTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn stx(&mut self, id: &str) -> Result<Option<StxRow>> {
+    fn stx(&mut self, id: &StxId) -> Result<Option<StxRow>> {
         let q = concat!("SELECT ", stx_cols!(), " FROM smart_transactions WHERE id = $1");
         self.q(q).bind(id).fetch_optional()
     }
 
-    fn lock_stx(&mut self, id: &str) -> Result<Option<StxRow>> {
+    fn lock_stx(&mut self, id: &StxId) -> Result<Option<StxRow>> {
         let q = concat!(
             "SELECT ",
             stx_cols!(),
@@ -42,7 +42,7 @@ impl SmartTx for SqlTx<'_> {
 
     fn stx_by_receipt_number(
         &mut self,
-        device_id: &str,
+        device_id: &DeviceId,
         receipt_number: i64,
     ) -> Result<Option<StxRow>> {
         let q = concat!(
@@ -83,7 +83,7 @@ impl SmartTx for SqlTx<'_> {
 
     fn stxs_of_device_after_receipt(
         &mut self,
-        device_id: &str,
+        device_id: &DeviceId,
         after: i64,
     ) -> Result<Vec<StxRow>> {
         let q = concat!(
@@ -97,7 +97,7 @@ impl SmartTx for SqlTx<'_> {
             .fetch_all()
     }
 
-    fn insert_reserved_ltx_id(&mut self, stx_id: &str, ltx_id: &str) -> Result<()> {
+    fn insert_reserved_ltx_id(&mut self, stx_id: &StxId, ltx_id: &LtxId) -> Result<()> {
         self.q(
             "INSERT INTO reserved_ltx_ids (smart_transaction_id, ltx_id) VALUES ($1,$2) \
              ON CONFLICT (smart_transaction_id) DO NOTHING",
@@ -108,8 +108,8 @@ impl SmartTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn take_reserved_ltx_id(&mut self, stx_id: &str) -> Result<Option<String>> {
-        let id: Option<String> = self.q(
+    fn take_reserved_ltx_id(&mut self, stx_id: &StxId) -> Result<Option<LtxId>> {
+        let id: Option<LtxId> = self.q(
             "DELETE FROM reserved_ltx_ids WHERE smart_transaction_id = $1 RETURNING ltx_id",
         )
         .bind(stx_id)

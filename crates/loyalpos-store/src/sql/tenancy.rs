@@ -63,7 +63,7 @@ impl TenancyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn contract(&mut self, id: &str) -> Result<Option<ContractRow>> {
+    fn contract(&mut self, id: &ContractId) -> Result<Option<ContractRow>> {
         let q = "SELECT id, merchant_id, created FROM contracts WHERE id = $1";
         self.q(q).bind(id).fetch_optional()
     }
@@ -90,7 +90,7 @@ impl TenancyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn store(&mut self, id: &str) -> Result<Option<StoreRow>> {
+    fn store(&mut self, id: &StoreId) -> Result<Option<StoreRow>> {
         let q = concat!("SELECT ", store_cols!(), " FROM stores WHERE id = $1");
         self.q(q).bind(id).fetch_optional()
     }
@@ -149,7 +149,7 @@ impl TenancyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>> {
+    fn device(&mut self, id: &DeviceId) -> Result<Option<DeviceRow>> {
         let q = concat!("SELECT ", device_cols!(), " FROM devices WHERE id = $1");
         let (cache, dirty) = (self.cache, &self.dirty);
         cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
@@ -206,7 +206,7 @@ impl TenancyTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn lock_device(&mut self, id: &str) -> Result<Option<DeviceRow>> {
+    fn lock_device(&mut self, id: &DeviceId) -> Result<Option<DeviceRow>> {
         let q = concat!(
             "SELECT ",
             device_cols!(),
