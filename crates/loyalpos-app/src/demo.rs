@@ -2,6 +2,7 @@
 //! pinned token, the docs' reusable device registration, merchant-id aliases and the reserved
 //! loyalty transaction id. Created only with `--demo`, only once per database.
 
+use loyalpos_domain::money::Cents;
 use loyalpos_domain::status::StxStatus;
 use loyalpos_store::{AuthorizationRow, RegistrationRow, StxRow, TokenRow, Tx};
 use serde_json::Value;
@@ -54,7 +55,7 @@ fn docs_basket() -> Vec<BasketLine> {
             BasketLine {
                 article_number: Some(article.into()),
                 ean: ean.into(),
-                ..BasketLine::article(id, desc, quantity, price, tax)
+                ..BasketLine::article(id, desc, quantity, Cents(price), tax)
             }
         };
     vec![
@@ -107,7 +108,7 @@ fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), ImportE
     ];
     for p in pending {
         // Marked `is_demo`: in demo mode only such transactions look for a reserved LTX id at start.
-        let doc = demo_doc(docs_basket(), 796, Some(p.card), p.intent, true);
+        let doc = demo_doc(docs_basket(), Cents(796), Some(p.card), p.intent, true);
         let row = StxRow {
             id: p.id.into(),
             merchant_id: MERCHANT_ID.into(),
@@ -125,11 +126,11 @@ fn seed_smart_transactions(tx: &mut dyn Tx, clock: &Clock) -> Result<(), ImportE
     }
     tx.insert_reserved_ltx_id(&SEED_STX_ID.into(), &SEED_LTX_ID.into())?;
     // The docs' terminal payment with receipt number 3 (cancelTrx example).
-    let test_payment = BasketLine::article(1, "Testzahlung", 1, 10, 19);
-    let mut doc = demo_doc(vec![test_payment], 10, None, None, false);
+    let test_payment = BasketLine::article(1, "Testzahlung", 1, Cents(10), 19);
+    let mut doc = demo_doc(vec![test_payment], Cents(10), None, None, false);
     doc.payment_method = Some("cashless".into());
     doc.device_destination_id = Some(CASH_REGISTER_ID.into());
-    doc.terminal_amount = Some(10);
+    doc.terminal_amount = Some(Cents(10));
     let row = StxRow {
         id: "STX_3HXQQBSVK2XWNAX7ESCZH9NZY3YZAZ".into(),
         merchant_id: MERCHANT_ID.into(),
@@ -155,7 +156,7 @@ fn demo_time(clock: &Clock, text: &str) -> Result<i64, ImportError> {
 
 fn demo_doc(
     lines: Vec<BasketLine>,
-    sum: i64,
+    sum: Cents,
     card: Option<&str>,
     intent: Option<&str>,
     is_demo: bool,

@@ -3,7 +3,8 @@
 //!
 //! Everything here is a pure function over plain data: no async, no I/O, no clock, no randomness. The HTTP
 //! layer parses requests into these types, the store persists them, and the rules of `api.md` §8–§13 live
-//! only here.
+//! only here. Money and ids derive serde's traits (as the bare number and string), so stored documents and
+//! wire types hold them as they are.
 
 /// An enum stored and sent as one of a fixed set of names: `as_str` for the row and the wire, `parse`
 /// at the boundary where a name comes in (a stored row, an import document), `ALL` for descriptions.

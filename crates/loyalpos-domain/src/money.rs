@@ -1,6 +1,7 @@
 //! Money: integer cents with checked arithmetic, ISO 4217 currency codes and the German receipt format
 //! (api.md §1.6). There is no floating point anywhere near an amount.
 
+use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
 
 use crate::DomainError;
@@ -9,8 +10,11 @@ use crate::DomainError;
 /// number exactly (api.md §1.2, "Range").
 pub const MAX_SAFE: i64 = (1 << 53) - 1;
 
-/// An amount in the smallest currency unit (Euro cent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+/// An amount in the smallest currency unit (Euro cent). Stored and sent as the bare integer.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
 pub struct Cents(pub i64);
 
 impl Cents {

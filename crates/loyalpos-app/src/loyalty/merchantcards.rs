@@ -358,7 +358,7 @@ pub fn terminal_data(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult
     let mc = own_merchantcard(tx, caller, id, false)?;
     let group = group_of(tx, &mc)?;
     let device = match (&caller.kind, &caller.device_id) {
-        (TokenKind::Device, Some(id)) => tx.device(&id.as_str().into())?,
+        (TokenKind::Device, Some(id)) => tx.device(id)?,
         _ => None,
     };
     let store_id = match &device {

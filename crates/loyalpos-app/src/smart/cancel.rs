@@ -4,6 +4,7 @@
 
 use loyalpos_domain::DomainError;
 use loyalpos_domain::status::{Action, StxStatus, Transition, check};
+use loyalpos_store::LtxId;
 use loyalpos_store::{FullMerchantcard, LtxRow, MerchantcardRow, StxRow, Tx};
 use serde_json::Value;
 
@@ -38,7 +39,7 @@ fn lock_for_cancel(
     doc: &StxDoc,
 ) -> ApiResult<Locked> {
     let booked = match doc.transactions.first() {
-        Some(ltx_id) => match tx.ltx(&ltx_id.as_str().into())? {
+        Some(ltx_id) => match tx.ltx(ltx_id)? {
             Some(ltx) => tx
                 .lock_merchantcard(&ltx.merchantcard_id)?
                 .map(|card| Booked { ltx, card }),
@@ -73,12 +74,9 @@ pub fn cancel_trx(
     receipt_number: i64,
     now: i64,
 ) -> ApiResult<SmartTransaction> {
-    let device_id = caller
-        .device_id
-        .as_deref()
-        .ok_or_else(ApiError::forbidden)?;
+    let device_id = caller.device_id.as_ref().ok_or_else(ApiError::forbidden)?;
     let found = tx
-        .stx_by_receipt_number(&device_id.into(), receipt_number)?
+        .stx_by_receipt_number(device_id, receipt_number)?
         .filter(|r| r.merchant_id == caller.merchant_id)
         .ok_or_else(|| ApiError::not_found("smart.transactions", &receipt_number.to_string()))?;
     let locked = lock_for_cancel(tx, caller, &found, &stored_doc(&found)?)?;
@@ -87,7 +85,7 @@ pub fn cancel_trx(
         return read_shown(tx, locked.row, locked.doc, now);
     }
     let device = tx
-        .device(&device_id.into())?
+        .device(device_id)?
         .ok_or_else(|| ApiError::internal("device vanished"))?;
     if receipt_number <= device.end_of_day_receipt {
         return Err(DomainError::CancelNotAllowed(
@@ -155,7 +153,7 @@ fn cancel_locked(
 fn reverse(
     tx: &mut dyn Tx,
     now: i64,
-    ltx_id: &str,
+    ltx_id: &LtxId,
     booked: Option<Booked>,
     doc: &mut StxDoc,
 ) -> ApiResult<(FullMerchantcard, Value)> {
@@ -180,7 +178,7 @@ fn reverse(
         &card.cardnumber,
         &original,
     )?;
-    doc.transactions.push(cancelling.id.into());
+    doc.transactions.push(cancelling.id);
     let customer = match &merchantcard.customer_id {
         Some(id) => tx.customer(id)?,
         None => None,
@@ -194,9 +192,9 @@ fn reverse(
     Ok((full, receipt_json(&receipt)))
 }
 
-fn lock_booked(tx: &mut dyn Tx, ltx_id: &str) -> ApiResult<Booked> {
+fn lock_booked(tx: &mut dyn Tx, ltx_id: &LtxId) -> ApiResult<Booked> {
     let ltx = tx
-        .ltx(&ltx_id.into())?
+        .ltx(ltx_id)?
         .ok_or_else(|| ApiError::internal("loyalty transaction missing"))?;
     let card = tx
         .lock_merchantcard(&ltx.merchantcard_id)?
@@ -218,7 +216,7 @@ pub fn on_ltx_cancelled(
         return Ok(());
     };
     let mut doc = stored_doc(&row)?;
-    doc.transactions.push(cancellation.id.clone().into());
+    doc.transactions.push(cancellation.id.clone());
     doc.receipt = serde_json::from_str(&cancellation.receipt).unwrap_or(Value::Array(Vec::new()));
     row.status = StxStatus::Cancelled;
     save(tx, &mut row, &doc, now)

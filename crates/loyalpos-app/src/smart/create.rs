@@ -35,20 +35,18 @@ pub fn create(
     let (merchant, device) = placement(tx, caller, input.device_source.as_deref())?;
     let mut doc = input.doc;
     doc.contract_id = match input.contract.as_deref() {
-        Some(id) => Some(own_contract(tx, caller, id)?.id.into()),
+        Some(id) => Some(own_contract(tx, caller, id)?.id),
         None => device
             .as_ref()
             .and_then(|d| d.contract_id.clone())
-            .or_else(|| merchant.default_contract_id.clone())
-            .map(Into::into),
+            .or_else(|| merchant.default_contract_id.clone()),
     };
     check_amounts(&doc)?;
     refuse_bonus_products(tx, &merchant.id, &doc.lines)?;
     doc.store_id = device
         .as_ref()
         .map(|d| d.store_id.clone())
-        .or_else(|| merchant.default_store_id.clone())
-        .map(Into::into);
+        .or_else(|| merchant.default_store_id.clone());
     let named = resolve_first(tx, &merchant.id, &doc)?;
     doc.currency = currency(
         named.as_ref().and_then(|n| n.own_group(&merchant.id)),
@@ -103,7 +101,7 @@ pub fn replace(
 /// §1.7: 404 and 409/4101 come before 400/4002).
 fn check_amounts(doc: &StxDoc) -> ApiResult<()> {
     let lines: Vec<_> = doc.lines.iter().map(|l| l.domain(false)).collect();
-    validate_amounts(&lines, Cents(doc.sum))?;
+    validate_amounts(&lines, doc.sum)?;
     Ok(())
 }
 
@@ -123,7 +121,7 @@ fn drop_sent_back_bonus_lines(doc: &mut StxDoc, old: &StxDoc) -> ApiResult<()> {
             .map(|l| l.domain(true).amount())
             .collect::<Result<Vec<_>, _>>()?,
     )?;
-    doc.sum = Cents(doc.sum).checked_sub(dropped)?.value();
+    doc.sum = doc.sum.checked_sub(dropped)?;
     doc.lines = kept;
     Ok(())
 }
@@ -146,7 +144,7 @@ fn refuse_bonus_products(
     merchant_id: &MerchantId,
     lines: &[BasketLine],
 ) -> ApiResult<()> {
-    if lines.iter().all(|l| l.price_one >= 0) {
+    if lines.iter().all(|l| l.price_one >= Cents(0)) {
         return Ok(());
     }
     let products: Vec<BonusProductJson> = tx
@@ -161,7 +159,7 @@ fn refuse_bonus_products(
             || (ean.is_some() && ean == p.ean.as_deref())
     };
     for (i, line) in lines.iter().enumerate() {
-        if line.price_one < 0 && products.iter().any(|p| names_product(line, p)) {
+        if line.price_one < Cents(0) && products.iter().any(|p| names_product(line, p)) {
             return Err(ApiError::new(
                 Code::BadAmount,
                 format!("basket.products[{i}]: bonus lines are added by preTransaction only"),

@@ -3,6 +3,7 @@
 //! status, device, receipt number and TA code.
 
 use loyalpos_domain::basket::Line;
+use loyalpos_domain::ids::{ContractId, DeviceId, LtxId, StoreId};
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::plan::{BonusLine, Plan};
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ pub struct BasketLine {
     pub desc: String,
     pub quantity: i64,
     #[serde(rename = "priceOne")]
-    pub price_one: i64,
+    pub price_one: Cents,
     pub tax: i64,
     pub group: Vec<Value>,
     #[serde(rename = "serialNumber")]
@@ -28,7 +29,7 @@ pub struct BasketLine {
     pub item_type: String,
     pub reference_id: Option<String>,
     pub contract_id: Option<String>,
-    pub sum: Option<i64>,
+    pub sum: Option<Cents>,
     pub sub_basket: Option<Vec<Value>>,
     pub plan_id: Option<String>,
     pub start_at: Option<String>,
@@ -39,7 +40,7 @@ impl BasketLine {
         Line {
             id: self.id,
             quantity: self.quantity,
-            price_one: Cents(self.price_one),
+            price_one: self.price_one,
             tax: self.tax,
             ean: (!self.ean.is_empty()).then(|| self.ean.clone()),
             article_number: self.article_number.clone(),
@@ -48,7 +49,7 @@ impl BasketLine {
     }
 
     /// A plain article line; every optional field unset.
-    pub fn article(id: i64, desc: &str, quantity: i64, price_one: i64, tax: i64) -> BasketLine {
+    pub fn article(id: i64, desc: &str, quantity: i64, price_one: Cents, tax: i64) -> BasketLine {
         BasketLine {
             id,
             parent: None,
@@ -74,7 +75,7 @@ impl BasketLine {
         BasketLine {
             article_number: b.article_number.clone(),
             ean: b.ean.clone().unwrap_or_default(),
-            ..BasketLine::article(b.id, &b.desc, 1, b.price_one.value(), b.tax)
+            ..BasketLine::article(b.id, &b.desc, 1, b.price_one, b.tax)
         }
     }
 }
@@ -102,33 +103,33 @@ impl Ident {
 /// The preTransaction plan, kept until start (or dropped by PUT/cancel).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StoredPlan {
-    pub bonus_spent: i64,
-    pub cash_spent: i64,
-    pub discharge: i64,
-    pub load: i64,
-    pub missing_sum: i64,
+    pub bonus_spent: Cents,
+    pub cash_spent: Cents,
+    pub discharge: Cents,
+    pub load: Cents,
+    pub missing_sum: Cents,
     pub bonus_lines: Vec<BasketLine>,
 }
 
 impl StoredPlan {
     pub fn from_plan(p: &Plan) -> StoredPlan {
         StoredPlan {
-            bonus_spent: p.bonus_spent.value(),
-            cash_spent: p.cash_spent.value(),
-            discharge: p.discharge.value(),
-            load: p.load.value(),
-            missing_sum: p.missing_sum.value(),
+            bonus_spent: p.bonus_spent,
+            cash_spent: p.cash_spent,
+            discharge: p.discharge,
+            load: p.load,
+            missing_sum: p.missing_sum,
             bonus_lines: p.bonus_lines.iter().map(BasketLine::from_bonus).collect(),
         }
     }
 
     pub fn domain(&self) -> Plan {
         Plan {
-            bonus_spent: Cents(self.bonus_spent),
-            cash_spent: Cents(self.cash_spent),
-            discharge: Cents(self.discharge),
-            load: Cents(self.load),
-            missing_sum: Cents(self.missing_sum),
+            bonus_spent: self.bonus_spent,
+            cash_spent: self.cash_spent,
+            discharge: self.discharge,
+            load: self.load,
+            missing_sum: self.missing_sum,
             bonus_lines: self
                 .bonus_lines
                 .iter()
@@ -138,7 +139,7 @@ impl StoredPlan {
                     desc: l.desc.clone(),
                     article_number: l.article_number.clone(),
                     ean: (!l.ean.is_empty()).then(|| l.ean.clone()),
-                    price_one: Cents(l.price_one),
+                    price_one: l.price_one,
                 })
                 .collect(),
         }
@@ -147,13 +148,13 @@ impl StoredPlan {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StxDoc {
-    pub contract_id: Option<String>,
-    pub store_id: Option<String>,
-    pub device_destination_id: Option<String>,
+    pub contract_id: Option<ContractId>,
+    pub store_id: Option<StoreId>,
+    pub device_destination_id: Option<DeviceId>,
     pub lines: Vec<BasketLine>,
     pub basket_type: String,
-    pub sum: i64,
-    pub gratuity: Option<i64>,
+    pub sum: Cents,
+    pub gratuity: Option<Cents>,
     pub currency: String,
     pub idents: Vec<Ident>,
     pub merchant_ref: Option<String>,
@@ -165,10 +166,10 @@ pub struct StxDoc {
     pub echo: Map<String, Value>,
     pub plan: Option<StoredPlan>,
     /// Loyalty transaction ids, oldest first.
-    pub transactions: Vec<String>,
+    pub transactions: Vec<LtxId>,
     pub receipt: Value,
     /// What the simulated terminal charged (`start/cashless`).
-    pub terminal_amount: Option<i64>,
+    pub terminal_amount: Option<Cents>,
 }
 
 impl StxDoc {

@@ -3,6 +3,7 @@
 
 use loyalpos_domain::DomainError;
 use loyalpos_domain::basket::{Line, Totals, totals};
+use loyalpos_domain::money::Cents;
 use loyalpos_domain::plan::{Plan, plan};
 use loyalpos_domain::settle::{Settlement, settle};
 use loyalpos_domain::status::{
@@ -21,7 +22,7 @@ use crate::loyalty::ledger::{self, Layout, Posting};
 use crate::loyalty::receipt_json;
 
 /// The simulated terminal declines exactly this amount (api.md §8.8 step 6).
-const DECLINED_AMOUNT: i64 = 1111;
+const DECLINED_AMOUNT: Cents = Cents(1111);
 
 /// Plans the payment with the card and keeps the plan until start; the transaction is `processing`.
 pub fn pre_transaction(tx: &mut dyn Tx, caller: &Principal, id: &str, now: i64) -> ApiResult<Plan> {
@@ -70,7 +71,7 @@ pub fn start(
         check_loyalty_method(status, &checkout.totals, checkout.plan.as_ref())?;
     }
     if method == StartMethod::Cashless {
-        let amount = checkout.terminal_amount();
+        let amount = checkout.terminal_amount()?;
         if charge_terminal(tx, &mut row, &mut doc, amount)? == Terminal::Declined {
             row.status = StxStatus::Failed;
             doc.payment_method = Some(method.payment_method().into());
@@ -115,11 +116,11 @@ impl Checkout {
 
     /// What the terminal charges: what the plan left to pay, else the basket less what the card
     /// pays.
-    fn terminal_amount(&self) -> i64 {
-        match &self.plan {
-            Some(p) => p.missing_sum.value(),
-            None => self.totals.total.value() - self.totals.discharge.value(),
-        }
+    fn terminal_amount(&self) -> ApiResult<Cents> {
+        Ok(match &self.plan {
+            Some(p) => p.missing_sum,
+            None => self.totals.total.checked_sub(self.totals.discharge)?,
+        })
     }
 }
 
@@ -169,21 +170,21 @@ fn charge_terminal(
     tx: &mut dyn Tx,
     row: &mut StxRow,
     doc: &mut StxDoc,
-    amount: i64,
+    amount: Cents,
 ) -> ApiResult<Terminal> {
-    if amount == 0 {
+    if amount == Cents(0) {
         return Ok(Terminal::Approved);
     }
-    let device_id = row.device_id.as_deref().ok_or_else(|| {
+    let device_id = row.device_id.clone().ok_or_else(|| {
         ApiError::bad_request("start/cashless needs a device_source with a terminal")
     })?;
     let mut device = tx
-        .lock_device(&device_id.into())?
+        .lock_device(&device_id)?
         .ok_or_else(|| ApiError::internal("device vanished"))?;
     row.receipt_number = Some(device.next_receipt_number);
     device.next_receipt_number += 1;
     tx.update_device(&device)?;
-    doc.device_destination_id = Some(device.id.into());
+    doc.device_destination_id = Some(device.id);
     doc.terminal_amount = Some(amount);
     Ok(if amount == DECLINED_AMOUNT {
         Terminal::Declined
@@ -249,11 +250,11 @@ fn book(
         bookings: settlement.bookings,
         description: settlement.description,
         revenue: settlement.revenue,
-        store_id: doc.store_id.clone().map(Into::into),
+        store_id: doc.store_id.clone(),
         tid,
         purpose: doc.transaction_ref.clone(),
         additional_data: None,
-        smart_transaction_id: Some(row.id.as_str().into()),
+        smart_transaction_id: Some(row.id.clone()),
         ltx_id: reserved,
     };
     let (ltx, receipt) = ledger::post(
@@ -265,7 +266,7 @@ fn book(
         posting,
     )?;
     row.trans_id = Some(ltx.trans_id.to_string());
-    doc.transactions.push(ltx.id.into());
+    doc.transactions.push(ltx.id);
     doc.receipt = receipt_json(&receipt);
     Ok(card)
 }

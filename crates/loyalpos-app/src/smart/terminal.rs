@@ -37,18 +37,18 @@ pub fn end_of_day(
 ) -> ApiResult<SmartTransaction> {
     let mut device = terminal_device(tx, caller, device_id, true)?;
     let since = tx.stxs_of_device_after_receipt(&device.id, device.end_of_day_receipt)?;
-    let (mut count, mut sum) = (0i64, 0i64);
+    let (mut count, mut sum) = (0i64, Cents(0));
     for row in &since {
         let doc = stored_doc(row)?;
         if row.status == StxStatus::Ok && doc.payment_method.as_deref() == Some("cashless") {
             count += 1;
-            sum += doc.terminal_amount.unwrap_or(0);
+            sum = sum.checked_add(doc.terminal_amount.unwrap_or_default())?;
         }
     }
     let receipt = receipt_json(&end_of_day_receipt(
         device.tid.as_deref(),
         count,
-        Cents(sum),
+        sum,
         &Currency::eur(),
     ));
     device.end_of_day_receipt = device.next_receipt_number - 1;
@@ -82,12 +82,12 @@ fn service_transaction(
     now: i64,
 ) -> ApiResult<SmartTransaction> {
     let doc = StxDoc {
-        contract_id: device.contract_id.clone().map(Into::into),
-        store_id: Some(device.store_id.clone().into()),
+        contract_id: device.contract_id.clone(),
+        store_id: Some(device.store_id.clone()),
         device_destination_id: None,
         lines: Vec::new(),
         basket_type: "default".into(),
-        sum: 0,
+        sum: Cents(0),
         gratuity: None,
         currency: "EUR".into(),
         idents: Vec::new(),

@@ -72,9 +72,11 @@ pub struct BasketDto {
 
 #[derive(Deserialize, JsonSchema)]
 pub struct BasketInfoDto {
-    pub sum: i64,
+    #[schemars(with = "i64")]
+    pub sum: Cents,
     pub currency: Option<String>,
-    pub gratuity: Option<i64>,
+    #[schemars(with = "Option<i64>")]
+    pub gratuity: Option<Cents>,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -91,7 +93,8 @@ pub struct LineDto {
     pub desc: String,
     pub quantity: i64,
     #[serde(rename = "priceOne")]
-    pub price_one: i64,
+    #[schemars(with = "i64")]
+    pub price_one: Cents,
     pub tax: i64,
     #[serde(rename = "articleNumber", default, deserialize_with = "article_number")]
     #[schemars(extend("type" = ["string", "integer", "null"]))]
@@ -104,7 +107,8 @@ pub struct LineDto {
     pub serial_number: Option<String>,
     pub reference_id: Option<String>,
     pub contract_id: Option<String>,
-    pub sum: Option<i64>,
+    #[schemars(with = "Option<i64>")]
+    pub sum: Option<Cents>,
     pub sub_basket: Option<Vec<Map<String, Value>>>,
     pub plan_id: Option<String>,
     pub start_at: Option<String>,
@@ -195,7 +199,7 @@ pub fn parse(dto: StxDto) -> ApiResult<NewStx> {
         .collect::<ApiResult<Vec<_>>>()?;
     let (sum, currency_sent, gratuity) = match dto.basket_info {
         Some(info) => (info.sum, info.currency, info.gratuity),
-        None if lines.is_empty() => (0, None, None),
+        None if lines.is_empty() => (Cents(0), None, None),
         None => {
             return Err(ApiError::bad_request(
                 "basket_info: required when the basket has lines",
@@ -203,7 +207,7 @@ pub fn parse(dto: StxDto) -> ApiResult<NewStx> {
         }
     };
     let domain_lines: Vec<_> = lines.iter().map(|l| l.domain(false)).collect();
-    validate_format(&domain_lines, Cents(sum))?;
+    validate_format(&domain_lines, sum)?;
     let mut echo = Map::new();
     for key in ECHO_OBJECTS {
         match dto.rest.get(key) {

@@ -4,6 +4,7 @@
 use loyalpos_app::clock::Clock;
 use loyalpos_app::smart::doc::{BasketLine, Ident, StxDoc};
 use loyalpos_app::smart::{IdentCard, SmartTransaction};
+use loyalpos_domain::money::Cents;
 use loyalpos_domain::plan::Plan;
 use loyalpos_domain::status::StxStatus;
 use schemars::JsonSchema;
@@ -59,9 +60,9 @@ pub fn render<'a>(clock: &Clock, stx: &'a SmartTransaction) -> StxView<'a> {
         receipt_number: row.receipt_number,
         basket_info: BasketInfo {
             sum: shown_sum(doc),
-            gratuity: doc.gratuity,
+            gratuity: doc.gratuity.map(Cents::value),
             currency: &doc.currency,
-            missing_sum: doc.plan.as_ref().map(|p| p.missing_sum),
+            missing_sum: doc.plan.as_ref().map(|p| p.missing_sum.value()),
         },
         idents: doc
             .idents
@@ -188,7 +189,7 @@ struct BasketInfo<'a> {
 
 /// `basket_info.sum` always equals the shown lines: after preTransaction, T − bonus spent.
 fn shown_sum(doc: &StxDoc) -> i64 {
-    doc.sum - doc.plan.as_ref().map_or(0, |p| p.bonus_spent)
+    doc.sum.value() - doc.plan.as_ref().map_or(0, |p| p.bonus_spent.value())
 }
 
 #[derive(Serialize, JsonSchema)]
