@@ -10,7 +10,7 @@ use crate::general::new_store;
 use crate::loyalty::cardgroups::{self, CardgroupPatch};
 use crate::loyalty::issue::{IssueRequest, Issued, issue_card};
 use crate::oauth::GRANTS;
-use crate::secret::{hash_password, hash_secret, is_id, new_client_id, new_client_secret, new_id};
+use crate::secret::{hash_password, hash_secret, new_client_id, new_client_secret, new_id};
 
 /// Upper bound of cards per `issue_cards`, so that a typo cannot fill the database.
 pub const MAX_CARDS: u32 = 100_000;
@@ -62,7 +62,7 @@ pub fn create_merchant(
 ) -> Result<CreatedMerchant, OperatorError> {
     let name = required("--name", name)?;
     let id = id.unwrap_or_else(|| new_id("MRC"));
-    if !is_id(&id, "MRC") {
+    if !MerchantId::is_valid(&id) {
         return Err(OperatorError::MalformedMerchantId(id));
     }
     let id = MerchantId::new(id);

@@ -18,7 +18,7 @@ pub fn merchant_param(demo: bool, caller: &Principal, value: &str) -> ApiResult<
     {
         return Ok(caller.merchant_id.clone());
     }
-    if !is_id(value, "MRC") {
+    if !MerchantId::is_valid(value) {
         return Err(ApiError::bad_id(format!("malformed merchant id {value}")));
     }
     Err(ApiError::not_found("general.merchants", value))

@@ -7,7 +7,6 @@
 //! [`is_id`] is the check for the places that refuse a malformed id outright.
 
 use serde::{Deserialize, Serialize};
-use std::borrow::Borrow;
 use std::fmt;
 
 macro_rules! id_types {
@@ -18,19 +17,12 @@ macro_rules! id_types {
         pub struct $name(String);
 
         impl $name {
-            /// What every id of this kind starts with (before the `_`).
-            pub const PREFIX: &'static str = $prefix;
-
             pub fn new(id: impl Into<String>) -> Self {
                 $name(id.into())
             }
 
             pub fn as_str(&self) -> &str {
                 &self.0
-            }
-
-            pub fn into_string(self) -> String {
-                self.0
             }
 
             /// Whether `value` has this kind's prefix and the id format.
@@ -63,18 +55,6 @@ macro_rules! id_types {
         impl PartialEq<&$name> for $name {
             fn eq(&self, other: &&$name) -> bool {
                 self == *other
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl Borrow<str> for $name {
-            fn borrow(&self) -> &str {
-                &self.0
             }
         }
 
