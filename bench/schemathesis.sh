@@ -32,7 +32,7 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
 fi
 [ -n "${SKIP_BUILD:-}" ] || cargo build -q -p loyalpos
 mkdir -p "$OUT"
-target/debug/loyalpos serve --demo --listen "127.0.0.1:$PORT" --database "sqlite:$WORK/st.db" \
+target/debug/loyalpos serve --stomp-listen off --demo --listen "127.0.0.1:$PORT" --database "sqlite:$WORK/st.db" \
   > "$WORK/out" 2> "$OUT/server.log" &
 PID=$!
 for _ in $(seq 100); do grep -q listening "$WORK/out" 2>/dev/null && break; sleep 0.1; done

@@ -46,6 +46,15 @@ pub struct ServeArgs {
     /// Most connections served at once; further clients wait to be accepted.
     #[arg(long, env = "LOYALPOS_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Address of the STOMP listener (push.md §2); port 0 picks a free port, `off` switches it off.
+    #[arg(long, env = "LOYALPOS_STOMP_LISTEN", default_value = "127.0.0.1:61614")]
+    pub stomp_listen: String,
+    /// Most STOMP connections at once; more are closed when accepted.
+    #[arg(long, env = "LOYALPOS_STOMP_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub stomp_max_connections: usize,
+    /// Largest STOMP frame in bytes; a larger one gets an ERROR frame and the connection is closed.
+    #[arg(long, env = "LOYALPOS_STOMP_FRAME_LIMIT", default_value_t = 1024 * 1024)]
+    pub stomp_frame_limit: usize,
     /// `verification_url` shown to registering devices.
     #[arg(
         long,

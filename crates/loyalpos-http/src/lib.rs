@@ -31,6 +31,7 @@ pub mod routes;
 pub mod serve;
 pub mod server;
 pub mod smart;
+pub mod stomp;
 pub mod token_limits;
 pub mod wire;
 

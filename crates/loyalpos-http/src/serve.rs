@@ -20,6 +20,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::cors::CorsOrigins;
+use crate::stomp::{StompLimits, run_stomp};
 use crate::{App, Config, idempotency, metrics, proxy, router};
 
 /// How to serve: addresses, transport, connection limits and the API's behaviour.
@@ -36,6 +37,10 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Most connections served at once (at least one is).
     pub max_connections: usize,
+    /// Address of the STOMP listener (push.md §2); `None` switches it off.
+    pub stomp_listen: Option<String>,
+    /// The STOMP listener's connection cap and frame limits.
+    pub stomp: StompLimits,
     /// The API's behaviour. Its `cors` and `metrics_on_api` are the server's to set: from
     /// `cors_origins` once they are checked, and from whether `metrics_listen` is given.
     pub api: Config,
@@ -73,6 +78,11 @@ pub enum ServeError {
         address: String,
         source: std::io::Error,
     },
+    #[error("binding the STOMP address {address} (--stomp-listen)")]
+    BindStomp {
+        address: String,
+        source: std::io::Error,
+    },
     #[error("binding the metrics address {address}")]
     BindMetrics {
         address: String,
@@ -86,6 +96,7 @@ pub enum ServeError {
 pub struct Server {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
+    stomp_listener: Option<TcpListener>,
     tls: Option<TlsAcceptor>,
     cors: CorsOrigins,
     options: ServeOptions,
@@ -115,9 +126,20 @@ impl Server {
             })?),
             None => None,
         };
+        let stomp_listener =
+            match &options.stomp_listen {
+                Some(address) => Some(TcpListener::bind(address).await.map_err(|source| {
+                    ServeError::BindStomp {
+                        address: address.clone(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
         Ok(Server {
             listener,
             metrics_listener,
+            stomp_listener,
             tls,
             cors,
             options,
@@ -125,11 +147,13 @@ impl Server {
     }
 
     /// Serves the API on `store` until SIGTERM or SIGINT, then lets in-flight requests finish.
-    /// Prints `loyalpos listening on URL` (and `loyalpos metrics on URL`) on stdout once serving.
+    /// Prints `loyalpos listening on URL`, then `loyalpos stomp on tcp://HOST:PORT` (unless the STOMP
+    /// listener is off) and `loyalpos metrics on URL` (with a metrics address) once serving.
     pub async fn run(self, store: Store, clock: Clock) -> Result<(), ServeError> {
         let Server {
             listener,
             metrics_listener,
+            stomp_listener,
             tls,
             cors,
             options,
@@ -148,6 +172,20 @@ impl Server {
         let addr = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("loyalpos listening on {scheme}://{addr}");
+        if let Some(stomp_listener) = stomp_listener {
+            let scheme = if tls.is_some() { "tls" } else { "tcp" };
+            println!(
+                "loyalpos stomp on {scheme}://{}",
+                stomp_listener.local_addr()?
+            );
+            tokio::spawn(run_stomp(
+                stomp_listener,
+                app.clone(),
+                tls.clone(),
+                options.stomp,
+                stopped(stopping.clone()),
+            ));
+        }
         if let Some(metrics_listener) = metrics_listener {
             println!(
                 "loyalpos metrics on http://{}",

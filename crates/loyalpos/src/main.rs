@@ -11,6 +11,7 @@ use loyalpos_cli::serve::{ServeArgs, prepare_tenant};
 use loyalpos_cli::{Cli, LogFormat};
 use loyalpos_http::Config;
 use loyalpos_http::serve::{ServeOptions, Server, TlsFiles};
+use loyalpos_http::stomp::StompLimits;
 use loyalpos_store::Store;
 
 #[tokio::main]
@@ -49,6 +50,8 @@ fn server_options(args: ServeArgs) -> ServeOptions {
         cors_origins: args.cors_origins,
         header_timeout: Duration::from_secs(args.header_timeout),
         max_connections: args.max_connections,
+        stomp_listen: (args.stomp_listen != "off").then_some(args.stomp_listen),
+        stomp: StompLimits::new(args.stomp_max_connections, args.stomp_frame_limit),
         api: Config {
             demo: args.demo,
             token_ttl: args.token_ttl,

@@ -205,7 +205,15 @@ async fn without_cors_origins_no_cors_header_is_sent() {
 async fn serve_refuses_star_with_named_origins_and_non_origins() {
     let db = Database::fresh(Backend::Sqlite).await.unwrap();
     for origins in [vec!["*", KASSE], vec!["kasse.example"]] {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--database", &db.url];
+        let mut args = vec![
+            "serve",
+            "--stomp-listen",
+            "off",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db.url,
+        ];
         for origin in &origins {
             args.extend(["--cors-origin", origin]);
         }
@@ -225,6 +233,8 @@ async fn serve_on_a_taken_port_seeds_no_demo_tenant() {
     let out = Command::new(binary())
         .args([
             "serve",
+            "--stomp-listen",
+            "off",
             "--demo",
             "--listen",
             &listen,

@@ -193,6 +193,8 @@ async fn text_logs_carry_no_colour_codes_when_stderr_is_a_pipe() {
     let mut child = Command::new(binary())
         .args([
             "serve",
+            "--stomp-listen",
+            "off",
             "--demo",
             "--listen",
             "127.0.0.1:0",

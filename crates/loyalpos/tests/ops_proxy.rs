@@ -135,7 +135,15 @@ async fn a_trusted_proxy_forwards_the_client_address_to_log_and_sign_in_limit_on
 async fn an_unparsable_trusted_proxy_is_a_startup_error() {
     let db = Database::fresh(Backend::Sqlite).await.unwrap();
     let out = std::process::Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db.url])
+        .args([
+            "serve",
+            "--stomp-listen",
+            "off",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db.url,
+        ])
         .args(["--trusted-proxy", "proxy.example"])
         .output()
         .unwrap();

@@ -152,7 +152,15 @@ async fn a_silent_client_cannot_hold_the_only_connection_slot_in_the_tls_handsha
 
 fn serve_fails(db: &Database, args: &[&str]) -> String {
     let out = Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db.url])
+        .args([
+            "serve",
+            "--stomp-listen",
+            "off",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db.url,
+        ])
         .args(args)
         .env("LOYALPOS_LOG", "error")
         .output()
@@ -191,4 +199,65 @@ async fn a_missing_or_unusable_key_or_certificate_is_a_clear_startup_error() {
 
     let err = serve_fails(&db, &["--tls-cert", &cert.cert]);
     assert!(err.contains("--tls-key"), "{err}");
+}
+
+/// The STOMP listener speaks TLS with the same certificate (push.md §2: the SDKs default to
+/// `ssl://…:61614`).
+#[tokio::test]
+async fn stomp_speaks_tls_with_the_apis_certificate() {
+    use loyalpos_stomp::{Command as Stomp, Frame, Item, Limits, parse};
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+
+    let Some(db) = Database::fresh(Backend::Sqlite).await else {
+        return;
+    };
+    let tls = Certificate::generate();
+    let mut server = LoggedServer::start(
+        &db,
+        &[
+            "--tls-cert",
+            &tls.cert,
+            "--tls-key",
+            &tls.key,
+            "--stomp-listen",
+            "127.0.0.1:0",
+        ],
+    );
+    let line = server.next_line();
+    let address = line
+        .strip_prefix("loyalpos stomp on tls://")
+        .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
+        .to_owned();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(tls.pem.as_bytes()).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut stream = connector.connect(name, tcp).await.unwrap();
+    let connect = Frame::new(Stomp::Connect)
+        .header("accept-version", "1.2")
+        .header("login", PINNED)
+        .header("passcode", PINNED);
+    stream.write_all(&connect.encode()).await.unwrap();
+    let mut buf = Vec::new();
+    let frame = loop {
+        if let Some((Item::Frame(frame), _)) = parse(&buf, &Limits::default()).unwrap() {
+            break frame;
+        }
+        let read = tokio::time::timeout(Duration::from_secs(20), stream.read_buf(&mut buf));
+        assert!(read.await.unwrap().unwrap() > 0, "closed before CONNECTED");
+    };
+    assert_eq!(frame.command, Stomp::Connected);
+    server.stop();
 }

@@ -118,7 +118,7 @@ async fn demo_credentials_work_only_under_demo_on_postgres() {
 fn serve_and_stop(dir: &std::path::Path, args: &[&str]) -> String {
     let mut child = Command::new(binary())
         .current_dir(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--stomp-listen", "off", "--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("LOYALPOS_DATABASE_URL")
         .env("LOYALPOS_LOG", "warn")

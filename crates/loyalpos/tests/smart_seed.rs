@@ -97,4 +97,23 @@ on_both_backends! {
         app.start(SEED_STX, "loyalty").await.assert_error(409, 4101);
         app.put(&format!("/Smart/Transactions/{SEED_STX}"), PINNED, card_body(CARD_A, docs_basket(), 796)).await.assert_error(409, 4101);
     }
+
+    async fn the_sdks_stomp_start_frame_answers_the_seeds_response_in_the_replys_data(app: TestApp) {
+        let (mut stomp, connected) = stomp::StompClient::connect(&app.server.stomp, PINNED).await;
+        assert_eq!(connected.command, loyalpos_stomp::Command::Connected, "{connected:?}");
+        let correlation = "5fd0c1e2a3b4c-1804289383-1607000000";
+        let frame = stomp::sdk_send(PINNED, "exec", "Smart.Transactions.Start", SEED_STX, "cash", correlation);
+        stomp.send(&frame).await;
+        let reply = stomp.next().await.expect("a reply");
+        assert_eq!(reply.command, loyalpos_stomp::Command::Message);
+        assert_eq!(reply.get("destination"), Some("/temp-queue/main"));
+        assert_eq!(reply.get("correlation-id"), Some(correlation));
+        let body: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(body["status"], "ok", "{body}");
+        assert_contains(&seed_response(), &body["data"], "$", &["$.updated", "$.idents[0].merchantcard.last_usage"]);
+        // the same booking REST shows, once
+        let rest = app.get(&format!("/Smart/Transactions/{SEED_STX}"), PINNED).await;
+        assert_eq!(rest.ok()["receipt"], body["data"]["receipt"]);
+        assert_eq!(app.balances(MCD_A).await, (1000, 0, 1000));
+    }
 }

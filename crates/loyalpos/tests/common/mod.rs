@@ -2,6 +2,8 @@
 //! fresh PostgreSQL database, driven over HTTP.
 #![allow(dead_code)]
 
+pub mod stomp;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -197,6 +199,8 @@ pub fn binary() -> &'static str {
 pub struct Server {
     child: Child,
     pub base: String,
+    /// `HOST:PORT` of its STOMP listener.
+    pub stomp: String,
 }
 
 impl Server {
@@ -205,6 +209,8 @@ impl Server {
             .args([
                 "serve",
                 "--listen",
+                "127.0.0.1:0",
+                "--stomp-listen",
                 "127.0.0.1:0",
                 "--database",
                 database_url,
@@ -215,15 +221,22 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start loyalpos");
-        let stdout = child.stdout.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
+        stdout.read_line(&mut line).unwrap();
         let base = line
             .trim()
             .strip_prefix("loyalpos listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
-        Server { child, base }
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+        let stomp = line
+            .trim()
+            .strip_prefix("loyalpos stomp on tcp://")
+            .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
+            .to_owned();
+        Server { child, base, stomp }
     }
 
     pub fn kill(&mut self) {

@@ -31,9 +31,16 @@ impl LoggedServer {
             rand::random::<u64>()
         ));
         let stderr = std::fs::File::create(&log).unwrap();
+        // No STOMP listener unless the test asks for one (parallel servers, one default port).
+        let stomp: &[&str] = if args.contains(&"--stomp-listen") {
+            &[]
+        } else {
+            &["--stomp-listen", "off"]
+        };
         let mut child = Command::new(binary())
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database"])
             .arg(&db.url)
+            .args(stomp)
             .args(args)
             .env("LOYALPOS_LOG", level)
             .stdout(Stdio::piped())

@@ -1,0 +1,453 @@
+//! The STOMP listener (push.md §2): registers connect with their access token and SEND the same
+//! requests as over REST. A SEND is turned into its REST request ([`call`]) and served by the one
+//! dispatcher, so the handler, the rules, the error envelope and the log line are REST's; the
+//! answer comes back as a MESSAGE to the request's `reply-to`. Frames are read and written by
+//! `loyalpos-stomp`, under its limits; a broken frame gets an ERROR frame and the connection is
+//! closed, never the server.
+//!
+//! Not served yet: events (SUBSCRIBE is recorded, so replies to a subscribed destination carry the
+//! subscription, but no event is ever sent), `Auth.Sessions.refresh`, STOMP over WebSocket and
+//! transactions (BEGIN/COMMIT/ABORT).
+
+mod call;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, header};
+use axum::response::Response;
+use loyalpos_app::secret::new_support_id;
+use loyalpos_app::{ApiError, Code};
+use loyalpos_stomp::{Command, Frame, FrameError, Item, Limits, parse};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use crate::answer::{Answer, error_response};
+use crate::{App, auth, proxy, router, routes};
+
+/// The heart-beat interval the server offers and asks for, in milliseconds (push.md §2.1).
+const HEART_BEAT_MS: u64 = 30_000;
+/// How often a connection's token is checked again: an expired or revoked token ends the
+/// connection within this time (push.md §2.1: 5 s).
+const TOKEN_RECHECK: Duration = Duration::from_secs(5);
+/// How long a new connection may take to send CONNECT.
+const CONNECT_WITHIN: Duration = Duration::from_secs(10);
+
+/// How many connections and how large frames the listener takes.
+#[derive(Debug, Clone, Copy)]
+pub struct StompLimits {
+    pub max_connections: usize,
+    pub frame: Limits,
+}
+
+impl StompLimits {
+    /// At most `max_connections` connections, frames of at most `max_frame` bytes (and the
+    /// protocol's 100 headers).
+    pub fn new(max_connections: usize, max_frame: usize) -> StompLimits {
+        StompLimits {
+            max_connections,
+            frame: Limits {
+                max_frame,
+                ..Limits::default()
+            },
+        }
+    }
+}
+
+/// Accepts connections until `shutdown`; a connection over `max_connections` is closed at once.
+pub(crate) async fn run_stomp(
+    listener: TcpListener,
+    app: Arc<App>,
+    tls: Option<TlsAcceptor>,
+    limits: StompLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let api = router(app.clone());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a STOMP connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "STOMP connection refused: too many connections");
+            continue;
+        };
+        let session = Session::new(app.clone(), api.clone(), peer, tls.is_some(), limits.frame);
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            match tls {
+                None => session.serve(stream).await,
+                Some(tls) => match tokio::time::timeout(CONNECT_WITHIN, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => session.serve(stream).await,
+                    Ok(Err(e)) => tracing::debug!(error = %e, "STOMP TLS handshake failed"),
+                    Err(_) => tracing::debug!("STOMP TLS handshake timed out"),
+                },
+            }
+            drop(slot);
+        });
+    }
+}
+
+/// One connection: its token once connected, its heart-beats, its subscriptions.
+struct Session {
+    app: Arc<App>,
+    api: axum::Router,
+    peer: SocketAddr,
+    tls: bool,
+    limits: Limits,
+    id: String,
+    token: Option<String>,
+    /// Milliseconds between the server's heart-beats (0: none).
+    send_every: u64,
+    /// Milliseconds of client silence after which the connection is dead (0: never).
+    silence_limit: u64,
+    subscriptions: Vec<(String, String)>,
+    sent: u64,
+}
+
+/// What a frame asks of the connection after it was handled.
+enum Next {
+    Continue,
+    Close,
+}
+
+impl Session {
+    fn new(app: Arc<App>, api: axum::Router, peer: SocketAddr, tls: bool, limits: Limits) -> Self {
+        Session {
+            app,
+            api,
+            peer,
+            tls,
+            limits,
+            id: new_support_id(),
+            token: None,
+            send_every: 0,
+            silence_limit: 0,
+            subscriptions: Vec::new(),
+            sent: 0,
+        }
+    }
+
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut self, stream: S) {
+        let (mut reader, mut writer) = tokio::io::split(stream);
+        let mut buf: Vec<u8> = Vec::with_capacity(8192);
+        let mut recheck = tokio::time::interval(TOKEN_RECHECK);
+        // The agreed heart-beat, once CONNECT agreed one.
+        let mut beat = None;
+        let opened = tokio::time::Instant::now();
+        let mut last_heard = opened;
+        loop {
+            match self.drain(&mut buf, &mut writer).await {
+                Ok(Next::Continue) => {}
+                Ok(Next::Close) => return,
+                Err(e) => {
+                    let _ = write(&mut writer, &protocol_error(&e.to_string())).await;
+                    return;
+                }
+            }
+            if beat.is_none() && self.send_every > 0 {
+                beat = Some(tokio::time::interval(Duration::from_millis(
+                    self.send_every,
+                )));
+            }
+            let silence = self.silence(opened, last_heard);
+            tokio::select! {
+                read = reader.read_buf(&mut buf) => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => last_heard = tokio::time::Instant::now(),
+                },
+                _ = recheck.tick(), if self.token.is_some() => {
+                    if self.authenticated().await.is_err() {
+                        let _ = write(&mut writer, &token_error()).await;
+                        return;
+                    }
+                }
+                () = next_beat(&mut beat) => {
+                    if writer.write_all(b"\n").await.is_err() {
+                        return;
+                    }
+                }
+                () = tokio::time::sleep(silence) => return,
+            }
+        }
+    }
+
+    /// How long the connection may go on without hearing from the client: until the connect limit
+    /// after it opened (however slowly bytes trickle in) before CONNECT; after, twice the agreed
+    /// heart-beat since the client was last heard (forever without one).
+    fn silence(&self, opened: tokio::time::Instant, last_heard: tokio::time::Instant) -> Duration {
+        match (&self.token, self.silence_limit) {
+            (None, _) => CONNECT_WITHIN.saturating_sub(opened.elapsed()),
+            (Some(_), 0) => Duration::from_secs(u64::from(u32::MAX)),
+            (Some(_), ms) => Duration::from_millis(ms).saturating_sub(last_heard.elapsed()),
+        }
+    }
+
+    /// Handles every whole frame buffered; leaves a partial one for the next read.
+    async fn drain<W: AsyncWrite + Unpin>(
+        &mut self,
+        buf: &mut Vec<u8>,
+        writer: &mut W,
+    ) -> Result<Next, FrameError> {
+        while let Some((item, used)) = parse(buf, &self.limits)? {
+            buf.drain(..used);
+            let Item::Frame(frame) = item else {
+                continue;
+            };
+            let (replies, next) = self.handle(frame).await;
+            for reply in replies {
+                if write(writer, &reply).await.is_err() {
+                    return Ok(Next::Close);
+                }
+            }
+            if let Next::Close = next {
+                return Ok(Next::Close);
+            }
+        }
+        Ok(Next::Continue)
+    }
+
+    async fn handle(&mut self, frame: Frame) -> (Vec<Frame>, Next) {
+        match (frame.command, self.token.is_some()) {
+            (Command::Connect | Command::Stomp, false) => self.connect(&frame).await,
+            (_, false) => (
+                vec![protocol_error("the first frame must be CONNECT")],
+                Next::Close,
+            ),
+            (Command::Send, true) => self.send(&frame).await,
+            (Command::Subscribe, true) => {
+                if let (Some(id), Some(destination)) = (frame.get("id"), frame.get("destination")) {
+                    self.subscriptions.push((id.into(), destination.into()));
+                }
+                (receipt_for(&frame).into_iter().collect(), Next::Continue)
+            }
+            (Command::Unsubscribe, true) => {
+                self.subscriptions
+                    .retain(|(id, _)| Some(id.as_str()) != frame.get("id"));
+                (receipt_for(&frame).into_iter().collect(), Next::Continue)
+            }
+            (Command::Ack | Command::Nack, true) => {
+                (receipt_for(&frame).into_iter().collect(), Next::Continue)
+            }
+            (Command::Disconnect, true) => (receipt_for(&frame).into_iter().collect(), Next::Close),
+            (other, true) => (
+                vec![protocol_error(&format!("{other} is not served"))],
+                Next::Close,
+            ),
+        }
+    }
+
+    /// CONNECT (push.md §2.1): the access token as login and passcode, the version and heart-beats
+    /// agreed.
+    async fn connect(&mut self, frame: &Frame) -> (Vec<Frame>, Next) {
+        let Some(version) = agreed_version(frame.get("accept-version")) else {
+            let refusal = protocol_error("supported protocol versions are 1.0 1.1 1.2")
+                .header("version", "1.0,1.1,1.2");
+            return (vec![refusal], Next::Close);
+        };
+        let token = frame
+            .get("login")
+            .filter(|l| frame.get("passcode") == Some(*l));
+        self.token = token.map(str::to_owned);
+        if token.is_none() || self.authenticated().await.is_err() {
+            self.token = None;
+            return (vec![token_error()], Next::Close);
+        }
+        let (client_sends, client_wants) = heart_beats(frame.get("heart-beat"));
+        let offer = |client: u64| if client == 0 { 0 } else { HEART_BEAT_MS };
+        let (server_sends, server_wants) = (offer(client_wants), offer(client_sends));
+        self.send_every = server_sends.max(client_wants) * u64::from(server_sends > 0);
+        self.silence_limit = 2 * server_wants.max(client_sends) * u64::from(server_wants > 0);
+        let connected = Frame::new(Command::Connected)
+            .header("version", version)
+            .header("heart-beat", format!("{server_sends},{server_wants}"))
+            .header("server", concat!("loyalpos/", env!("CARGO_PKG_VERSION")))
+            .header("session", self.id.clone());
+        (vec![connected], Next::Continue)
+    }
+
+    async fn authenticated(&self) -> Result<(), ApiError> {
+        let token = self.token.as_deref().unwrap_or_default();
+        let mut headers = axum::http::HeaderMap::new();
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| ApiError::unauthenticated())?;
+        headers.insert(header::AUTHORIZATION, bearer);
+        auth::authenticate(&self.app, &headers).await.map(drop)
+    }
+
+    /// SEND (push.md §2.2–2.3): the RECEIPT if asked for, then the answer to `reply-to`.
+    async fn send(&mut self, frame: &Frame) -> (Vec<Frame>, Next) {
+        let reply_to = frame.get("reply-to").unwrap_or("/temp-queue/main");
+        if !reply_to.starts_with("/temp-queue/") || reply_to.len() == "/temp-queue/".len() {
+            let refusal = protocol_error("reply-to must be a /temp-queue/ destination");
+            return (vec![refusal], Next::Close);
+        }
+        let mut out: Vec<Frame> = receipt_for(frame).into_iter().collect();
+        let answer = match self.answer(frame).await {
+            Ok(response) => response,
+            Err(err) => error_response(&err, &new_support_id()),
+        };
+        out.push(self.reply(frame, reply_to, answer).await);
+        (out, Next::Continue)
+    }
+
+    /// The dispatcher's answer to the REST request the SEND stands for.
+    async fn answer(&self, frame: &Frame) -> Result<Response, ApiError> {
+        let token = self.token.as_deref().unwrap_or_default();
+        if frame.get("user-id").is_some_and(|user| user != token) {
+            return Err(ApiError::unauthenticated());
+        }
+        let destination = frame.get("destination").unwrap_or_default();
+        let call = call::call_of(destination, &frame.body)?;
+        let route = call.path.split('?').next().unwrap_or_default();
+        if routes::resolve(&call.method, route).is_err() {
+            return Err(call::unknown(destination));
+        }
+        let mut request = Request::builder()
+            .method(call.method)
+            .uri(call.path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(key) = frame.get("idempotency-key") {
+            request = request.header("idempotency-key", key);
+        }
+        let mut request = request
+            .body(Body::from(call.body))
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let extensions = request.extensions_mut();
+        extensions.insert(axum::extract::ConnectInfo(self.peer));
+        if self.tls {
+            extensions.insert(proxy::Tls);
+        }
+        let api = self.api.clone();
+        Ok(api
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|never| match never {}))
+    }
+
+    /// The MESSAGE carrying an answer: `{"status":"ok","data":…}` for a success, the error
+    /// envelope as REST answers it otherwise.
+    async fn reply(&mut self, frame: &Frame, reply_to: &str, answer: Response) -> Frame {
+        let ok = answer.status().is_success();
+        let bytes = axum::body::to_bytes(answer.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        let body = if ok {
+            let data: serde_json::Value =
+                serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+            serde_json::to_vec(&serde_json::json!({"status": "ok", "data": data}))
+                .unwrap_or_default()
+        } else {
+            bytes.to_vec()
+        };
+        self.sent += 1;
+        let mut message = Frame::new(Command::Message)
+            .header("destination", reply_to)
+            .header("message-id", format!("{}-{}", self.id, self.sent))
+            .header("content-type", "application/json");
+        if let Some(id) = self.subscription_of(reply_to) {
+            message = message.header("subscription", id);
+        }
+        if let Some(correlation) = frame.get("correlation-id") {
+            message = message.header("correlation-id", correlation);
+        }
+        message.body(body)
+    }
+
+    fn subscription_of(&self, destination: &str) -> Option<String> {
+        self.subscriptions
+            .iter()
+            .find(|(_, d)| d == destination)
+            .map(|(id, _)| id.clone())
+    }
+}
+
+/// The next heart-beat due; never, before one is agreed.
+async fn next_beat(beat: &mut Option<tokio::time::Interval>) {
+    match beat {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn write<W: AsyncWrite + Unpin>(writer: &mut W, frame: &Frame) -> std::io::Result<()> {
+    writer.write_all(&frame.encode()).await?;
+    writer.flush().await
+}
+
+/// The highest version both sides speak; 1.0 when the client names none.
+fn agreed_version(accepted: Option<&str>) -> Option<&'static str> {
+    let Some(accepted) = accepted else {
+        return Some("1.0");
+    };
+    let offered: Vec<&str> = accepted.split(',').map(str::trim).collect();
+    ["1.2", "1.1", "1.0"]
+        .into_iter()
+        .find(|v| offered.contains(v))
+}
+
+/// The client's `heart-beat: cx,cy` (what it sends, what it wants), `0,0` when absent or malformed.
+fn heart_beats(header: Option<&str>) -> (u64, u64) {
+    let parsed = header.and_then(|h| {
+        let (sends, wants) = h.split_once(',')?;
+        Some((sends.trim().parse().ok()?, wants.trim().parse().ok()?))
+    });
+    parsed.unwrap_or((0, 0))
+}
+
+fn receipt_for(frame: &Frame) -> Option<Frame> {
+    frame
+        .get("receipt")
+        .map(|id| Frame::new(Command::Receipt).header("receipt-id", id))
+}
+
+/// An ERROR frame with a one-line message; the connection is closed after it.
+fn protocol_error(message: &str) -> Frame {
+    Frame::new(Command::Error).header("message", message)
+}
+
+/// A token that is missing, unknown, revoked or expired: ERROR with the REST envelope (2003).
+fn token_error() -> Frame {
+    let err = ApiError::new(Code::Unauthenticated, "Valid auth token required");
+    protocol_error("Valid auth token required")
+        .header("content-type", "application/json")
+        .body(Answer::error(&err, &new_support_id()).body.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_highest_common_version_is_agreed() {
+        assert_eq!(agreed_version(Some("1.0,1.1,1.2")), Some("1.2"));
+        assert_eq!(agreed_version(Some("1.1")), Some("1.1"));
+        assert_eq!(agreed_version(None), Some("1.0"));
+        assert_eq!(agreed_version(Some("2.0")), None);
+    }
+
+    #[test]
+    fn heart_beats_are_read_leniently() {
+        assert_eq!(heart_beats(Some("30000,10000")), (30000, 10000));
+        assert_eq!(heart_beats(Some(" 0 , 0 ")), (0, 0));
+        assert_eq!(heart_beats(Some("x")), (0, 0));
+        assert_eq!(heart_beats(None), (0, 0));
+    }
+}
