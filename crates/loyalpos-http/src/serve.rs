@@ -290,15 +290,7 @@ async fn run_connections(
             () = &mut shutdown => break,
         };
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+            accepted = accept(&listener) => accepted,
             () = &mut shutdown => break,
         };
         // The peer reaches the handlers as `ConnectInfo` (failed sign-ins are limited per address).
@@ -327,6 +319,22 @@ async fn run_connections(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The next connection. A failed accept (out of file descriptors and the like) is logged and
+/// tried again after 100 ms instead of spinning.
+pub(crate) async fn accept(
+    listener: &TcpListener,
+) -> (tokio::net::TcpStream, std::net::SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(accepted) => return accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
 }
 
 async fn serve_connection<S>(

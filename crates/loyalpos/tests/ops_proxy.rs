@@ -134,21 +134,7 @@ async fn a_trusted_proxy_forwards_the_client_address_to_log_and_sign_in_limit_on
 #[tokio::test]
 async fn an_unparsable_trusted_proxy_is_a_startup_error() {
     let db = Database::fresh(Backend::Sqlite).await.unwrap();
-    let out = std::process::Command::new(binary())
-        .args([
-            "serve",
-            "--stomp-listen",
-            "off",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &db.url,
-        ])
-        .args(["--trusted-proxy", "proxy.example"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = serve_fails(&db, &["--trusted-proxy", "proxy.example"]);
     assert!(
         err.contains("--trusted-proxy") && err.contains("proxy.example"),
         "{err}"

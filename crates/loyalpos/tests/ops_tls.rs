@@ -8,7 +8,6 @@ use common::*;
 use ops_support::*;
 
 use std::io::Write;
-use std::process::Command;
 use std::time::Duration;
 
 struct Certificate {
@@ -148,26 +147,6 @@ async fn a_silent_client_cannot_hold_the_only_connection_slot_in_the_tls_handsha
         .expect("served once the silent client's handshake timed out");
     assert_eq!(health.status(), 200);
     let _ = silent.write_all(b"late");
-}
-
-fn serve_fails(db: &Database, args: &[&str]) -> String {
-    let out = Command::new(binary())
-        .args([
-            "serve",
-            "--stomp-listen",
-            "off",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &db.url,
-        ])
-        .args(args)
-        .env("LOYALPOS_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "serve started with {args:?}");
-    assert!(out.stdout.is_empty(), "no listening line: {:?}", out.stdout);
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[tokio::test]

@@ -28,6 +28,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::answer::{Answer, error_response};
+use crate::serve::accept;
 use crate::{App, auth, proxy, router, routes};
 
 /// The heart-beat interval the server offers and asks for, in milliseconds (push.md §2.1).
@@ -72,14 +73,7 @@ pub(crate) async fn run_stomp(
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accepting a STOMP connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+            accepted = accept(&listener) => accepted,
             () = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {

@@ -259,6 +259,27 @@ impl Drop for Server {
     }
 }
 
+/// `serve` with `args` (no STOMP listener), which must refuse to start: returns its stderr.
+pub fn serve_fails(db: &Database, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .args([
+            "serve",
+            "--stomp-listen",
+            "off",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db.url,
+        ])
+        .args(args)
+        .env("LOYALPOS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "serve started with {args:?}");
+    assert!(out.stdout.is_empty(), "no listening line: {:?}", out.stdout);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Runs an operator command against the database; returns stdout.
 pub fn cli(database_url: &str, args: &[&str]) -> String {
     let out = Command::new(binary())
