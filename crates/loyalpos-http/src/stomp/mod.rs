@@ -171,7 +171,8 @@ impl Session {
                     }
                 }
                 () = next_beat(&mut beat) => {
-                    if writer.write_all(b"\n").await.is_err() {
+                    let sent = writer.write_all(b"\n").await;
+                    if sent.is_err() || writer.flush().await.is_err() {
                         return;
                     }
                 }
