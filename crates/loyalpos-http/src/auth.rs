@@ -49,7 +49,12 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 
 pub async fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<Principal> {
     let token = bearer(headers).ok_or_else(ApiError::unauthenticated)?;
-    let hash = lookup_hash(&token);
+    authenticate_token(app, &token).await
+}
+
+/// The caller an access token names, if it is live (REST's bearer token, STOMP's login).
+pub async fn authenticate_token(app: &App, token: &str) -> ApiResult<Principal> {
+    let hash = lookup_hash(token);
     let row = match app.store.cached_token(&hash) {
         Some(row) => row,
         None => app

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, header};
+use axum::http::{Request, header};
 use axum::response::Response;
 use loyalpos_app::secret::new_support_id;
 use loyalpos_app::{ApiError, Code};
@@ -277,11 +277,7 @@ impl Session {
 
     async fn authenticated(&self) -> Result<(), ApiError> {
         let token = self.token.as_deref().unwrap_or_default();
-        let mut headers = axum::http::HeaderMap::new();
-        let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| ApiError::unauthenticated())?;
-        headers.insert(header::AUTHORIZATION, bearer);
-        auth::authenticate(&self.app, &headers).await.map(drop)
+        auth::authenticate_token(&self.app, token).await.map(drop)
     }
 
     /// SEND (push.md §2.2–2.3): the RECEIPT if asked for, then the answer to `reply-to`.

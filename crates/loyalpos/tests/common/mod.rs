@@ -191,6 +191,16 @@ pub fn scratch_dir(label: &str) -> std::path::PathBuf {
     dir
 }
 
+/// What the next ready line of `serve` announces after `prefix` (an address or URL).
+fn announced(stdout: &mut impl BufRead, prefix: &str) -> String {
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    line.trim()
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("expected {prefix:?}…, got {line:?}"))
+        .to_owned()
+}
+
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_loyalpos")
 }
@@ -222,20 +232,8 @@ impl Server {
             .spawn()
             .expect("start loyalpos");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("loyalpos listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        line.clear();
-        stdout.read_line(&mut line).unwrap();
-        let stomp = line
-            .trim()
-            .strip_prefix("loyalpos stomp on tcp://")
-            .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
-            .to_owned();
+        let base = announced(&mut stdout, "loyalpos listening on ");
+        let stomp = announced(&mut stdout, "loyalpos stomp on tcp://");
         Server { child, base, stomp }
     }
 
