@@ -1,11 +1,12 @@
 //! Smart/Devices (api.md §15): registering and changing the merchant's devices, their PINs, and
 //! whether a device is online.
 
-use loyalpos_store::{DeviceRow, ListQuery, Listed, MerchantRow, StoreError, Tx};
+use loyalpos_store::{DeviceId, DeviceRow, ListQuery, Listed, MerchantRow, StoreError, Tx};
 use serde_json::{Value, json};
 
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::events;
 use crate::secret::{hash_secret, new_id};
 use crate::tenancy::{merchant_param, own_contract, own_device, own_merchant, own_store};
 
@@ -134,6 +135,7 @@ pub fn register_device(
     let mut row = new_device_row(&merchant, &default_store, "cashier", None, None, now);
     changes.apply(tx, caller, &mut row)?;
     tx.insert_device(&row).map_err(duplicate_uid)?;
+    events::device_changed(tx, &row, now);
     state(tx, row, now)
 }
 
@@ -148,6 +150,7 @@ pub fn update_device(
     changes.apply(tx, caller, &mut row)?;
     row.updated = Some(now);
     tx.update_device(&row).map_err(duplicate_uid)?;
+    events::device_changed(tx, &row, now);
     state(tx, row, now)
 }
 
@@ -198,6 +201,14 @@ pub fn set_user_pin(
 }
 
 /// A device is online while it holds an unexpired, unrevoked access token.
+/// A device by id, whoever's it is (an event's object); `None` when unknown.
+pub fn by_id(tx: &mut dyn Tx, id: &DeviceId, now: i64) -> ApiResult<Option<DeviceState>> {
+    match tx.device(id)? {
+        Some(row) => state(tx, row, now).map(Some),
+        None => Ok(None),
+    }
+}
+
 fn state(tx: &mut dyn Tx, device: DeviceRow, now: i64) -> ApiResult<DeviceState> {
     let store_name = tx.store(&device.store_id)?.map(|s| s.name);
     let online = tx.device_online(&device.id, now)?;

@@ -182,7 +182,7 @@ fn book(
         smart_transaction_id: None,
         ltx_id: None,
     };
-    let (ltx, receipt) = ledger::post(tx, now, mc, group, &card.cardnumber, posting)?;
+    let (ltx, receipt) = ledger::post(tx, now, mc, group, card, posting)?;
     Ok((ltx, receipt, outcome.booked_amount))
 }
 

@@ -16,6 +16,8 @@ pub mod demo_ids;
 pub mod devices;
 pub mod direct;
 pub mod error;
+pub mod event_objects;
+pub mod events;
 pub mod general;
 pub mod import;
 pub mod loyalty;

@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// Largest STOMP frame in bytes; a larger one gets an ERROR frame and the connection is closed.
     #[arg(long, env = "LOYALPOS_STOMP_FRAME_LIMIT", default_value_t = 1024 * 1024)]
     pub stomp_frame_limit: usize,
+    /// Days events are kept for resuming streams (push.md §1); older ones are deleted hourly.
+    #[arg(long, env = "LOYALPOS_EVENT_RETENTION", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub event_retention: u64,
     /// `verification_url` shown to registering devices.
     #[arg(
         long,

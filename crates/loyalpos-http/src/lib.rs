@@ -16,6 +16,7 @@ pub mod error {
 pub mod auth;
 pub mod cors;
 pub mod devices;
+pub mod events;
 pub mod general;
 pub mod health;
 pub mod idempotency;

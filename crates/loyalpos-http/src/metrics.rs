@@ -111,6 +111,11 @@ pub fn render(stats: &Stats) -> String {
             stats.statements,
         ),
         (
+            "loyalpos_store_relay_statements_total",
+            "the part of the statements the event relay ran (numbering and handing on events)",
+            stats.relay_statements,
+        ),
+        (
             "loyalpos_store_units_total",
             "units of work committed",
             stats.units,

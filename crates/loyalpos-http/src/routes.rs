@@ -163,6 +163,7 @@ fn table() -> &'static [Route] {
             r(post.clone(), "/api/v2/Smart/Transactions/:id/updatePaymentContainer", Any, h!(smart::update_payment_container)),
             // end Smart Transactions
             // The API description (README "Lists, q and the API description")
+            r(get.clone(), "/api/v2/events", Any, h!(crate::events::stream)),
             r(get.clone(), "/api/v2/openapi.json", Public, h!(document)),
             r(get.clone(), "/docs", Public, h!(openapi::docs)),
             r(get.clone(), "/docs/:asset", Public, h!(openapi::docs_asset)),

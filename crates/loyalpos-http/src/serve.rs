@@ -21,7 +21,12 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::cors::CorsOrigins;
 use crate::stomp::{StompLimits, run_stomp};
-use crate::{App, Config, idempotency, metrics, proxy, router};
+use crate::{App, Config, events, idempotency, metrics, proxy, router};
+
+/// How late the relay at the latest sees events that no wake-up announced: written by another
+/// process on SQLite (an operator command), or on PostgreSQL while the `LISTEN` connection was
+/// being re-established.
+const EVENT_POLL: Duration = Duration::from_secs(5);
 
 /// How to serve: addresses, transport, connection limits and the API's behaviour.
 pub struct ServeOptions {
@@ -41,6 +46,8 @@ pub struct ServeOptions {
     pub stomp_listen: Option<String>,
     /// The STOMP listener's connection cap and frame limits.
     pub stomp: StompLimits,
+    /// How long events are kept for resumes (push.md §1).
+    pub event_retention: Duration,
     /// The API's behaviour. Its `cors` and `metrics_on_api` are the server's to set: from
     /// `cors_origins` once they are checked, and from whether `metrics_listen` is given.
     pub api: Config,
@@ -167,6 +174,11 @@ impl Server {
         };
         metrics::install();
         tokio::spawn(idempotency::purge_loop(store.clone(), clock.clone()));
+        store.set_event_renderer(Arc::new(events::Views {
+            clock: clock.clone(),
+        }));
+        store.start_event_relay(EVENT_POLL);
+        events::spawn_retention(store.clone(), clock.clone(), options.event_retention);
         let app = Arc::new(App::new(store, clock, config));
         let stopping = stop_on(shutdown_signal()?);
         let addr = listener.local_addr()?;

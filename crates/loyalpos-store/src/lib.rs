@@ -11,6 +11,7 @@ mod admin;
 mod cache;
 mod driver;
 mod error;
+mod events;
 mod filter;
 mod migrate;
 mod postgres;
@@ -18,10 +19,11 @@ mod rows;
 mod sqlite;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use admin::{AdminTx, ClientEntry, DeviceEntry, Owner, UserEntry};
 pub use error::StoreError;
+pub use events::EventRenderer;
 pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
 pub use loyalpos_domain::ids::{
     CardId, CardgroupId, ContractId, CustomerId, DeviceId, LtxId, MerchantId, MerchantcardId,
@@ -45,6 +47,8 @@ pub struct Stats {
     pub units: u64,
     pub batches: u64,
     pub statements: u64,
+    /// The part of `statements` the event relay ran (numbering and handing on the outbox).
+    pub relay_statements: u64,
     /// Reads of cached rows (tokens, merchants, card groups, devices) answered from the cache…
     pub cache_hits: u64,
     /// …and read from the database.
@@ -150,6 +154,7 @@ impl Counters {
             units: self.units.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
             statements: self.statements.load(Ordering::Relaxed),
+            relay_statements: 0,
             cache_hits: cache.hits.load(Ordering::Relaxed),
             cache_misses: cache.misses.load(Ordering::Relaxed),
             units_per_commit: self.units_per_commit.snapshot(),
@@ -202,6 +207,9 @@ pub(crate) trait Engine: Send + Sync {
     fn migrate(&self) -> Result<()>;
     /// Blocking: stops the writer (if any) after the queued jobs.
     fn close(&self);
+    /// Wakes `wake` whenever another process wrote events (PostgreSQL `LISTEN`); SQLite is served
+    /// by one process and has nothing to listen to.
+    fn listen(&self, _wake: Arc<tokio::sync::Notify>) {}
 }
 
 /// Decides once whether a caller's write job runs, between the job and a caller that may give up
@@ -242,6 +250,7 @@ impl Gate {
 #[derive(Clone)]
 pub struct Store {
     engine: Arc<dyn Engine>,
+    hub: Arc<events::Hub>,
 }
 
 impl Store {
@@ -276,7 +285,10 @@ impl Store {
                     "unsupported database URL (expected sqlite:PATH or postgres://…): {url}"
                 )));
             };
-            Ok(Store { engine })
+            Ok(Store {
+                engine,
+                hub: Arc::default(),
+            })
         })
         .await
     }
@@ -331,15 +343,26 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        let (hub, wrote_events) = (self.hub.clone(), Arc::new(AtomicBool::new(false)));
+        let wrote = wrote_events.clone();
         let job = move |tx: &mut dyn Tx| match &gate {
             Some(gate) if !gate.start() => Err(E::from(StoreError::Unavailable(
                 "the request gave up before its job ran".into(),
             ))),
-            _ => job(tx),
+            _ => {
+                let value = job(tx)?;
+                // The events of the unit's changes, in the unit (the transactional outbox).
+                wrote.store(hub.flush(tx)?, Ordering::Relaxed);
+                Ok(value)
+            }
         };
         let (job, answer) = erase(job);
         self.engine.submit_write(job);
-        receive(answer).await
+        let answer = receive(answer).await;
+        if answer.is_ok() && wrote_events.load(Ordering::Relaxed) {
+            self.hub.wake.notify_one();
+        }
+        answer
     }
 
     /// A live access token from this process's cache, without touching the database; `None` when
@@ -349,7 +372,10 @@ impl Store {
     }
 
     pub fn stats(&self) -> Stats {
-        self.engine.counters().snapshot(self.engine.cache())
+        Stats {
+            relay_statements: self.hub.relay_statements.load(Ordering::Relaxed),
+            ..self.engine.counters().snapshot(self.engine.cache())
+        }
     }
 
     /// Finishes the queued writes and stops the writer.
@@ -464,10 +490,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 
 /// One unit of work. Every data method lives in one of the per-area traits below.
 pub trait Tx:
-    TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx + AdminTx
+    TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx + AdminTx + EventTx
 {
     /// Checks that the connection answers.
     fn ping(&mut self) -> Result<()>;
+    /// How many statements this unit of work ran so far.
+    fn statements_run(&self) -> u64;
     /// Starts a nested savepoint inside the unit of work (one level: `inner`).
     fn savepoint(&mut self) -> Result<()>;
     /// Keeps what was done since [`Tx::savepoint`] as part of the unit.
@@ -676,6 +704,43 @@ pub trait IdempotencyTx {
     fn record_idempotent_response(&mut self, row: &IdempotencyRow) -> Result<()>;
     /// Deletes records created before `before`; returns how many.
     fn purge_idempotency_keys(&mut self, before: i64) -> Result<u64>;
+}
+
+/// The transactional outbox (push.md §1): commands note their changes, the unit writes them as
+/// events when it ends, the relay numbers and tails them.
+pub trait EventTx {
+    /// Notes a change to publish when this unit of work commits (a rolled-back unit forgets it).
+    fn record_event(&mut self, event: NewEvent);
+    /// True when a noted change of this object still waits for the object itself.
+    fn carries_event_object(&self, target: &str, object_id: &str) -> bool;
+    /// Hands the object, as the command shows it, to the noted changes of it: their data is
+    /// rendered from it instead of read again.
+    fn carry_event_object(&mut self, target: &str, object_id: &str, object: Carried);
+    /// The changes noted so far, handed over once.
+    fn take_pending_events(&mut self) -> Vec<NewEvent>;
+    /// Writes outbox rows with their data, unnumbered, in one statement (PostgreSQL: it also
+    /// notifies every process's relay at commit).
+    fn insert_events(&mut self, events: &[(NewEvent, String)]) -> Result<()>;
+    /// Numbers committed rows in the order they were written, unless another relay is numbering
+    /// (PostgreSQL); returns how many.
+    fn number_events(&mut self) -> Result<u64>;
+    /// Numbered events after this relay position, in delivery order.
+    fn events_after(&mut self, relay_pos: i64, limit: i64) -> Result<Vec<EventRow>>;
+    /// The merchant's numbered events after `seq`, by `seq`.
+    fn merchant_events_after(
+        &mut self,
+        merchant_id: &MerchantId,
+        seq: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRow>>;
+    /// The merchant's oldest kept event number (`None`: no event kept).
+    fn first_event_seq(&mut self, merchant_id: &MerchantId) -> Result<Option<i64>>;
+    /// The merchant's last event number (0: none yet).
+    fn last_event_seq(&mut self, merchant_id: &MerchantId) -> Result<i64>;
+    /// The newest relay position (0: none yet).
+    fn last_relay_pos(&mut self) -> Result<i64>;
+    /// Deletes numbered events created before `before` (retention); returns how many.
+    fn purge_events(&mut self, before: i64) -> Result<u64>;
 }
 
 /// The lists of the API (api.md §5): the merchant's rows that satisfy a pushed-down filter, in the

@@ -30,6 +30,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 6, "0006_revocation"),
     migration!("sqlite", 7, "0007_card_assignment_per_merchant"),
     migration!("sqlite", 8, "0008_stx_ref_columns"),
+    migration!("sqlite", 9, "0009_events"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -41,6 +42,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 6, "0006_revocation"),
     migration!("postgres", 7, "0007_card_assignment_per_merchant"),
     migration!("postgres", 8, "0008_stx_ref_columns"),
+    migration!("postgres", 9, "0009_events"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

@@ -40,6 +40,27 @@ macro_rules! raise_ta_code_sql {
     };
 }
 
+// One numbering relay at a time across processes; the lock ends with the unit.
+macro_rules! relay_lock_sql {
+    () => {
+        "SELECT pg_try_advisory_xact_lock(7126002)"
+    };
+}
+// The outbox insert also wakes every process's relay (LISTEN loyalpos_events) at commit.
+macro_rules! outbox_insert_around {
+    () => {
+        (
+            "WITH written AS (",
+            ") SELECT pg_notify('loyalpos_events', '')",
+        )
+    };
+}
+macro_rules! notify_events_sql {
+    () => {
+        "NOTIFY loyalpos_events"
+    };
+}
+
 include!("sql/columns.rs");
 
 const MAX_CONNECTIONS: usize = 16;
@@ -147,6 +168,32 @@ fn connect_error(config: &::postgres::Config, err: ::postgres::Error) -> StoreEr
         cause = e.source();
     }
     StoreError::Unavailable(format!("cannot connect to PostgreSQL at {at}: {err}"))
+}
+
+/// Listens until the connection fails, waking the relay for each notification.
+fn listen_once(url: &str, wake: &tokio::sync::Notify) -> Result<()> {
+    use ::postgres::fallible_iterator::FallibleIterator;
+    let mut config: ::postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
+    config.connect_timeout(ACQUIRE_TIMEOUT);
+    let mut client = config
+        .connect(NoTls)
+        .map_err(|e| connect_error(&config, e))?;
+    client
+        .batch_execute("LISTEN loyalpos_events")
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    // Whatever was committed while nobody listened is found by the relay's next read.
+    wake.notify_one();
+    let mut notifications = client.notifications();
+    let mut arrivals = notifications.blocking_iter();
+    loop {
+        match arrivals.next() {
+            Ok(Some(_)) => wake.notify_one(),
+            Ok(None) => return Err(StoreError::Unavailable("the connection closed".into())),
+            Err(e) => return Err(StoreError::Unavailable(e.to_string())),
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -259,6 +306,25 @@ impl Drop for Pool {
 impl Engine for PgEngine {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    /// A connection of its own, outside the pool, waits for `NOTIFY loyalpos_events` (sent by the
+    /// unit that wrote events, at its commit) on a thread of its own; it reconnects after a loss.
+    fn listen(&self, wake: Arc<tokio::sync::Notify>) {
+        let url = self.inner.url.clone();
+        let spawned = std::thread::Builder::new()
+            .name("pg-listen".into())
+            .spawn(move || {
+                loop {
+                    if let Err(e) = listen_once(&url, &wake) {
+                        tracing::warn!(error = %e, "LISTEN loyalpos_events lost; reconnecting");
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the LISTEN thread; events of other processes arrive by polling");
+        }
     }
 
     fn counters(&self) -> &Counters {
@@ -465,3 +531,4 @@ include!("sql/audit.rs");
 include!("sql/idempotency.rs");
 include!("sql/lists.rs");
 include!("sql/admin.rs");
+include!("sql/events.rs");

@@ -534,3 +534,77 @@ from_record!(IdempotencyRow {
     created,
     claim_id
 });
+
+/// The object of an event as the command that changed it shows it, carried to the renderer of the
+/// event's data (the store does not look inside; the layer above knows its type).
+#[derive(Clone)]
+pub struct Carried(pub std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for Carried {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Carried(..)")
+    }
+}
+
+/// A change to be published as an event (push.md §1), noted by a command during its unit of work
+/// ([`crate::EventTx::record_event`]) and written to the outbox when the unit ends.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// `EAC_` + 30 characters.
+    pub id: String,
+    pub merchant_id: MerchantId,
+    /// The device the object names (a transaction's device, the device itself): device-bound
+    /// tokens see only their device's events of such objects.
+    pub device_id: Option<DeviceId>,
+    pub target: &'static str,
+    pub kind: &'static str,
+    pub object_id: String,
+    pub created: i64,
+    /// The event's data when the command has it; otherwise the object's view, rendered at the end
+    /// of the unit ([`crate::EventRenderer`]) from `object`, or from the object read again.
+    pub data: Option<String>,
+    pub object: Option<Carried>,
+}
+
+impl NewEvent {
+    /// An event whose data is its object's view, and whose object was not handed over yet.
+    pub fn wants_object(&self) -> bool {
+        self.data.is_none() && self.object.is_none()
+    }
+}
+
+/// An event as delivered: numbered per merchant (`seq`) and installation-wide (`relay_pos`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub relay_pos: i64,
+    pub seq: i64,
+    pub id: String,
+    pub merchant_id: MerchantId,
+    pub device_id: Option<DeviceId>,
+    pub target: String,
+    pub kind: String,
+    pub object_id: String,
+    pub created: i64,
+    /// The object's view as JSON (`null` when no renderer was installed, e.g. an offline tool).
+    pub data: String,
+}
+from_record!(EventRow {
+    relay_pos,
+    seq,
+    id,
+    merchant_id,
+    device_id,
+    target,
+    kind,
+    object_id,
+    created,
+    data
+});
+
+/// An outbox row the relay has yet to number (PostgreSQL).
+#[derive(Debug)]
+pub(crate) struct UnnumberedEvent {
+    pub pos: i64,
+    pub merchant_id: MerchantId,
+}
+from_record!(UnnumberedEvent { pos, merchant_id });

@@ -41,6 +41,24 @@ macro_rules! raise_ta_code_sql {
     };
 }
 
+// One writer, one relay: nothing to lock.
+macro_rules! relay_lock_sql {
+    () => {
+        ""
+    };
+}
+// SQLite is served by one process: its relay is woken in-process after the commit.
+macro_rules! outbox_insert_around {
+    () => {
+        ("", "")
+    };
+}
+macro_rules! notify_events_sql {
+    () => {
+        ""
+    };
+}
+
 include!("sql/columns.rs");
 
 /// How many jobs at most share one commit.
@@ -801,6 +819,7 @@ include!("sql/audit.rs");
 include!("sql/idempotency.rs");
 include!("sql/lists.rs");
 include!("sql/admin.rs");
+include!("sql/events.rs");
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,12 @@ pub(crate) struct SqlTx<'c> {
     cache: &'c Cache,
     /// The cached rows this job wrote, forgotten by the cache after the commit.
     dirty: Dirty,
+    /// Changes noted for the outbox, written when the job ends (`Store::write`).
+    pending: Vec<NewEvent>,
+    /// How many of them were noted before the open savepoint: a rollback to it forgets the rest.
+    pending_mark: usize,
+    /// Statements this job ran (the relay's are told apart in the metrics).
+    statements: u64,
 }
 
 impl<'c> SqlTx<'c> {
@@ -14,6 +20,9 @@ impl<'c> SqlTx<'c> {
             driver,
             cache,
             dirty: Dirty::default(),
+            pending: Vec::new(),
+            pending_mark: 0,
+            statements: 0,
         }
     }
 
@@ -22,16 +31,22 @@ impl<'c> SqlTx<'c> {
     }
 
     fn q<'s, 'a>(&'s mut self, sql: &'a str) -> Q<'s, 'a> {
+        self.statements += 1;
         Q::new(&mut *self.driver, sql)
     }
 }
 
 impl Tx for SqlTx<'_> {
+    fn statements_run(&self) -> u64 {
+        self.statements
+    }
+
     fn ping(&mut self) -> Result<()> {
         self.q("SELECT 1").scalar::<i64>().map(drop)
     }
 
     fn savepoint(&mut self) -> Result<()> {
+        self.pending_mark = self.pending.len();
         self.driver.batch("SAVEPOINT inner_unit")
     }
 
@@ -40,6 +55,7 @@ impl Tx for SqlTx<'_> {
     }
 
     fn rollback_savepoint(&mut self) -> Result<()> {
+        self.pending.truncate(self.pending_mark);
         self.driver
             .batch("ROLLBACK TO SAVEPOINT inner_unit; RELEASE SAVEPOINT inner_unit")
     }

@@ -52,6 +52,7 @@ fn server_options(args: ServeArgs) -> ServeOptions {
         max_connections: args.max_connections,
         stomp_listen: (args.stomp_listen != "off").then_some(args.stomp_listen),
         stomp: StompLimits::new(args.stomp_max_connections, args.stomp_frame_limit),
+        event_retention: Duration::from_secs(args.event_retention * 86_400),
         api: Config {
             demo: args.demo,
             token_ttl: args.token_ttl,

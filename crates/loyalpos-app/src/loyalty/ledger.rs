@@ -14,13 +14,17 @@ use loyalpos_domain::receipt::{
 use loyalpos_domain::reversal::{LtxState, check_cancellable, reverse};
 use loyalpos_domain::settle::LtxDescription;
 use loyalpos_store::{
-    BookingRow, CardgroupRow, LtxId, LtxRow, MerchantcardId, MerchantcardRow, StoreId, StxId, Tx,
+    BookingRow, CardRow, CardgroupRow, LtxId, LtxRow, MerchantcardId, MerchantcardRow, StoreId,
+    StxId, Tx,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
+use crate::event_objects::EventObject;
+use crate::events;
 use crate::loyalty::receipt_json;
 use crate::loyalty::rules::card_rules;
+use crate::loyalty::transactions::Ltx;
 use crate::secret::new_id;
 
 /// How an LTX's receipt is printed — kept with the LTX so its cancellation can print the mirror image.
@@ -100,15 +104,17 @@ fn receipt_lines(
     })
 }
 
-/// Writes the posting as a new LTX on the (locked) card; returns the LTX and its receipt.
+/// Writes the posting as a new LTX on the (locked) card `card` of `card_row`; returns the LTX and
+/// its receipt.
 pub fn post(
     tx: &mut dyn Tx,
     now: i64,
     card: &mut MerchantcardRow,
     group: &CardgroupRow,
-    cardnumber: &str,
+    card_row: &CardRow,
     posting: Posting,
 ) -> ApiResult<(LtxRow, Vec<ReceiptLine>)> {
+    let cardnumber = card_row.cardnumber.as_str();
     let currency = Currency::parse(&group.currency)?;
     let before = balances_of(card);
     let after = apply(&before, &posting.bookings)?;
@@ -155,6 +161,18 @@ pub fn post(
         card.last_charge = Some(now);
     }
     tx.update_merchantcard_balances(card)?;
+    events::ltx_added(tx, &row, now);
+    events::merchantcard_changed(tx, card, now);
+    events::carry(tx, events::LOYALTY_TRANSACTIONS, &row.id, || {
+        EventObject::LoyaltyTransaction(Box::new(Ltx {
+            row: row.clone(),
+            card: card_row.clone(),
+            group: group.clone(),
+            parent: None,
+            child: None,
+            bookings,
+        }))
+    });
     Ok((row, receipt))
 }
 
@@ -279,6 +297,8 @@ pub fn cancel(
     set_balances(card, &after);
     card.last_usage = Some(now);
     tx.update_merchantcard_balances(card)?;
+    events::ltx_added(tx, &row, now);
+    events::merchantcard_changed(tx, card, now);
     Ok((row, receipt))
 }
 

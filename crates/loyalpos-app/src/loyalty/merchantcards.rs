@@ -15,6 +15,7 @@ use loyalpos_store::{MerchantcardRow, StoreRow, Tx};
 
 use crate::caller::{Principal, TokenKind};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::events;
 use crate::loyalty::customers::{CustomerPatch, insert_new};
 use crate::loyalty::issue::{DEFAULT_PREFIX, IssueRequest, issue_card};
 use crate::loyalty::ledger::is_valid;
@@ -99,6 +100,7 @@ pub fn update(
     caller: &Principal,
     id: &str,
     change: MerchantcardChange,
+    now: i64,
 ) -> ApiResult<Merchantcard> {
     if let Some(container) = &change.payment_container {
         return Err(ApiError::not_found("loyalty payment container", container));
@@ -108,6 +110,7 @@ pub fn update(
         row.expiry_date = expiry;
     }
     tx.update_merchantcard(&row)?;
+    events::merchantcard_changed(tx, &row, now);
     with_parts(tx, row)
 }
 
@@ -118,6 +121,7 @@ pub fn move_to_cardgroup(
     caller: &Principal,
     id: &str,
     cardgroup_id: &str,
+    now: i64,
 ) -> ApiResult<Merchantcard> {
     let mut row = own_merchantcard(tx, caller, id, true)?;
     let target = own_cardgroup(tx, caller, cardgroup_id)?;
@@ -133,6 +137,7 @@ pub fn move_to_cardgroup(
     }
     row.cardgroup_id = target.id;
     tx.update_merchantcard(&row)?;
+    events::merchantcard_changed(tx, &row, now);
     with_parts(tx, row)
 }
 
@@ -247,6 +252,7 @@ fn assign_customer(
     row.customer_id = Some(customer_id);
     row.customer_assignment_date = Some(now);
     tx.update_merchantcard(&row)?;
+    events::merchantcard_changed(tx, &row, now);
     with_parts(tx, row)
 }
 

@@ -12,11 +12,13 @@ pub mod security;
 pub mod transactions;
 
 use loyalpos_domain::receipt::{Decoration, ReceiptLine};
-use loyalpos_store::{CardRow, CardgroupRow, CustomerRow, MerchantcardRow, Tx};
+use loyalpos_store::{CardRow, CardgroupRow, CustomerRow, FullMerchantcard, MerchantcardRow, Tx};
 use serde_json::{Value, json};
 
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::event_objects::EventObject;
+use crate::events;
 use crate::tenancy::{owned, path_id};
 
 /// A receipt as stored and answered: JSON lines (`space` has no `value`; `separator` no
@@ -120,7 +122,34 @@ pub fn merchantcard_parts(tx: &mut dyn Tx, m: &MerchantcardRow) -> ApiResult<Mer
 /// The merchant card with its parts read in this unit of work.
 pub fn with_parts(tx: &mut dyn Tx, row: MerchantcardRow) -> ApiResult<Merchantcard> {
     let parts = merchantcard_parts(tx, &row)?;
-    Ok(Merchantcard { row, parts })
+    Ok(shown(tx, Merchantcard { row, parts }))
+}
+
+/// A command's changed merchant card is its event's data as the command shows it.
+fn shown(tx: &mut dyn Tx, card: Merchantcard) -> Merchantcard {
+    events::carry(tx, events::LOYALTY_MERCHANTCARDS, &card.row.id, || {
+        EventObject::Merchantcard(Box::new(card.clone()))
+    });
+    card
+}
+
+/// [`shown`] for a command that holds the card as a smart transaction shows it.
+pub fn carry_merchantcard(tx: &mut dyn Tx, full: &FullMerchantcard) {
+    events::carry(
+        tx,
+        events::LOYALTY_MERCHANTCARDS,
+        &full.merchantcard.id,
+        || {
+            EventObject::Merchantcard(Box::new(Merchantcard {
+                row: full.merchantcard.clone(),
+                parts: MerchantcardParts {
+                    card: full.card.clone(),
+                    group: full.group.clone(),
+                    customer: full.customer.clone(),
+                },
+            }))
+        },
+    );
 }
 
 /// The merchant card with its parts, given its card (already read by the command).
@@ -141,14 +170,15 @@ pub(crate) fn with_card_and_group(
     group: CardgroupRow,
 ) -> ApiResult<Merchantcard> {
     let customer = customer_of(tx, &row)?;
-    Ok(Merchantcard {
+    let card = Merchantcard {
         row,
         parts: MerchantcardParts {
             card,
             group,
             customer,
         },
-    })
+    };
+    Ok(shown(tx, card))
 }
 
 /// The card group a merchant card belongs to.

@@ -7,6 +7,7 @@ use loyalpos_store::{MerchantcardRow, Tx};
 
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::events;
 use crate::loyalty::locate::{CardAddress, locate, locate_for_change};
 use crate::loyalty::{Merchantcard, own_merchantcard, with_card};
 use crate::secret::{hash_secret, verify_secret};
@@ -152,6 +153,7 @@ pub fn set_lock(
     caller: &Principal,
     address: &CardAddress,
     change: LockChange,
+    now: i64,
 ) -> ApiResult<Merchantcard> {
     let (mut mc, card) = locate_for_change(tx, caller, address)?;
     require_csc(&mc, change.csc.as_deref())?;
@@ -168,6 +170,7 @@ pub fn set_lock(
         }
     }
     tx.update_merchantcard(&mc)?;
+    events::merchantcard_changed(tx, &mc, now);
     with_card(tx, mc, card)
 }
 

@@ -38,6 +38,15 @@ pub fn get(tx: &mut dyn Tx, caller: &Principal, id: &str) -> ApiResult<Ltx> {
     with_parts(tx, row, bookings)
 }
 
+/// A loyalty transaction by id, whoever's it is (an event's object); `None` when unknown.
+pub fn by_id(tx: &mut dyn Tx, id: &LtxId) -> ApiResult<Option<Ltx>> {
+    let Some(row) = tx.ltx(id)? else {
+        return Ok(None);
+    };
+    let bookings = tx.bookings_of(&row.id)?;
+    with_parts(tx, row, bookings).map(Some)
+}
+
 /// The transactions of one list page, each with its parts.
 pub fn page_with_parts(tx: &mut dyn Tx, rows: Vec<LtxRow>) -> ApiResult<Vec<Ltx>> {
     let mut bookings = bookings_by_ltx(tx, &rows)?;

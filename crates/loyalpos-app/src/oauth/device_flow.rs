@@ -8,6 +8,7 @@ use super::{GrantError, GrantPolicy, Grantee, IssuedToken, Refusal, issue};
 use crate::caller::TokenKind;
 use crate::devices::new_device_row;
 use crate::error::ApiError;
+use crate::events;
 use crate::secret::{self, lookup_hash};
 
 /// One answer for a code that does not exist, belongs to another client or was used: which of
@@ -248,6 +249,7 @@ pub fn confirm_registration(
                 now,
             );
             tx.insert_device(&device)?;
+            events::device_changed(tx, &device, now);
             device.id
         }
     };

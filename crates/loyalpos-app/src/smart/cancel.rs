@@ -13,6 +13,7 @@ use super::shown::{Named, SmartTransaction, merchant_name, read_shown, show};
 use super::{find, save, stored_doc};
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::loyalty::carry_merchantcard;
 use crate::loyalty::ledger;
 use crate::loyalty::receipt_json;
 
@@ -189,6 +190,7 @@ fn reverse(
         group,
         customer,
     };
+    carry_merchantcard(tx, &full);
     Ok((full, receipt_json(&receipt)))
 }
 

@@ -12,6 +12,7 @@ use super::shown::{Named, SmartTransaction, merchant_name, show};
 use super::{find, save};
 use crate::caller::{Principal, TokenKind};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::events;
 use crate::loyalty::rules::{BonusProductJson, bonus_products};
 use crate::secret::new_id;
 use crate::tenancy::{own_contract, own_device, own_merchant};
@@ -66,6 +67,7 @@ pub fn create(
         updated: None,
     };
     tx.insert_stx(&row)?;
+    events::stx_added(tx, &row, now);
     show(tx, row, doc, merchant.companyname, named, now)
 }
 

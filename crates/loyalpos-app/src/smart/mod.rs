@@ -11,7 +11,7 @@ mod shown;
 mod terminal;
 
 use loyalpos_domain::status::{Action, check};
-use loyalpos_store::{ListQuery, Listed, StxRow, Tx};
+use loyalpos_store::{ListQuery, Listed, StxId, StxRow, Tx};
 use serde_json::{Map, Value};
 
 pub use self::cancel::{abort, cancel, cancel_trx, on_ltx_cancelled};
@@ -24,6 +24,7 @@ use self::doc::StxDoc;
 use self::shown::read_shown;
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::events;
 use crate::tenancy::{owned, path_id};
 
 fn stored_doc(row: &StxRow) -> ApiResult<StxDoc> {
@@ -56,12 +57,22 @@ fn save(tx: &mut dyn Tx, row: &mut StxRow, doc: &StxDoc, now: i64) -> ApiResult<
         row.transaction_ref.clone_from(&doc.transaction_ref);
         tx.update_stx_refs(row)?;
     }
+    events::stx_changed(tx, row, now);
     Ok(())
 }
 
 pub fn get(tx: &mut dyn Tx, caller: &Principal, id: &str, now: i64) -> ApiResult<SmartTransaction> {
     let (row, doc) = find(tx, caller, id, false)?;
     read_shown(tx, row, doc, now)
+}
+
+/// A transaction by id, whoever's it is (an event's object); `None` when unknown.
+pub fn by_id(tx: &mut dyn Tx, id: &StxId, now: i64) -> ApiResult<Option<SmartTransaction>> {
+    let Some(row) = tx.stx(id)? else {
+        return Ok(None);
+    };
+    let doc = stored_doc(&row)?;
+    read_shown(tx, row, doc, now).map(Some)
 }
 
 /// The caller's transactions that the store finds for `q`, each as its view shows it.

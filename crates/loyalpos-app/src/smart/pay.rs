@@ -17,9 +17,10 @@ use super::shown::{Named, SmartTransaction, merchant_name, read_shown, show};
 use super::{find, save};
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::events;
 use crate::loyalty::issue::{DEFAULT_PREFIX, IssueRequest, issue_card};
 use crate::loyalty::ledger::{self, Layout, Posting};
-use crate::loyalty::receipt_json;
+use crate::loyalty::{carry_merchantcard, receipt_json};
 
 /// The simulated terminal declines exactly this amount (api.md §8.8 step 6).
 const DECLINED_AMOUNT: Cents = Cents(1111);
@@ -72,7 +73,7 @@ pub fn start(
     }
     if method == StartMethod::Cashless {
         let amount = checkout.terminal_amount()?;
-        if charge_terminal(tx, &mut row, &mut doc, amount)? == Terminal::Declined {
+        if charge_terminal(tx, &mut row, &mut doc, amount, now)? == Terminal::Declined {
             row.status = StxStatus::Failed;
             doc.payment_method = Some(method.payment_method().into());
             save(tx, &mut row, &doc, now)?;
@@ -171,6 +172,7 @@ fn charge_terminal(
     row: &mut StxRow,
     doc: &mut StxDoc,
     amount: Cents,
+    now: i64,
 ) -> ApiResult<Terminal> {
     if amount == Cents(0) {
         return Ok(Terminal::Approved);
@@ -186,11 +188,20 @@ fn charge_terminal(
     tx.update_device(&device)?;
     doc.device_destination_id = Some(device.id);
     doc.terminal_amount = Some(amount);
-    Ok(if amount == DECLINED_AMOUNT {
+    let outcome = if amount == DECLINED_AMOUNT {
         Terminal::Declined
     } else {
         Terminal::Approved
-    })
+    };
+    events::start_payment(tx, row, amount, &doc.currency, now);
+    let (merchant_id, device_id) = (&row.merchant_id, &device_id);
+    events::display(tx, merchant_id, device_id, events::DISPLAY_INSERT_CARD, now);
+    let shown = match outcome {
+        Terminal::Approved => events::DISPLAY_APPROVED,
+        Terminal::Declined => events::DISPLAY_DECLINED,
+    };
+    events::display(tx, merchant_id, device_id, shown, now);
+    Ok(outcome)
 }
 
 /// Issues a `create_card` card if needed and books the settlement as one loyalty transaction;
@@ -262,11 +273,12 @@ fn book(
         now,
         &mut card.merchantcard,
         &card.group,
-        &card.card.cardnumber,
+        &card.card,
         posting,
     )?;
     row.trans_id = Some(ltx.trans_id.to_string());
     doc.transactions.push(ltx.id);
     doc.receipt = receipt_json(&receipt);
+    carry_merchantcard(tx, &card);
     Ok(card)
 }

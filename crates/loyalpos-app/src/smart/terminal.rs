@@ -12,6 +12,7 @@ use super::shown::{SmartTransaction, read_shown};
 use super::stored_doc;
 use crate::caller::{Principal, TokenKind};
 use crate::error::{ApiError, ApiResult};
+use crate::events;
 use crate::loyalty::receipt_json;
 use crate::secret::new_id;
 use crate::tenancy::{owned, path_id};
@@ -116,5 +117,6 @@ fn service_transaction(
         updated: None,
     };
     tx.insert_stx(&row)?;
+    events::stx_added(tx, &row, now);
     read_shown(tx, row, doc, now)
 }

@@ -96,9 +96,13 @@ pub async fn update(app: Arc<App>, req: Req) -> ApiResult<Response> {
         expiry_date,
         payment_container: dto.payment_container,
     };
-    let (caller, id) = (req.caller().clone(), req.param(0).to_owned());
+    let (caller, id, now) = (
+        req.caller().clone(),
+        req.param(0).to_owned(),
+        app.clock.now(),
+    );
     change_card(&app, &req, move |tx| {
-        merchantcards::update(tx, &caller, &id, change)
+        merchantcards::update(tx, &caller, &id, change, now)
     })
     .await
 }
@@ -106,8 +110,9 @@ pub async fn update(app: Arc<App>, req: Req) -> ApiResult<Response> {
 pub async fn move_to_cardgroup(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let caller = req.caller().clone();
     let (id, group) = (req.param(0).to_owned(), req.param(1).to_owned());
+    let now = app.clock.now();
     change_card(&app, &req, move |tx| {
-        merchantcards::move_to_cardgroup(tx, &caller, &id, &group)
+        merchantcards::move_to_cardgroup(tx, &caller, &id, &group, now)
     })
     .await
 }

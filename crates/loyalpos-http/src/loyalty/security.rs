@@ -164,9 +164,9 @@ async fn set_lock(
         note: dto.note,
         csc: dto.csc,
     };
-    let clock = app.clock.clone();
+    let (clock, now) = (app.clock.clone(), app.clock.now());
     req.write(&app, move |tx| {
-        let card = security::set_lock(tx, &caller, &address, change)?;
+        let card = security::set_lock(tx, &caller, &address, change, now)?;
         Answer::json(&render_merchantcard(&clock, &card))
     })
     .await

@@ -372,6 +372,16 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         .requires(r("TokenRequest"))
         .gives(json!({"oneOf": [r("TokenResponse"), r("DeviceRegistration")]})),
         (M::GET, "/openapi.json") => Op::new("This document").gives(json!({"type": "object"})),
+        (M::GET, "/events") => Op::new(
+            "The event stream (Server-Sent Events, `text/event-stream`): the token's visible events",
+        )
+        .tag("Events")
+        .note(
+            "`Last-Event-ID` (header) or `?after=ID` resumes after that event number; without, the \
+             stream starts with new events. `?target=smart.transactions,loyalty.transactions` \
+             filters. A comment `: ping` every 15 s; `: gap` first when the resume point is older \
+             than the retention.",
+        ),
         (M::GET, "/docs") => Op::new("Swagger UI"),
         (M::GET, "/docs/:asset") => Op::new("Swagger UI assets"),
         // General

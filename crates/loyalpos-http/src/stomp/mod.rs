@@ -5,11 +5,14 @@
 //! `loyalpos-stomp`, under its limits; a broken frame gets an ERROR frame and the connection is
 //! closed, never the server.
 //!
-//! Not served yet: events (SUBSCRIBE is recorded, so replies to a subscribed destination carry the
-//! subscription, but no event is ever sent), `Auth.Sessions.refresh`, STOMP over WebSocket and
-//! transactions (BEGIN/COMMIT/ABORT).
+//! Events the token may see are sent as they are committed ([`events`]); a connection that falls
+//! too far behind is closed as a slow consumer.
+//!
+//! Not served yet: `Auth.Sessions.refresh`, resuming a session's unacknowledged events
+//! (`x-resume-session`), STOMP over WebSocket and transactions (BEGIN/COMMIT/ABORT).
 
 mod call;
+mod events;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,11 +22,14 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use axum::response::Response;
 use loyalpos_app::secret::new_support_id;
-use loyalpos_app::{ApiError, Code};
+use loyalpos_app::{ApiError, Code, Principal};
 use loyalpos_stomp::{Command, Frame, FrameError, Item, Limits, parse};
+use loyalpos_store::EventRow;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
@@ -38,6 +44,11 @@ const HEART_BEAT_MS: u64 = 30_000;
 const TOKEN_RECHECK: Duration = Duration::from_secs(5);
 /// How long a new connection may take to send CONNECT.
 const CONNECT_WITHIN: Duration = Duration::from_secs(10);
+/// Events a connection may have yet to receive before it is closed as a slow consumer (push.md
+/// §2.5); counted over the process's event feed.
+const MAX_UNDELIVERED: usize = 1000;
+/// How long writing one event may block on a client that does not read.
+const EVENT_WRITE_WITHIN: Duration = Duration::from_secs(10);
 
 /// How many connections and how large frames the listener takes.
 #[derive(Debug, Clone, Copy)]
@@ -105,11 +116,13 @@ struct Session {
     limits: Limits,
     id: String,
     token: Option<String>,
+    /// The token's caller: who the connection's events are for.
+    caller: Option<Principal>,
     /// Milliseconds between the server's heart-beats (0: none).
     send_every: u64,
     /// Milliseconds of client silence after which the connection is dead (0: never).
     silence_limit: u64,
-    subscriptions: Vec<(String, String)>,
+    subscriptions: Vec<events::Subscription>,
     sent: u64,
 }
 
@@ -129,6 +142,7 @@ impl Session {
             limits,
             id: new_support_id(),
             token: None,
+            caller: None,
             send_every: 0,
             silence_limit: 0,
             subscriptions: Vec::new(),
@@ -144,6 +158,8 @@ impl Session {
         let mut beat = None;
         let opened = tokio::time::Instant::now();
         let mut last_heard = opened;
+        // The process's events, once the connection has a caller.
+        let mut feed = None;
         loop {
             match self.drain(&mut buf, &mut writer).await {
                 Ok(Next::Continue) => {}
@@ -152,6 +168,9 @@ impl Session {
                     let _ = write(&mut writer, &protocol_error(&e.to_string())).await;
                     return;
                 }
+            }
+            if feed.is_none() && self.caller.is_some() {
+                feed = Some(self.app.store.subscribe_events());
             }
             if beat.is_none() && self.send_every > 0 {
                 beat = Some(tokio::time::interval(Duration::from_millis(
@@ -165,8 +184,16 @@ impl Session {
                     Ok(_) => last_heard = tokio::time::Instant::now(),
                 },
                 _ = recheck.tick(), if self.token.is_some() => {
-                    if self.authenticated().await.is_err() {
-                        let _ = write(&mut writer, &token_error()).await;
+                    match self.authenticated().await {
+                        Ok(caller) => self.caller = Some(caller),
+                        Err(_) => {
+                            let _ = write(&mut writer, &token_error()).await;
+                            return;
+                        }
+                    }
+                }
+                event = next_event(&mut feed) => {
+                    if self.push(event, &mut writer).await.is_err() {
                         return;
                     }
                 }
@@ -179,6 +206,47 @@ impl Session {
                 () = tokio::time::sleep(silence) => return,
             }
         }
+    }
+
+    /// Sends an event the caller may see; `Err` closes the connection (a slow consumer, a client
+    /// that stopped reading).
+    async fn push<W: AsyncWrite + Unpin>(
+        &mut self,
+        event: Result<(Arc<EventRow>, usize), RecvError>,
+        writer: &mut W,
+    ) -> Result<(), ()> {
+        let event = match event {
+            Ok((event, behind)) if behind <= MAX_UNDELIVERED => event,
+            // Behind by too many, or already lapped by the feed: its events stay in the outbox.
+            _ => {
+                let _ = write(writer, &protocol_error("slow consumer")).await;
+                return Err(());
+            }
+        };
+        let Some(caller) = &self.caller else {
+            return Ok(());
+        };
+        if !loyalpos_app::events::visible_to(caller, &event) {
+            return Ok(());
+        }
+        let (id, sent) = (self.id.clone(), &mut self.sent);
+        let mut message_id = || {
+            *sent += 1;
+            format!("{id}-{sent}")
+        };
+        let frames = events::event_frames(
+            &self.app.clock,
+            &self.subscriptions,
+            &event,
+            &mut message_id,
+        );
+        for frame in frames {
+            match tokio::time::timeout(EVENT_WRITE_WITHIN, write(writer, &frame)).await {
+                Ok(Ok(())) => {}
+                _ => return Err(()),
+            }
+        }
+        Ok(())
     }
 
     /// How long the connection may go on without hearing from the client: until the connect limit
@@ -224,15 +292,16 @@ impl Session {
                 Next::Close,
             ),
             (Command::Send, true) => self.send(&frame).await,
-            (Command::Subscribe, true) => {
-                if let (Some(id), Some(destination)) = (frame.get("id"), frame.get("destination")) {
-                    self.subscriptions.push((id.into(), destination.into()));
+            (Command::Subscribe, true) => match events::Subscription::parse(&frame) {
+                Ok(subscription) => {
+                    self.subscriptions.push(subscription);
+                    (receipt_for(&frame).into_iter().collect(), Next::Continue)
                 }
-                (receipt_for(&frame).into_iter().collect(), Next::Continue)
-            }
+                Err(message) => (vec![protocol_error(&message)], Next::Close),
+            },
             (Command::Unsubscribe, true) => {
                 self.subscriptions
-                    .retain(|(id, _)| Some(id.as_str()) != frame.get("id"));
+                    .retain(|s| Some(s.id.as_str()) != frame.get("id"));
                 (receipt_for(&frame).into_iter().collect(), Next::Continue)
             }
             (Command::Ack | Command::Nack, true) => {
@@ -258,9 +327,12 @@ impl Session {
             .get("login")
             .filter(|l| frame.get("passcode") == Some(*l));
         self.token = token.map(str::to_owned);
-        if token.is_none() || self.authenticated().await.is_err() {
-            self.token = None;
-            return (vec![token_error()], Next::Close);
+        match self.authenticated().await {
+            Ok(caller) if token.is_some() => self.caller = Some(caller),
+            _ => {
+                self.token = None;
+                return (vec![token_error()], Next::Close);
+            }
         }
         let (client_sends, client_wants) = heart_beats(frame.get("heart-beat"));
         let offer = |client: u64| if client == 0 { 0 } else { HEART_BEAT_MS };
@@ -275,9 +347,9 @@ impl Session {
         (vec![connected], Next::Continue)
     }
 
-    async fn authenticated(&self) -> Result<(), ApiError> {
+    async fn authenticated(&self) -> Result<Principal, ApiError> {
         let token = self.token.as_deref().unwrap_or_default();
-        auth::authenticate_token(&self.app, token).await.map(drop)
+        auth::authenticate_token(&self.app, token).await
     }
 
     /// SEND (push.md §2.2–2.3): the RECEIPT if asked for, then the answer to `reply-to`.
@@ -363,8 +435,21 @@ impl Session {
     fn subscription_of(&self, destination: &str) -> Option<String> {
         self.subscriptions
             .iter()
-            .find(|(_, d)| d == destination)
-            .map(|(id, _)| id.clone())
+            .find(|s| s.destination == destination)
+            .map(|s| s.id.clone())
+    }
+}
+
+/// The next event of the feed with how many more are waiting; never, before there is a feed.
+async fn next_event(
+    feed: &mut Option<broadcast::Receiver<Arc<EventRow>>>,
+) -> Result<(Arc<EventRow>, usize), RecvError> {
+    match feed {
+        Some(feed) => {
+            let event = feed.recv().await?;
+            Ok((event, feed.len()))
+        }
+        None => std::future::pending().await,
     }
 }
 

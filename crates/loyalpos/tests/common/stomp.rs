@@ -9,6 +9,15 @@ use tokio::net::TcpStream;
 pub struct StompClient {
     stream: TcpStream,
     buf: Vec<u8>,
+    /// Events that arrived while the test waited for another frame.
+    events: std::collections::VecDeque<Frame>,
+}
+
+/// An event (push.md §2.4): a MESSAGE without correlation-id, `application/x-json`.
+pub fn is_event(frame: &Frame) -> bool {
+    frame.command == Command::Message
+        && frame.get("correlation-id").is_none()
+        && frame.get("content-type") == Some("application/x-json")
 }
 
 impl StompClient {
@@ -17,6 +26,7 @@ impl StompClient {
         StompClient {
             stream,
             buf: Vec::new(),
+            events: Default::default(),
         }
     }
 
@@ -44,8 +54,33 @@ impl StompClient {
         self.stream.write_all(bytes).await.expect("write");
     }
 
-    /// The next frame (heart-beats skipped); `None` once the server closed the connection.
+    /// The next frame that is not an event (heart-beats skipped, events kept for
+    /// [`StompClient::next_event`]); `None` once the server closed the connection.
     pub async fn next(&mut self) -> Option<Frame> {
+        loop {
+            let frame = self.next_frame().await?;
+            if !is_event(&frame) {
+                return Some(frame);
+            }
+            self.events.push_back(frame);
+        }
+    }
+
+    /// The next event frame (other frames are dropped); `None` once the connection closed.
+    pub async fn next_event(&mut self) -> Option<Frame> {
+        if let Some(event) = self.events.pop_front() {
+            return Some(event);
+        }
+        loop {
+            let frame = self.next_frame().await?;
+            if is_event(&frame) {
+                return Some(frame);
+            }
+        }
+    }
+
+    /// Any next frame, events included.
+    pub async fn next_frame(&mut self) -> Option<Frame> {
         loop {
             match parse(&self.buf, &Limits::default()).expect("the server writes STOMP") {
                 Some((item, used)) => {

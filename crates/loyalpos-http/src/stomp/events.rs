@@ -1,0 +1,128 @@
+//! Events over STOMP (push.md §2.4): every event the connection's token may see is sent as a
+//! MESSAGE without correlation-id — on `/temp-queue/main`, or on the client's event subscription
+//! (`/topic/events`, `/exchange/connect.event`) with its `subscription` header, filtered by its
+//! `selector` (`target = 'smart.transactions'`).
+
+use loyalpos_app::clock::Clock;
+use loyalpos_app::events::TARGETS;
+use loyalpos_stomp::{Command, Frame};
+use loyalpos_store::EventRow;
+
+use crate::events::event_json;
+
+/// Where events go when the client subscribed to none of the event destinations.
+pub(super) const DEFAULT_DESTINATION: &str = "/temp-queue/main";
+const EVENT_DESTINATIONS: &[&str] = &["/topic/events", "/exchange/connect.event"];
+
+/// A SUBSCRIBE of the connection.
+pub(super) struct Subscription {
+    pub id: String,
+    pub destination: String,
+    /// The event target its selector admits (`None`: every target).
+    pub target: Option<&'static str>,
+    /// `ack:client` or `client-individual`: its MESSAGEs carry an `ack` header.
+    pub acked: bool,
+}
+
+impl Subscription {
+    /// Reads a SUBSCRIBE; a selector other than `target = '…'` of a known target is refused.
+    pub fn parse(frame: &Frame) -> Result<Subscription, String> {
+        let (Some(id), Some(destination)) = (frame.get("id"), frame.get("destination")) else {
+            return Err("SUBSCRIBE needs id and destination".into());
+        };
+        let target = frame.get("selector").map(selector_target).transpose()?;
+        let acked = matches!(frame.get("ack"), Some("client" | "client-individual"));
+        Ok(Subscription {
+            id: id.to_owned(),
+            destination: destination.to_owned(),
+            target,
+            acked,
+        })
+    }
+
+    fn takes_events(&self) -> bool {
+        EVENT_DESTINATIONS
+            .iter()
+            .any(|d| self.destination.eq_ignore_ascii_case(d))
+    }
+
+    fn admits(&self, event: &EventRow) -> bool {
+        self.target.is_none_or(|t| t == event.target)
+    }
+}
+
+/// `target = 'smart.transactions'` (spaces and either quote) → the target.
+fn selector_target(selector: &str) -> Result<&'static str, String> {
+    let refused = || format!("selector not understood (only target = '…'): {selector}");
+    let (field, value) = selector.split_once('=').ok_or_else(refused)?;
+    if !field.trim().eq_ignore_ascii_case("target") {
+        return Err(refused());
+    }
+    let value = value.trim();
+    let unquoted = value
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
+        .ok_or_else(refused)?;
+    TARGETS
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(unquoted))
+        .copied()
+        .ok_or_else(|| format!("unknown event target {unquoted}"))
+}
+
+/// The MESSAGE frames of one event: one per event subscription that admits it, or one on
+/// `/temp-queue/main` when the client has no event subscription.
+pub(super) fn event_frames(
+    clock: &Clock,
+    subscriptions: &[Subscription],
+    event: &EventRow,
+    message_id: &mut dyn FnMut() -> String,
+) -> Vec<Frame> {
+    let body = event_json(clock, event).into_bytes();
+    let message = |destination: &str, id: String| {
+        Frame::new(Command::Message)
+            .header("destination", destination)
+            .header("message-id", id)
+            .header("content-type", "application/x-json")
+            .body(body.clone())
+    };
+    let subscribed: Vec<&Subscription> =
+        subscriptions.iter().filter(|s| s.takes_events()).collect();
+    if subscribed.is_empty() {
+        return vec![message(DEFAULT_DESTINATION, message_id())];
+    }
+    subscribed
+        .into_iter()
+        .filter(|s| s.admits(event))
+        .map(|s| {
+            let id = message_id();
+            let mut frame =
+                message(&s.destination, id.clone()).header("subscription", s.id.clone());
+            if s.acked {
+                frame = frame.header("ack", id);
+            }
+            frame
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_selector_names_one_known_target() {
+        assert_eq!(
+            selector_target("target = 'smart.transactions'"),
+            Ok("smart.transactions")
+        );
+        assert_eq!(
+            selector_target("TARGET=\"loyalty.transactions\""),
+            Ok("loyalty.transactions")
+        );
+        assert!(selector_target("target = 'nope.things'").is_err());
+        assert!(selector_target("type = 'changed'").is_err());
+        assert!(selector_target("target = smart.transactions").is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! Delivery of the transactional outbox (push.md §1). A write job's noted changes become outbox
+//! rows at the end of its unit of work ([`Hub::flush`]), so an event exists exactly when its change
+//! is committed. The relay of each process tails the numbered rows in `relay_pos` order and hands
+//! them to this process's subscribers ([`crate::Store::subscribe_events`]): woken after a local
+//! commit, by PostgreSQL `NOTIFY` from another process, and by a poll as the last resort.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::{Notify, broadcast};
+
+use crate::{EventRow, NewEvent, Result, Store, StoreError, Tx};
+
+/// Renders the data of an event whose command left it to the end of the unit: the object's view as
+/// the API shows it, read in the same unit (the edge that owns the views installs it).
+pub trait EventRenderer: Send + Sync {
+    fn render(&self, tx: &mut dyn Tx, event: &NewEvent) -> std::result::Result<String, String>;
+}
+
+/// Events a subscriber may fall behind by before it is told it lagged (and must resume from the
+/// outbox, or is closed as a slow consumer).
+const FEED_CAPACITY: usize = 4096;
+/// Rows one relay read hands on at most.
+const RELAY_BATCH: i64 = 1000;
+/// Rows the relay numbers in one unit at most.
+pub(crate) const NUMBER_BATCH: i64 = 1000;
+
+pub(crate) struct Hub {
+    renderer: OnceLock<Arc<dyn EventRenderer>>,
+    /// Woken after a local commit that wrote events, and by another process's `NOTIFY`.
+    pub(crate) wake: Arc<Notify>,
+    feed: broadcast::Sender<Arc<EventRow>>,
+    relay_started: AtomicBool,
+    /// Statements the relay's jobs ran.
+    pub(crate) relay_statements: AtomicU64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            renderer: OnceLock::new(),
+            wake: Arc::new(Notify::new()),
+            feed: broadcast::channel(FEED_CAPACITY).0,
+            relay_started: AtomicBool::new(false),
+            relay_statements: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Hub {
+    /// Writes the unit's noted changes to the outbox — a change of an object whose view is the
+    /// data once per target, kind and object (the view is the state at the end of the unit), an
+    /// event with data of its own (a terminal message) every time; true when it wrote any.
+    pub(crate) fn flush(&self, tx: &mut dyn Tx) -> Result<bool> {
+        let mut pending = tx.take_pending_events();
+        if pending.is_empty() {
+            return Ok(false);
+        }
+        let mut seen = std::collections::HashSet::new();
+        pending
+            .retain(|e| e.data.is_some() || seen.insert((e.target, e.kind, e.object_id.clone())));
+        let mut rows = Vec::with_capacity(pending.len());
+        for event in pending {
+            let data = match (&event.data, self.renderer.get()) {
+                (Some(data), _) => data.clone(),
+                (None, Some(renderer)) => renderer.render(tx, &event).map_err(|e| {
+                    StoreError::Internal(format!("event {} {}: {e}", event.target, event.kind))
+                })?,
+                (None, None) => "null".to_owned(),
+            };
+            rows.push((event, data));
+        }
+        tx.insert_events(&rows)?;
+        Ok(true)
+    }
+}
+
+impl Store {
+    /// Installs the renderer of event data (once; later calls are ignored).
+    pub fn set_event_renderer(&self, renderer: Arc<dyn EventRenderer>) {
+        let _ = self.hub.renderer.set(renderer);
+    }
+
+    /// The events this process's relay hands on, from now on, in delivery order. A receiver that
+    /// lags gets `RecvError::Lagged` and resumes from the outbox by `seq`.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<EventRow>> {
+        self.hub.feed.subscribe()
+    }
+
+    /// Starts this process's relay (once): it numbers committed outbox rows (PostgreSQL, one
+    /// process at a time) and hands every newly numbered row to the subscribers. `poll` bounds how
+    /// late a row written by another process without a wake-up is seen.
+    pub fn start_event_relay(&self, poll: Duration) {
+        if self.hub.relay_started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.engine.listen(self.hub.wake.clone());
+        let store = self.clone();
+        tokio::spawn(async move { store.relay(poll).await });
+    }
+
+    async fn relay(self, poll: Duration) {
+        let mut last = loop {
+            match self.read(|tx| tx.last_relay_pos()).await {
+                Ok(pos) => break pos,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the event relay cannot read the outbox yet");
+                    tokio::time::sleep(poll).await;
+                }
+            }
+        };
+        loop {
+            tokio::select! {
+                () = self.hub.wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+            if let Err(e) = self.relay_once(&mut last).await {
+                tracing::warn!(error = %e, "the event relay failed; it retries");
+            }
+        }
+    }
+
+    async fn relay_once(&self, last: &mut i64) -> Result<()> {
+        loop {
+            let numbered = self.relay_job(true, |tx| tx.number_events()).await?;
+            if numbered < NUMBER_BATCH as u64 {
+                break;
+            }
+        }
+        loop {
+            let after = *last;
+            let rows = self
+                .relay_job(false, move |tx| tx.events_after(after, RELAY_BATCH))
+                .await?;
+            let full = rows.len() as i64 == RELAY_BATCH;
+            for row in rows {
+                *last = row.relay_pos;
+                // No subscriber is not an error: the row stays in the outbox for resumes.
+                let _ = self.hub.feed.send(Arc::new(row));
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Runs one job of the relay (a write or a read) and counts its statements as the relay's.
+    async fn relay_job<T: Send + 'static>(
+        &self,
+        write: bool,
+        job: impl FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let counted = move |tx: &mut dyn Tx| job(tx).map(|value| (value, tx.statements_run()));
+        let (value, statements) = if write {
+            self.write(counted).await?
+        } else {
+            self.read(counted).await?
+        };
+        self.hub
+            .relay_statements
+            .fetch_add(statements, Ordering::Relaxed);
+        Ok(value)
+    }
+}

@@ -1,0 +1,169 @@
+// The transactional outbox (push.md §1). See the migrations `0009_events` for the numbering.
+
+const EVENT_COLS: &str = "relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, \
+                          COALESCE(data, 'null') AS data";
+
+/// The row of `event_counters` that holds the last relay position.
+const RELAY_COUNTER: &str = "*";
+
+impl SqlTx<'_> {
+    /// Adds `n` to a counter of `event_counters`; returns the last number now taken.
+    fn take_event_numbers(&mut self, counter: &str, n: i64) -> Result<i64> {
+        self.q(
+            "INSERT INTO event_counters (merchant_id, last_seq) VALUES ($1, $2) \
+             ON CONFLICT (merchant_id) DO UPDATE SET last_seq = event_counters.last_seq + $2 \
+             RETURNING last_seq",
+        )
+        .bind(counter)
+        .bind(n)
+        .scalar()
+    }
+}
+
+impl EventTx for SqlTx<'_> {
+    fn record_event(&mut self, event: NewEvent) {
+        self.pending.push(event);
+    }
+
+    fn carries_event_object(&self, target: &str, object_id: &str) -> bool {
+        self.pending
+            .iter()
+            .any(|e| e.wants_object() && e.target == target && e.object_id == object_id)
+    }
+
+    fn carry_event_object(&mut self, target: &str, object_id: &str, object: Carried) {
+        for event in self
+            .pending
+            .iter_mut()
+            .filter(|e| e.wants_object() && e.target == target && e.object_id == object_id)
+        {
+            event.object = Some(object.clone());
+        }
+    }
+
+    fn take_pending_events(&mut self) -> Vec<NewEvent> {
+        self.pending_mark = 0;
+        std::mem::take(&mut self.pending)
+    }
+
+    fn insert_events(&mut self, events: &[(NewEvent, String)]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        const COLS: usize = 8;
+        let rows: Vec<String> = (0..events.len())
+            .map(|r| {
+                let params: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
+                format!("({})", params.join(","))
+            })
+            .collect();
+        let (before, after) = outbox_insert_around!();
+        let sql = format!(
+            "{before}INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, data) \
+             VALUES {}{after}",
+            rows.join(",")
+        );
+        let mut q = self.q(&sql);
+        for (e, data) in events {
+            q = q
+                .bind(&e.id)
+                .bind(&e.merchant_id)
+                .bind(&e.device_id)
+                .bind(e.target)
+                .bind(e.kind)
+                .bind(&e.object_id)
+                .bind(e.created)
+                .bind(data.as_str());
+        }
+        q.execute()?;
+        Ok(())
+    }
+
+    fn number_events(&mut self) -> Result<u64> {
+        if !relay_lock_sql!().is_empty() && !self.q(relay_lock_sql!()).scalar::<bool>()? {
+            return Ok(0);
+        }
+        let pending: Vec<UnnumberedEvent> = self
+            .q("SELECT pos, merchant_id FROM events WHERE relay_pos IS NULL ORDER BY pos LIMIT $1")
+            .bind(crate::events::NUMBER_BATCH)
+            .fetch_all()?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut per_merchant: Vec<(MerchantId, i64)> = Vec::new();
+        for row in &pending {
+            match per_merchant.iter_mut().find(|(m, _)| *m == row.merchant_id) {
+                Some((_, n)) => *n += 1,
+                None => per_merchant.push((row.merchant_id.clone(), 1)),
+            }
+        }
+        let mut next_seq = Vec::with_capacity(per_merchant.len());
+        for (merchant_id, n) in per_merchant {
+            let last = self.take_event_numbers(&merchant_id, n)?;
+            next_seq.push((merchant_id, last - n + 1));
+        }
+        let count = pending.len() as i64;
+        let mut relay_pos = self.take_event_numbers(RELAY_COUNTER, count)? - count + 1;
+        // In `pos` order: relay positions and each merchant's numbers follow the order the rows
+        // were written (and one object's changes are written in the order they happened).
+        for row in &pending {
+            let Some((_, seq)) = next_seq.iter_mut().find(|(m, _)| *m == row.merchant_id) else {
+                continue;
+            };
+            self.q("UPDATE events SET relay_pos = $1, seq = $2 WHERE pos = $3")
+                .bind(relay_pos)
+                .bind(*seq)
+                .bind(row.pos)
+                .execute()?;
+            *seq += 1;
+            relay_pos += 1;
+        }
+        if !notify_events_sql!().is_empty() {
+            // The other processes' relays hand on what this one numbered.
+            self.statements += 1;
+            self.driver.batch(notify_events_sql!())?;
+        }
+        Ok(pending.len() as u64)
+    }
+
+    fn events_after(&mut self, relay_pos: i64, limit: i64) -> Result<Vec<EventRow>> {
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM events WHERE relay_pos > $1 ORDER BY relay_pos LIMIT $2"
+        );
+        self.q(&sql).bind(relay_pos).bind(limit).fetch_all()
+    }
+
+    fn merchant_events_after(
+        &mut self,
+        merchant_id: &MerchantId,
+        seq: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRow>> {
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM events WHERE merchant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        self.q(&sql).bind(merchant_id).bind(seq).bind(limit).fetch_all()
+    }
+
+    fn first_event_seq(&mut self, merchant_id: &MerchantId) -> Result<Option<i64>> {
+        self.q("SELECT MIN(seq) FROM events WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .scalar()
+    }
+
+    fn last_event_seq(&mut self, merchant_id: &MerchantId) -> Result<i64> {
+        self.q("SELECT COALESCE(MAX(last_seq), 0) FROM event_counters WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .scalar()
+    }
+
+    fn last_relay_pos(&mut self) -> Result<i64> {
+        self.q("SELECT COALESCE(MAX(relay_pos), 0) FROM events").scalar()
+    }
+
+    fn purge_events(&mut self, before: i64) -> Result<u64> {
+        self.q("DELETE FROM events WHERE created < $1 AND relay_pos IS NOT NULL")
+            .bind(before)
+            .execute()
+    }
+}
