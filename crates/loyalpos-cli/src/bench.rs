@@ -1,6 +1,7 @@
-//! `loyalpos bench`: a load generator that drives register flows over HTTP — create a smart
-//! transaction with a card and a 3–10 line basket, optionally apply the card (preTransaction), then
-//! start it as cash or loyalty — and reports throughput, latency per step and errors.
+//! `loyalpos bench`: a load generator that drives register flows over HTTP or STOMP — create a
+//! smart transaction with a card and a 3–10 line basket, optionally apply the card
+//! (preTransaction), then start it as cash or loyalty — and reports throughput, latency per step
+//! and errors; with `--listeners`, also how the events of those flows fan out to STOMP connections.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use crate::bench_stomp::{Connection, Fanout, StartsSent, listen};
 use crate::output::Stdout;
 use crate::progress::Progress;
 
@@ -73,6 +75,16 @@ pub struct BenchArgs {
     /// Send every request with its own Idempotency-Key, as registers that retry safely do.
     #[arg(long)]
     idempotency_keys: bool,
+    /// Address (HOST:PORT) of the servers' STOMP listener, for `--over-stomp` and `--listeners`.
+    #[arg(long)]
+    stomp: Option<String>,
+    /// Registers send their flows as STOMP SEND frames (push.md §2.2) instead of REST requests.
+    #[arg(long, requires = "stomp")]
+    over_stomp: bool,
+    /// STOMP connections that only receive the merchant's events (push.md §2.4) during the run;
+    /// the report gives events delivered per second and the delivery latency.
+    #[arg(long, default_value_t = 0, requires = "stomp")]
+    listeners: usize,
 }
 
 /// `bench` talks to servers over HTTP, opens no database and renders no time: the global
@@ -183,6 +195,9 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             .idempotency_keys
             .then(|| format!("bench-{}", rand::random::<u64>())),
     });
+    let starts = Arc::new(StartsSent::default());
+    let fanout = Arc::new(Fanout::new());
+    let listening = open_listeners(&args, &shared, &starts, &fanout).await?;
     let total = Arc::new(Mutex::new(Stats::new()));
     let started = Instant::now();
     let bar = match args.flows {
@@ -190,13 +205,25 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         None => Progress::steps("bench", args.duration, "s"),
     };
     let progress = tokio::spawn(progress(shared.clone(), started, args.flows, bar.clone()));
-    let registers: Vec<_> = (0..args.concurrency)
-        .map(|i| {
-            let (http, shared, total, token) = (
-                http.clone(),
+    let record_starts = (args.listeners > 0).then(|| starts.clone());
+    let mut registers = Vec::with_capacity(args.concurrency);
+    for i in 0..args.concurrency {
+        let transport = match (&args.stomp, args.over_stomp) {
+            (Some(address), true) => {
+                Transport::Stomp(Connection::open(address, &args.token).await?)
+            }
+            _ => Transport::Rest(http.clone()),
+        };
+        registers.push((i, transport));
+    }
+    let registers: Vec<_> = registers
+        .into_iter()
+        .map(|(i, transport)| {
+            let (shared, total, token, starts) = (
                 shared.clone(),
                 total.clone(),
                 args.token.clone(),
+                record_starts.clone(),
             );
             let rng = StdRng::seed_from_u64(args.seed.wrapping_add(i as u64));
             let basket = (args.basket_min, args.basket_max, args.pre_ratio);
@@ -205,8 +232,15 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 .rate
                 .map(|r| Duration::from_secs_f64(args.concurrency as f64 / r.max(0.001)));
             tokio::spawn(async move {
-                let stats = register(i, http, shared, token, rng, basket, pace).await;
-                total.lock().await.merge(&stats);
+                let mut register = Register {
+                    transport,
+                    shared,
+                    token,
+                    stats: Stats::new(),
+                    starts,
+                };
+                register.run(i, rng, basket, pace).await;
+                total.lock().await.merge(&register.stats);
             })
         })
         .collect();
@@ -217,7 +251,69 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let _ = progress.await;
     bar.abandon();
     let elapsed = started.elapsed().as_secs_f64();
-    report(&args, &shared, &*total.lock().await, elapsed)
+    for l in listening {
+        l.await?;
+    }
+    report(&args, &shared, &*total.lock().await, elapsed)?;
+    if args.listeners > 0 {
+        report_fanout(&args, &fanout, elapsed).await?;
+    }
+    Ok(())
+}
+
+/// How long listeners keep receiving after the registers stopped: the events of the last flows.
+const LISTEN_AFTER: Duration = Duration::from_secs(2);
+
+/// Connects the listeners (each with the register token: it sees the merchant's events of the
+/// registers' device and every loyalty event) and starts them receiving until the run ends.
+async fn open_listeners(
+    args: &BenchArgs,
+    shared: &Arc<Shared>,
+    starts: &Arc<StartsSent>,
+    fanout: &Arc<Fanout>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let Some(address) = args.stomp.as_deref().filter(|_| args.listeners > 0) else {
+        return Ok(Vec::new());
+    };
+    let mut connections = Vec::with_capacity(args.listeners);
+    for _ in 0..args.listeners {
+        connections.push(Connection::open(address, &args.token).await?);
+    }
+    eprintln!("{} STOMP listeners connected to {address}", args.listeners);
+    let until = shared.deadline + LISTEN_AFTER;
+    Ok(connections
+        .into_iter()
+        .map(|c| tokio::spawn(listen(c, until, starts.clone(), fanout.clone())))
+        .collect())
+}
+
+async fn report_fanout(args: &BenchArgs, fanout: &Fanout, elapsed: f64) -> anyhow::Result<()> {
+    let mut out = Stdout::new();
+    let events = fanout.events.load(Ordering::Relaxed);
+    let per = fanout.per_listener.lock().await;
+    let (least, most) = (
+        per.iter().min().copied().unwrap_or(0),
+        per.iter().max().copied().unwrap_or(0),
+    );
+    outln!(
+        out,
+        "fan-out   {} listeners, {events} events delivered, {:.0} events/s, per listener {least}–{most}, closed early {}",
+        args.listeners,
+        events as f64 / elapsed,
+        fanout.closed_early.load(Ordering::Relaxed)
+    );
+    let h = fanout.latency.lock().await;
+    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    outln!(
+        out,
+        "delivery  {:>10} {:>10.2} {:>10.2} {:>10.2} {:>10.2}   (ms from start sent to a listener's changed event)",
+        h.len(),
+        ms(0.5),
+        ms(0.95),
+        ms(0.99),
+        h.max() as f64 / 1000.0
+    );
+    Ok(())
 }
 
 /// A bar over the flows (`--flows`) or the seconds (`--duration`) on a terminal; otherwise a plain
@@ -239,74 +335,194 @@ async fn progress(shared: Arc<Shared>, started: Instant, flows: Option<u64>, bar
     }
 }
 
-/// One virtual register: flows back to back until the deadline or the flow budget is reached.
-async fn register(
-    index: usize,
-    http: reqwest::Client,
+/// How a register sends its requests.
+enum Transport {
+    Rest(reqwest::Client),
+    Stomp(Connection),
+}
+
+/// One virtual register.
+struct Register {
+    transport: Transport,
     shared: Arc<Shared>,
     token: String,
-    mut rng: StdRng,
-    (basket_min, basket_max, pre_ratio): (usize, usize, f64),
-    pace: Option<Duration>,
-) -> Stats {
-    let mut stats = Stats::new();
-    let mut ticker = pace.map(|p| {
-        let mut t = tokio::time::interval(p);
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        t
-    });
-    let base = &shared.targets[index % shared.targets.len()];
-    let api = |path: String| format!("{base}/api/v2{path}");
-    loop {
-        if Instant::now() >= shared.deadline {
-            break;
-        }
-        if let Some(limit) = shared.stop_after
-            && shared.flows_done.fetch_add(1, Ordering::Relaxed) >= limit
-        {
-            break;
-        }
-        if let Some(t) = ticker.as_mut() {
-            t.tick().await;
-        }
-        let flow_started = Instant::now();
-        let card = &shared.cards[rng.random_range(0..shared.cards.len())];
-        let body = flow_body(&mut rng, card, basket_min, basket_max);
-        let Some(created) = call(
-            &http,
-            &shared,
-            &mut stats,
-            "create",
-            api("/Smart/Transactions".into()),
-            &token,
-            body,
-        )
-        .await
-        else {
-            continue;
-        };
-        let id = created["id"].as_str().unwrap_or_default().to_owned();
-        let mut method = "cash";
-        if rng.random_bool(pre_ratio.clamp(0.0, 1.0)) {
-            let path = api(format!("/Smart/Transactions/{id}/preTransaction"));
-            match call(&http, &shared, &mut stats, "pre", path, &token, json!({})).await {
-                Some(plan) if plan["missing_sum"] == 0 => method = "loyalty",
-                Some(_) => {}
-                None => continue,
+    stats: Stats,
+    /// Where a start's sending time goes, when listeners time the events.
+    starts: Option<Arc<StartsSent>>,
+}
+
+impl Register {
+    /// Flows back to back until the deadline or the flow budget is reached.
+    async fn run(
+        &mut self,
+        index: usize,
+        mut rng: StdRng,
+        (basket_min, basket_max, pre_ratio): (usize, usize, f64),
+        pace: Option<Duration>,
+    ) {
+        let shared = self.shared.clone();
+        let mut ticker = pace.map(|p| {
+            let mut t = tokio::time::interval(p);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
+        let base = shared.targets[index % shared.targets.len()].clone();
+        loop {
+            if Instant::now() >= shared.deadline {
+                break;
             }
-        }
-        let path = api(format!("/Smart/Transactions/{id}/start/{method}"));
-        if call(&http, &shared, &mut stats, "start", path, &token, json!({}))
-            .await
-            .is_some()
-        {
-            stats.record("flow", flow_started);
-            if shared.stop_after.is_none() {
-                shared.flows_done.fetch_add(1, Ordering::Relaxed);
+            if let Some(limit) = shared.stop_after
+                && shared.flows_done.fetch_add(1, Ordering::Relaxed) >= limit
+            {
+                break;
+            }
+            if let Some(t) = ticker.as_mut() {
+                t.tick().await;
+            }
+            let flow_started = Instant::now();
+            let card = &shared.cards[rng.random_range(0..shared.cards.len())];
+            let body = flow_body(&mut rng, card, basket_min, basket_max);
+            let Some(created) = self.step(&base, Step::Create(body)).await else {
+                continue;
+            };
+            let id = created["id"].as_str().unwrap_or_default().to_owned();
+            let mut method = "cash";
+            if rng.random_bool(pre_ratio.clamp(0.0, 1.0)) {
+                match self.step(&base, Step::Pre(&id)).await {
+                    Some(plan) if plan["missing_sum"] == 0 => method = "loyalty",
+                    Some(_) => {}
+                    None => continue,
+                }
+            }
+            if let Some(starts) = &self.starts {
+                starts.record(&id).await;
+            }
+            if self.step(&base, Step::Start(&id, method)).await.is_some() {
+                self.stats.record("flow", flow_started);
+                if shared.stop_after.is_none() {
+                    shared.flows_done.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
     }
-    stats
+
+    /// Sends one step of a flow and records it; returns the answer on success, counts the error
+    /// otherwise.
+    async fn step(&mut self, base: &str, step: Step<'_>) -> Option<Value> {
+        let name = step.name();
+        let started = Instant::now();
+        let n = self.shared.requests.fetch_add(1, Ordering::Relaxed);
+        let answer = match &mut self.transport {
+            Transport::Rest(http) => {
+                let key = self.shared.key_prefix.as_ref().map(|p| format!("{p}-{n}"));
+                rest(http, base, &self.token, key, &step).await
+            }
+            Transport::Stomp(connection) => stomp(connection, &step).await,
+        };
+        match answer {
+            Ok(value) => {
+                self.stats.record(name, started);
+                Some(value)
+            }
+            Err(error) => {
+                *self
+                    .stats
+                    .errors
+                    .entry(format!("{name}: {error}"))
+                    .or_default() += 1;
+                None
+            }
+        }
+    }
+}
+
+/// A step of a register flow.
+enum Step<'a> {
+    Create(Value),
+    Pre(&'a str),
+    Start(&'a str, &'a str),
+}
+
+impl Step<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Step::Create(_) => "create",
+            Step::Pre(_) => "pre",
+            Step::Start(..) => "start",
+        }
+    }
+}
+
+/// A step as a REST request; the error is `transport: …` or `STATUS/CODE`.
+async fn rest(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    idempotency_key: Option<String>,
+    step: &Step<'_>,
+) -> Result<Value, String> {
+    let (path, body) = match step {
+        Step::Create(body) => ("/Smart/Transactions".to_owned(), body.clone()),
+        Step::Pre(id) => (
+            format!("/Smart/Transactions/{id}/preTransaction"),
+            json!({}),
+        ),
+        Step::Start(id, method) => (
+            format!("/Smart/Transactions/{id}/start/{method}"),
+            json!({}),
+        ),
+    };
+    let mut request = http
+        .post(format!("{base}/api/v2{path}"))
+        .bearer_auth(token)
+        .header("Content-Type", "application/json");
+    if let Some(key) = idempotency_key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("transport: {}", e.without_url()))?;
+    let status = response.status().as_u16();
+    let value: Value = response.json().await.unwrap_or(Value::Null);
+    if status == 200 {
+        Ok(value)
+    } else {
+        Err(format!("{status}/{}", value["code"]))
+    }
+}
+
+/// A step as the SDK's SEND frame; the error is `stomp: …` or `code CODE`.
+async fn stomp(connection: &mut Connection, step: &Step<'_>) -> Result<Value, String> {
+    let sent = match step {
+        Step::Create(body) => {
+            connection
+                .call("add", "Smart.Transactions", "", "", body.clone())
+                .await
+        }
+        Step::Pre(id) => {
+            connection
+                .call(
+                    "exec",
+                    "Smart.Transactions.PreTransaction",
+                    id,
+                    "",
+                    json!(""),
+                )
+                .await
+        }
+        Step::Start(id, method) => {
+            connection
+                .call("exec", "Smart.Transactions.Start", id, method, json!(""))
+                .await
+        }
+    };
+    match sent {
+        Ok(Ok(data)) => Ok(data),
+        Ok(Err(envelope)) => Err(format!("code {}", envelope["code"])),
+        Err(e) => Err(format!("stomp: {e}")),
+    }
 }
 
 fn flow_body(rng: &mut StdRng, card: &str, min: usize, max: usize) -> Value {
@@ -322,50 +538,6 @@ fn flow_body(rng: &mut StdRng, card: &str, min: usize, max: usize) -> Value {
         .map(|l| l["quantity"].as_i64().unwrap_or(0) * l["priceOne"].as_i64().unwrap_or(0))
         .sum();
     json!({"idents": [{"type": "card", "value": card}], "basket": {"products": lines}, "basket_info": {"sum": sum, "currency": "EUR"}})
-}
-
-/// POSTs and records the step; returns the body on 200, counts the error otherwise.
-async fn call(
-    http: &reqwest::Client,
-    shared: &Shared,
-    stats: &mut Stats,
-    step: &'static str,
-    url: String,
-    token: &str,
-    body: Value,
-) -> Option<Value> {
-    let started = Instant::now();
-    let n = shared.requests.fetch_add(1, Ordering::Relaxed);
-    let mut request = http
-        .post(url)
-        .bearer_auth(token)
-        .header("Content-Type", "application/json");
-    if let Some(prefix) = &shared.key_prefix {
-        request = request.header("Idempotency-Key", format!("{prefix}-{n}"));
-    }
-    let sent = request.body(body.to_string()).send().await;
-    let response = match sent {
-        Ok(r) => r,
-        Err(e) => {
-            *stats
-                .errors
-                .entry(format!("{step}: transport: {}", e.without_url()))
-                .or_default() += 1;
-            return None;
-        }
-    };
-    let status = response.status().as_u16();
-    let value: Value = response.json().await.unwrap_or(Value::Null);
-    stats.record(step, started);
-    if status == 200 {
-        Some(value)
-    } else {
-        *stats
-            .errors
-            .entry(format!("{step}: {status}/{}", value["code"]))
-            .or_default() += 1;
-        None
-    }
 }
 
 /// Issues `--cards` cards through the API and loads each with 1.000.000,00 EUR so that loyalty
@@ -444,6 +616,11 @@ fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) -> any
     let pacing = args
         .rate
         .map_or("unpaced".to_owned(), |r| format!("paced at {r:.0} flows/s"));
+    let pacing = if args.over_stomp {
+        format!("{pacing}, over STOMP")
+    } else {
+        pacing
+    };
     let keys = if args.idempotency_keys {
         ", Idempotency-Key on every request"
     } else {

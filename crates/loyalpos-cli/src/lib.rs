@@ -5,6 +5,7 @@
 
 mod backup;
 mod bench;
+mod bench_stomp;
 mod cardgroup;
 mod cards;
 mod operator;

@@ -38,6 +38,8 @@ pub struct Config {
     pub metrics_on_api: bool,
     /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (`--trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Frame limits of STOMP over WebSocket (`GET /stomp`), the STOMP listener's.
+    pub stomp_frame: loyalpos_stomp::Limits,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             cors: crate::cors::CorsOrigins::Off,
             metrics_on_api: true,
             trusted_proxies: Vec::new(),
+            stomp_frame: loyalpos_stomp::Limits::default(),
         }
     }
 }

@@ -15,7 +15,7 @@ use loyalpos_app::clock::Clock;
 use loyalpos_app::event_objects::{EventObject, object_of};
 use loyalpos_app::events::{TARGETS, visible_to};
 use loyalpos_app::{ApiError, ApiResult, Principal};
-use loyalpos_store::{EventRenderer, EventRow, MerchantId, NewEvent, Store, Tx};
+use loyalpos_store::{EventRenderer, EventRow, MerchantId, NewEvent, Relayed, Store, Tx};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -213,7 +213,7 @@ enum Ended {
 impl Stream {
     async fn run(
         mut self,
-        mut feed: tokio::sync::broadcast::Receiver<Arc<EventRow>>,
+        mut feed: tokio::sync::broadcast::Receiver<Arc<Relayed>>,
         resumed: bool,
     ) {
         if resumed && self.gap().await.is_err() {
@@ -274,8 +274,10 @@ impl Stream {
                 .await
                 .map_err(|_: loyalpos_store::StoreError| Ended::Failed)?;
             let full = rows.len() as i64 == PAGE;
+            let clock = self.app.clock.clone();
             for row in &rows {
-                self.deliver(row).await?;
+                self.deliver(row, || Arc::from(event_json(&clock, row).into_bytes()))
+                    .await?;
             }
             if !full {
                 return Ok(());
@@ -283,7 +285,8 @@ impl Stream {
         }
     }
 
-    async fn live(&mut self, event: &EventRow) -> Result<(), Ended> {
+    async fn live(&mut self, relayed: &Relayed) -> Result<(), Ended> {
+        let event = &relayed.row;
         if event.merchant_id != self.merchant || event.seq <= self.last {
             return Ok(());
         }
@@ -291,19 +294,33 @@ impl Stream {
             // Numbers in between are in the outbox (this stream subscribed after they were read).
             return self.catch_up().await;
         }
-        self.deliver(event).await
+        let clock = self.app.clock.clone();
+        self.deliver(event, || {
+            relayed.encoded(|row| event_json(&clock, row).into_bytes())
+        })
+        .await
     }
 
-    async fn deliver(&mut self, event: &EventRow) -> Result<(), Ended> {
+    /// Sends the event if the stream wants it; `json` is its encoding (made once per event for
+    /// every stream and connection).
+    async fn deliver(
+        &mut self,
+        event: &EventRow,
+        json: impl FnOnce() -> Arc<[u8]>,
+    ) -> Result<(), Ended> {
         self.last = event.seq;
         if !self.selection.wants(event) {
             return Ok(());
         }
-        let json = event_json(&self.app.clock, event);
-        let frame = format!(
-            "id: {}\nevent: {}.{}\ndata: {json}\n\n",
+        let json = json();
+        let head = format!(
+            "id: {}\nevent: {}.{}\ndata: ",
             event.seq, event.target, event.kind
         );
+        let mut frame = Vec::with_capacity(head.len() + json.len() + 2);
+        frame.extend_from_slice(head.as_bytes());
+        frame.extend_from_slice(&json);
+        frame.extend_from_slice(b"\n\n");
         self.send(Bytes::from(frame)).await
     }
 

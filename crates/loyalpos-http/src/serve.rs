@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use loyalpos_app::clock::Clock;
 use loyalpos_store::Store;
@@ -170,6 +169,7 @@ impl Server {
         let config = Config {
             cors,
             metrics_on_api: metrics_listener.is_none(),
+            stomp_frame: options.stomp.frame,
             ..options.api
         };
         metrics::install();
@@ -208,7 +208,7 @@ impl Server {
                 max_connections: METRICS_CONNECTIONS,
             };
             let service = metrics::router(app.clone());
-            let stopped = stopped(stopping.clone());
+            let stopped = stopping.clone();
             tokio::spawn(run_connections(
                 metrics_listener,
                 service,
@@ -221,7 +221,7 @@ impl Server {
             header_timeout,
             max_connections,
         };
-        run_connections(listener, router(app), limits, tls, stopped(stopping)).await;
+        run_connections(listener, router(app), limits, tls, stopping).await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -281,22 +281,24 @@ struct ConnLimits {
 
 /// Accepts connections while fewer than `max_connections` are open and serves each with hyper's
 /// HTTP/1 server under the header time limit (over TLS when `tls` is given, the handshake under the
-/// same limit, so a silent client cannot hold a slot); on `shutdown`, stops accepting and lets the
-/// open connections finish their requests.
+/// same limit, so a silent client cannot hold a slot); once `stopping`, stops accepting and lets
+/// the open connections finish their requests (an upgraded WebSocket ends with the process).
 async fn run_connections(
     listener: TcpListener,
     router: axum::Router,
     limits: ConnLimits,
     tls: Option<TlsAcceptor>,
-    shutdown: impl Future<Output = ()>,
+    stopping: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    let mut open = tokio::task::JoinSet::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    let mut shutdown = std::pin::pin!(shutdown);
+    let mut shutdown = std::pin::pin!(stopped(stopping.clone()));
     loop {
+        // Forget the connections that ended.
+        while open.try_join_next().is_some() {}
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
@@ -313,14 +315,14 @@ async fn run_connections(
             router = router.layer(axum::Extension(proxy::Tls));
         }
         let service = TowerToHyperService::new(router);
-        let (http, watcher, tls) = (http.clone(), graceful.watcher(), tls.clone());
+        let (http, stopping, tls) = (http.clone(), stopping.clone(), tls.clone());
         let handshake_limit = limits.header_timeout;
-        tokio::spawn(async move {
+        open.spawn(async move {
             match tls {
-                None => serve_connection(&http, watcher, stream, service).await,
+                None => serve_connection(&http, stopping, stream, service).await,
                 Some(tls) => {
                     match tokio::time::timeout(handshake_limit, tls.accept(stream)).await {
-                        Ok(Ok(stream)) => serve_connection(&http, watcher, stream, service).await,
+                        Ok(Ok(stream)) => serve_connection(&http, stopping, stream, service).await,
                         Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
@@ -330,7 +332,7 @@ async fn run_connections(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    while open.join_next().await.is_some() {}
 }
 
 /// The next connection. A failed accept (out of file descriptors and the like) is logged and
@@ -349,16 +351,29 @@ pub(crate) async fn accept(
     }
 }
 
+/// Serves one connection until it ends; once `stopping`, it finishes its request in flight and
+/// closes (hyper's graceful shutdown).
 async fn serve_connection<S>(
     http: &http1::Builder,
-    watcher: Watcher,
+    stopping: watch::Receiver<bool>,
     stream: S,
     service: TowerToHyperService<axum::Router>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let conn = http.serve_connection(TokioIo::new(stream), service);
-    if let Err(e) = watcher.watch(conn).await {
+    // Upgrades: STOMP over WebSocket (`GET /stomp`).
+    let conn = http
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let ended = tokio::select! {
+        ended = conn.as_mut() => ended,
+        () = stopped(stopping) => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = ended {
         tracing::debug!(error = %e, "connection ended with an error");
     }
 }

@@ -30,6 +30,8 @@ use crate::{limits, metrics, openapi, proxy};
 pub fn router(app: Arc<App>) -> axum::Router {
     let cors = app.config.cors.layer();
     let router = axum::Router::new()
+        // STOMP over WebSocket (push.md §2): the upgrade, then the STOMP session's own checks.
+        .route("/stomp", axum::routing::any(crate::stomp::ws::upgrade))
         .fallback(dispatch)
         .with_state(app)
         .layer(CompressionLayer::new());

@@ -10,12 +10,30 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, broadcast};
 
-use crate::{EventRow, NewEvent, Result, Store, StoreError, Tx};
+use crate::{Backend, EventRow, NewEvent, Result, Store, StoreError, Tx};
 
 /// Renders the data of an event whose command left it to the end of the unit: the object's view as
 /// the API shows it, read in the same unit (the edge that owns the views installs it).
 pub trait EventRenderer: Send + Sync {
     fn render(&self, tx: &mut dyn Tx, event: &NewEvent) -> std::result::Result<String, String>;
+}
+
+/// An event as the relay hands it on: the row, and its encoding for the wire, made once by the
+/// first subscriber that sends it and shared by all the others (a fan-out to a thousand
+/// connections encodes each event once).
+#[derive(Debug)]
+pub struct Relayed {
+    pub row: EventRow,
+    pub encoded: OnceLock<Arc<[u8]>>,
+}
+
+impl Relayed {
+    /// The encoding of the event, made by `encode` the first time it is asked for.
+    pub fn encoded(&self, encode: impl FnOnce(&EventRow) -> Vec<u8>) -> Arc<[u8]> {
+        self.encoded
+            .get_or_init(|| Arc::from(encode(&self.row)))
+            .clone()
+    }
 }
 
 /// Events a subscriber may fall behind by before it is told it lagged (and must resume from the
@@ -25,12 +43,15 @@ const FEED_CAPACITY: usize = 4096;
 const RELAY_BATCH: i64 = 1000;
 /// Rows the relay numbers in one unit at most.
 pub(crate) const NUMBER_BATCH: i64 = 1000;
+/// How long the relay lets a burst of commits gather after a wake-up, so that one unit numbers
+/// and one read hands on all of them (instead of one per commit at thousands per second).
+const RELAY_GATHER: Duration = Duration::from_millis(5);
 
 pub(crate) struct Hub {
     renderer: OnceLock<Arc<dyn EventRenderer>>,
     /// Woken after a local commit that wrote events, and by another process's `NOTIFY`.
     pub(crate) wake: Arc<Notify>,
-    feed: broadcast::Sender<Arc<EventRow>>,
+    feed: broadcast::Sender<Arc<Relayed>>,
     relay_started: AtomicBool,
     /// Statements the relay's jobs ran.
     pub(crate) relay_statements: AtomicU64,
@@ -84,7 +105,7 @@ impl Store {
 
     /// The events this process's relay hands on, from now on, in delivery order. A receiver that
     /// lags gets `RecvError::Lagged` and resumes from the outbox by `seq`.
-    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<EventRow>> {
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<Relayed>> {
         self.hub.feed.subscribe()
     }
 
@@ -115,6 +136,7 @@ impl Store {
                 () = self.hub.wake.notified() => {}
                 () = tokio::time::sleep(poll) => {}
             }
+            tokio::time::sleep(RELAY_GATHER).await;
             if let Err(e) = self.relay_once(&mut last).await {
                 tracing::warn!(error = %e, "the event relay failed; it retries");
             }
@@ -122,11 +144,17 @@ impl Store {
     }
 
     async fn relay_once(&self, last: &mut i64) -> Result<()> {
-        loop {
+        // SQLite numbers rows as they are inserted; only PostgreSQL's wait for the relay.
+        while self.backend() == Backend::Postgres {
             let numbered = self.relay_job(true, |tx| tx.number_events()).await?;
             if numbered < NUMBER_BATCH as u64 {
                 break;
             }
+        }
+        // Nobody to hand rows on to: `last` stays where it is, and the first subscriber to come is
+        // handed on everything from there (a stream dedupes by number).
+        if self.hub.feed.receiver_count() == 0 {
+            return Ok(());
         }
         loop {
             let after = *last;
@@ -137,7 +165,10 @@ impl Store {
             for row in rows {
                 *last = row.relay_pos;
                 // No subscriber is not an error: the row stays in the outbox for resumes.
-                let _ = self.hub.feed.send(Arc::new(row));
+                let _ = self.hub.feed.send(Arc::new(Relayed {
+                    row,
+                    encoded: OnceLock::new(),
+                }));
             }
             if !full {
                 return Ok(());

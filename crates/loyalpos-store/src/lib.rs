@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use admin::{AdminTx, ClientEntry, DeviceEntry, Owner, UserEntry};
 pub use error::StoreError;
-pub use events::EventRenderer;
+pub use events::{EventRenderer, Relayed};
 pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
 pub use loyalpos_domain::ids::{
     CardId, CardgroupId, ContractId, CustomerId, DeviceId, LtxId, MerchantId, MerchantcardId,
@@ -716,6 +716,9 @@ pub trait EventTx {
     /// Hands the object, as the command shows it, to the noted changes of it: their data is
     /// rendered from it instead of read again.
     fn carry_event_object(&mut self, target: &str, object_id: &str, object: Carried);
+    /// Gives the noted changes of the object their data, already rendered (an answer that is the
+    /// object's view: rendered once for the answer and the event).
+    fn provide_event_data(&mut self, target: &str, object_id: &str, data: &str);
     /// The changes noted so far, handed over once.
     fn take_pending_events(&mut self) -> Vec<NewEvent>;
     /// Writes outbox rows with their data, unnumbered, in one statement (PostgreSQL: it also

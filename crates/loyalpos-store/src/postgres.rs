@@ -40,6 +40,12 @@ macro_rules! raise_ta_code_sql {
     };
 }
 
+// Rows are numbered by the relay after commit, so that writers share no counter.
+macro_rules! events_numbered_at_insert {
+    () => {
+        false
+    };
+}
 // One numbering relay at a time across processes; the lock ends with the unit.
 macro_rules! relay_lock_sql {
     () => {

@@ -7,13 +7,10 @@ use loyalpos_store::{CardgroupRow, FullMerchantcard, StxRow, Tx};
 
 use super::doc::{Ident, StxDoc};
 use crate::error::{ApiError, ApiResult};
-use crate::event_objects::EventObject;
-use crate::events;
 use crate::loyalty::ledger::is_valid;
 
 /// A smart transaction as shown: its row and document, its merchant's name and, per ident, the
 /// card the ident names as it is now.
-#[derive(Clone)]
 pub struct SmartTransaction {
     pub row: StxRow,
     pub doc: StxDoc,
@@ -23,7 +20,6 @@ pub struct SmartTransaction {
 }
 
 /// What an ident names: its merchant card (with card, group and customer) when it names one.
-#[derive(Clone)]
 pub struct IdentCard {
     pub valid: bool,
     pub merchantcard: Option<FullMerchantcard>,
@@ -108,17 +104,12 @@ pub(super) fn show(
         };
         idents.push(named.shown(&row.merchant_id, now));
     }
-    let shown = SmartTransaction {
+    Ok(SmartTransaction {
         row,
         doc,
         merchant_name,
         idents,
-    };
-    // A command's changed transaction is its event's data as it is shown here.
-    events::carry(tx, events::SMART_TRANSACTIONS, &shown.row.id, || {
-        EventObject::SmartTransaction(Box::new(shown.clone()))
-    });
-    Ok(shown)
+    })
 }
 
 /// The transaction as shown by a command that holds nothing of what its view shows.

@@ -7,6 +7,8 @@ pub mod view;
 use std::sync::Arc;
 
 use axum::response::Response;
+use loyalpos_app::clock::Clock;
+use loyalpos_app::events;
 use loyalpos_app::smart::{self, SmartTransaction, Started};
 use loyalpos_app::{ApiError, ApiResult, Code, Principal};
 use loyalpos_domain::status::StartMethod;
@@ -36,9 +38,18 @@ where
     let (now, clock) = (app.clock.now(), app.clock.clone());
     req.write(app, move |tx| {
         let stx = command(tx, &caller, now)?;
-        Answer::json(&view::render(&clock, &stx))
+        answer_stx(tx, &clock, &stx)
     })
     .await
+}
+
+/// The transaction's view as the answer, and as the data of its event (rendered once).
+fn answer_stx(tx: &mut dyn Tx, clock: &Clock, stx: &SmartTransaction) -> ApiResult<Answer> {
+    let answer = Answer::json(&view::render(clock, stx))?;
+    if let Ok(json) = std::str::from_utf8(&answer.body) {
+        tx.provide_event_data(events::SMART_TRANSACTIONS, &stx.row.id, json);
+    }
+    Ok(answer)
 }
 
 pub async fn create(app: Arc<App>, req: Req) -> ApiResult<Response> {
@@ -111,7 +122,7 @@ pub async fn start(app: Arc<App>, req: Req) -> ApiResult<Response> {
     let (now, clock, support_id) = (app.clock.now(), app.clock.clone(), req.support_id.clone());
     req.write(&app, move |tx| {
         match smart::start(tx, &caller, &id, method, demo, now)? {
-            Started::Done(stx) => Answer::json(&view::render(&clock, &stx)),
+            Started::Done(stx) => answer_stx(tx, &clock, &stx),
             Started::Declined(err) => Ok(Answer::error(&err, &support_id)),
         }
     })

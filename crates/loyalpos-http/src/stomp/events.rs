@@ -6,7 +6,7 @@
 use loyalpos_app::clock::Clock;
 use loyalpos_app::events::TARGETS;
 use loyalpos_stomp::{Command, Frame};
-use loyalpos_store::EventRow;
+use loyalpos_store::{EventRow, Relayed};
 
 use crate::events::event_json;
 
@@ -76,16 +76,17 @@ fn selector_target(selector: &str) -> Result<&'static str, String> {
 pub(super) fn event_frames(
     clock: &Clock,
     subscriptions: &[Subscription],
-    event: &EventRow,
+    relayed: &Relayed,
     message_id: &mut dyn FnMut() -> String,
 ) -> Vec<Frame> {
-    let body = event_json(clock, event).into_bytes();
+    let event = &relayed.row;
+    let body = relayed.encoded(|row| event_json(clock, row).into_bytes());
     let message = |destination: &str, id: String| {
         Frame::new(Command::Message)
             .header("destination", destination)
             .header("message-id", id)
             .header("content-type", "application/x-json")
-            .body(body.clone())
+            .body(body.to_vec())
     };
     let subscribed: Vec<&Subscription> =
         subscriptions.iter().filter(|s| s.takes_events()).collect();

@@ -8,11 +8,14 @@
 //! Events the token may see are sent as they are committed ([`events`]); a connection that falls
 //! too far behind is closed as a slow consumer.
 //!
+//! The same session serves STOMP over WebSocket at `GET /stomp` ([`ws`]).
+//!
 //! Not served yet: `Auth.Sessions.refresh`, resuming a session's unacknowledged events
-//! (`x-resume-session`), STOMP over WebSocket and transactions (BEGIN/COMMIT/ABORT).
+//! (`x-resume-session`) and transactions (BEGIN/COMMIT/ABORT).
 
 mod call;
 mod events;
+pub(crate) mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,7 +27,7 @@ use axum::response::Response;
 use loyalpos_app::secret::new_support_id;
 use loyalpos_app::{ApiError, Code, Principal};
 use loyalpos_stomp::{Command, Frame, FrameError, Item, Limits, parse};
-use loyalpos_store::EventRow;
+use loyalpos_store::Relayed;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -212,7 +215,7 @@ impl Session {
     /// that stopped reading).
     async fn push<W: AsyncWrite + Unpin>(
         &mut self,
-        event: Result<(Arc<EventRow>, usize), RecvError>,
+        event: Result<(Arc<Relayed>, usize), RecvError>,
         writer: &mut W,
     ) -> Result<(), ()> {
         let event = match event {
@@ -226,7 +229,7 @@ impl Session {
         let Some(caller) = &self.caller else {
             return Ok(());
         };
-        if !loyalpos_app::events::visible_to(caller, &event) {
+        if !loyalpos_app::events::visible_to(caller, &event.row) {
             return Ok(());
         }
         let (id, sent) = (self.id.clone(), &mut self.sent);
@@ -442,8 +445,8 @@ impl Session {
 
 /// The next event of the feed with how many more are waiting; never, before there is a feed.
 async fn next_event(
-    feed: &mut Option<broadcast::Receiver<Arc<EventRow>>>,
-) -> Result<(Arc<EventRow>, usize), RecvError> {
+    feed: &mut Option<broadcast::Receiver<Arc<Relayed>>>,
+) -> Result<(Arc<Relayed>, usize), RecvError> {
     match feed {
         Some(feed) => {
             let event = feed.recv().await?;

@@ -41,6 +41,17 @@ impl EventTx for SqlTx<'_> {
         }
     }
 
+    fn provide_event_data(&mut self, target: &str, object_id: &str, data: &str) {
+        for event in self
+            .pending
+            .iter_mut()
+            .filter(|e| e.data.is_none() && e.target == target && e.object_id == object_id)
+        {
+            event.data = Some(data.to_owned());
+            event.object = None;
+        }
+    }
+
     fn take_pending_events(&mut self) -> Vec<NewEvent> {
         self.pending_mark = 0;
         std::mem::take(&mut self.pending)
@@ -51,18 +62,37 @@ impl EventTx for SqlTx<'_> {
             return Ok(());
         }
         const COLS: usize = 8;
+        let numbered = events_numbered_at_insert!();
         let rows: Vec<String> = (0..events.len())
             .map(|r| {
                 let params: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
-                format!("({})", params.join(","))
+                match numbered {
+                    true => format!("({}, {})", r + 1, params.join(",")),
+                    false => format!("({})", params.join(",")),
+                }
             })
             .collect();
         let (before, after) = outbox_insert_around!();
-        let sql = format!(
-            "{before}INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, data) \
-             VALUES {}{after}",
-            rows.join(",")
-        );
+        let sql = if numbered {
+            // Both numbers follow the newest kept row (the retention keeps each merchant's
+            // newest); SQLite reads the table before it inserts into it.
+            format!(
+                "WITH new (n, id, merchant_id, device_id, target, kind, object_id, created, data) \
+                 AS (VALUES {}) \
+                 INSERT INTO events (relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, data) \
+                 SELECT (SELECT COALESCE(MAX(relay_pos), 0) FROM events) + n, \
+                 (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.merchant_id = new.merchant_id) \
+                 + ROW_NUMBER() OVER (PARTITION BY merchant_id ORDER BY n), \
+                 id, merchant_id, device_id, target, kind, object_id, created, data FROM new ORDER BY n",
+                rows.join(",")
+            )
+        } else {
+            format!(
+                "{before}INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, data) \
+                 VALUES {}{after}",
+                rows.join(",")
+            )
+        };
         let mut q = self.q(&sql);
         for (e, data) in events {
             q = q
@@ -80,6 +110,9 @@ impl EventTx for SqlTx<'_> {
     }
 
     fn number_events(&mut self) -> Result<u64> {
+        if events_numbered_at_insert!() {
+            return Ok(0);
+        }
         if !relay_lock_sql!().is_empty() && !self.q(relay_lock_sql!()).scalar::<bool>()? {
             return Ok(0);
         }
@@ -152,7 +185,7 @@ impl EventTx for SqlTx<'_> {
     }
 
     fn last_event_seq(&mut self, merchant_id: &MerchantId) -> Result<i64> {
-        self.q("SELECT COALESCE(MAX(last_seq), 0) FROM event_counters WHERE merchant_id = $1")
+        self.q("SELECT COALESCE(MAX(seq), 0) FROM events WHERE merchant_id = $1")
             .bind(merchant_id)
             .scalar()
     }
@@ -161,9 +194,13 @@ impl EventTx for SqlTx<'_> {
         self.q("SELECT COALESCE(MAX(relay_pos), 0) FROM events").scalar()
     }
 
+    /// Keeps each merchant's newest event, whatever its age: numbering goes on from it.
     fn purge_events(&mut self, before: i64) -> Result<u64> {
-        self.q("DELETE FROM events WHERE created < $1 AND relay_pos IS NOT NULL")
-            .bind(before)
-            .execute()
+        self.q(
+            "DELETE FROM events WHERE created < $1 AND relay_pos IS NOT NULL \
+             AND pos NOT IN (SELECT MAX(pos) FROM events GROUP BY merchant_id)",
+        )
+        .bind(before)
+        .execute()
     }
 }
