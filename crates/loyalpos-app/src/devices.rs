@@ -200,7 +200,6 @@ pub fn set_user_pin(
     state(tx, row, now)
 }
 
-/// A device is online while it holds an unexpired, unrevoked access token.
 /// A device by id, whoever's it is (an event's object); `None` when unknown.
 pub fn by_id(tx: &mut dyn Tx, id: &DeviceId, now: i64) -> ApiResult<Option<DeviceState>> {
     match tx.device(id)? {
@@ -211,12 +210,76 @@ pub fn by_id(tx: &mut dyn Tx, id: &DeviceId, now: i64) -> ApiResult<Option<Devic
 
 fn state(tx: &mut dyn Tx, device: DeviceRow, now: i64) -> ApiResult<DeviceState> {
     let store_name = tx.store(&device.store_id)?.map(|s| s.name);
-    let online = tx.device_online(&device.id, now)?;
+    let online = online(tx, &device.id, now)?;
     Ok(DeviceState {
         device,
         store_name,
         online,
     })
+}
+
+/// Whether a device is online (loyalpos rule, reconciling api.md §15 with push.md §2.2): a device
+/// that keeps STOMP sessions is online exactly while one of them has an unexpired
+/// `Auth.Sessions.refresh`; a device that has none (within the events' retention) — a register
+/// that speaks only REST — while it holds an unexpired, unrevoked access token.
+fn online(tx: &mut dyn Tx, device_id: &DeviceId, now: i64) -> ApiResult<bool> {
+    Ok(match tx.device_sessions_until(device_id)? {
+        Some(until) => until > now,
+        None => tx.device_token_live(device_id, now)?,
+    })
+}
+
+/// How long a refresh keeps a device online when it names no interval (push.md §2.2).
+pub const DEFAULT_REFRESH_INTERVAL: i64 = 390;
+/// The longest refresh interval taken: a day.
+const MAX_REFRESH_INTERVAL: i64 = 86_400;
+
+/// `exec:Auth.Sessions.refresh` over STOMP (push.md §2.2): the caller's device stays online
+/// through connection `session` until `interval` seconds pass without another refresh. A token
+/// bound to no device has nothing to mark. When the device's `online` turns, a `smart.devices`
+/// `changed` event says so.
+pub fn refresh_session(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    session: &str,
+    interval: i64,
+    now: i64,
+) -> ApiResult<()> {
+    if !(1..=MAX_REFRESH_INTERVAL).contains(&interval) {
+        return Err(ApiError::bad_request(format!(
+            "refresh_interval: seconds from 1 to {MAX_REFRESH_INTERVAL}"
+        )));
+    }
+    let Some(device_id) = &caller.device_id else {
+        return Ok(());
+    };
+    let was_online = online(tx, device_id, now)?;
+    tx.refresh_device_session(session, device_id, now + interval)?;
+    if !was_online {
+        note_changed(tx, device_id, now)?;
+    }
+    Ok(())
+}
+
+/// Session `session` of the device ended at `now`: its connection closed, or its last refresh
+/// lapsed. When that takes the device offline, a `smart.devices` `changed` event says so.
+pub fn end_session(
+    tx: &mut dyn Tx,
+    device_id: &DeviceId,
+    session: &str,
+    now: i64,
+) -> ApiResult<()> {
+    if tx.end_device_session(session, now)? && !online(tx, device_id, now)? {
+        note_changed(tx, device_id, now)?;
+    }
+    Ok(())
+}
+
+fn note_changed(tx: &mut dyn Tx, device_id: &DeviceId, now: i64) -> ApiResult<()> {
+    if let Some(row) = tx.device(device_id)? {
+        events::device_changed(tx, &row, now);
+    }
+    Ok(())
 }
 
 fn duplicate_uid(e: StoreError) -> ApiError {

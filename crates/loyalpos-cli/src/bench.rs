@@ -85,6 +85,10 @@ pub struct BenchArgs {
     /// the report gives events delivered per second and the delivery latency.
     #[arg(long, default_value_t = 0, requires = "stomp")]
     listeners: usize,
+    /// With `--over-stomp`: each register subscribes to the events with this selector (e.g.
+    /// "target = 'general.notifications'") instead of receiving every event its token may see.
+    #[arg(long, requires = "over_stomp")]
+    register_selector: Option<String>,
 }
 
 /// `bench` talks to servers over HTTP, opens no database and renders no time: the global
@@ -210,7 +214,11 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     for i in 0..args.concurrency {
         let transport = match (&args.stomp, args.over_stomp) {
             (Some(address), true) => {
-                Transport::Stomp(Connection::open(address, &args.token).await?)
+                let mut connection = Connection::open(address, &args.token).await?;
+                if let Some(selector) = &args.register_selector {
+                    connection.subscribe_events(selector).await?;
+                }
+                Transport::Stomp(connection)
             }
             _ => Transport::Rest(http.clone()),
         };

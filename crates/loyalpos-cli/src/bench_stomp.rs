@@ -47,6 +47,16 @@ impl Connection {
         }
     }
 
+    /// Takes the events on a subscription filtered by `selector` (push.md §2.4) instead of all
+    /// of them on the reply destination.
+    pub async fn subscribe_events(&mut self, selector: &str) -> anyhow::Result<()> {
+        let subscribe = Frame::new(Command::Subscribe)
+            .header("id", "events")
+            .header("destination", "/topic/events")
+            .header("selector", selector);
+        self.send(&subscribe).await
+    }
+
     async fn send(&mut self, frame: &Frame) -> anyhow::Result<()> {
         self.stream.write_all(&frame.encode()).await?;
         Ok(())

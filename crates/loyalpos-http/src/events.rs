@@ -329,17 +329,28 @@ impl Stream {
     }
 }
 
-/// Deletes the events older than the retention (push.md §1, `--event-retention`), every hour.
+/// Deletes the events older than the retention (push.md §1, `--event-retention`), every hour, and
+/// with them the devices' STOMP sessions that ended before it.
 pub fn spawn_retention(store: Store, clock: Clock, retention: Duration) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every.tick().await;
             let before = clock.now() - retention.as_secs() as i64;
-            match store.write(move |tx| tx.purge_events(before)).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "events past their retention deleted"),
+            let purged = store
+                .write(move |tx| Ok((tx.purge_events(before)?, tx.purge_device_sessions(before)?)))
+                .await;
+            match purged {
+                Ok((0, 0)) => {}
+                Ok((events, sessions)) => {
+                    tracing::info!(
+                        events,
+                        sessions,
+                        "events and sessions past their retention deleted"
+                    )
+                }
                 Err(e) => {
+                    let e: loyalpos_store::StoreError = e;
                     tracing::warn!(error = %e, "deleting old events failed; retried in an hour")
                 }
             }

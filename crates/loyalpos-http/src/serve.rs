@@ -342,7 +342,14 @@ pub(crate) async fn accept(
 ) -> (tokio::net::TcpStream, std::net::SocketAddr) {
     loop {
         match listener.accept().await {
-            Ok(accepted) => return accepted,
+            Ok(accepted) => {
+                // Answers and events are written whole: Nagle's algorithm would only hold a reply
+                // back behind an unacknowledged event.
+                if let Err(e) = accepted.0.set_nodelay(true) {
+                    tracing::debug!(error = %e, "TCP_NODELAY not set");
+                }
+                return accepted;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "accepting a connection failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;

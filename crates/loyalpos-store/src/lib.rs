@@ -554,7 +554,22 @@ pub trait AuthTx {
     /// Revokes every live token of an authorisation (one live token per device session).
     fn revoke_tokens_of(&mut self, authorization_id: &str) -> Result<()>;
     /// True while the device has an unexpired, unrevoked access token.
-    fn device_online(&mut self, device_id: &DeviceId, now: i64) -> Result<bool>;
+    fn device_token_live(&mut self, device_id: &DeviceId, now: i64) -> Result<bool>;
+    /// Until when the device's STOMP sessions keep it online (the latest `online_until` of its
+    /// sessions, ended ones included); `None` when it has none.
+    fn device_sessions_until(&mut self, device_id: &DeviceId) -> Result<Option<i64>>;
+    /// Sets session `session` of the device online until `until` (a refresh).
+    fn refresh_device_session(
+        &mut self,
+        session: &str,
+        device_id: &DeviceId,
+        until: i64,
+    ) -> Result<()>;
+    /// Ends session `session` at `now` (its connection closed or its refresh lapsed); true when it
+    /// had not ended before.
+    fn end_device_session(&mut self, session: &str, now: i64) -> Result<bool>;
+    /// Deletes sessions that ended or lapsed before `before`; returns how many.
+    fn purge_device_sessions(&mut self, before: i64) -> Result<u64>;
 
     fn insert_registration(&mut self, row: &RegistrationRow) -> Result<()>;
     fn registration(&mut self, device_code_hash: &str) -> Result<Option<RegistrationRow>>;

@@ -5,7 +5,7 @@ mod common;
 use common::stomp::{StompClient, sdk_send};
 use common::*;
 use loyalpos_stomp::{Command, Frame};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn body(frame: &Frame) -> Value {
     serde_json::from_slice(&frame.body).unwrap_or_else(|e| panic!("{e}: {frame:?}"))
@@ -122,6 +122,57 @@ on_both_backends! {
         assert!(revoked.elapsed() < std::time::Duration::from_secs(7), "took {:?}", revoked.elapsed());
         assert!(client.next().await.is_none());
     }
+
+    async fn a_refresh_keeps_the_device_online_until_it_lapses_or_its_connection_closes(app: TestApp) {
+        let device = format!("/Smart/Devices/{CASH_REGISTER}");
+        let merchant = app.merchant_token().await;
+        let (mut office, _) = StompClient::connect(&app.server.stomp, &merchant).await;
+        let (mut register, _) = StompClient::connect(&app.server.stomp, PINNED).await;
+        register.send(&refresh(r#"{"refresh_interval":0}"#, "r-0")).await;
+        assert_eq!(body(&register.next().await.unwrap())["code"], 4001);
+        // online already by its live token: a refresh turns nothing
+        register.send(&refresh(r#"{"refresh_interval":1}"#, "r-1")).await;
+        let reply = register.next().await.unwrap();
+        assert_eq!(reply.get("correlation-id"), Some("r-1"));
+        assert_eq!(body(&reply), json!({"status": "ok", "data": {"result": true}}));
+        // a second without a refresh: offline, although its token is live
+        assert!(!online_event(&mut office).await, "offline");
+        assert_eq!(app.get(&device, PINNED).await.ok()["online"], false);
+        // the SDK's refresh (data a JSON string, the default interval) brings it back
+        register.send(&refresh(r#""""#, "r-2")).await;
+        assert_eq!(body(&register.next().await.unwrap())["data"]["result"], true);
+        assert!(online_event(&mut office).await, "online");
+        assert_eq!(app.get(&device, PINNED).await.ok()["online"], true);
+        // its connection closes: offline at once
+        register.send(&Frame::new(Command::Disconnect)).await;
+        assert!(!online_event(&mut office).await, "offline");
+        assert_eq!(app.get(&device, PINNED).await.ok()["online"], false);
+    }
+}
+
+/// The SDK's `exec:Auth.Sessions.refresh` with `data` as given (JSON text).
+fn refresh(data: &str, correlation: &str) -> Frame {
+    let body = format!(r#"{{"pid":"me","sid":"","data":{data}}}"#);
+    sdk_send(
+        PINNED,
+        "exec",
+        "Auth.Sessions.refresh",
+        "me",
+        "",
+        correlation,
+    )
+    .body(body)
+}
+
+/// The next event, which must be the demo register's `smart.devices` `changed`: its `online`.
+async fn online_event(client: &mut StompClient) -> bool {
+    let event = body(&client.next_event().await.expect("an event"));
+    assert_eq!(
+        (event["target"].as_str(), event["type"].as_str()),
+        (Some("smart.devices"), Some("changed"))
+    );
+    assert_eq!(event["data"]["id"], CASH_REGISTER);
+    event["data"]["online"].as_bool().expect("online")
 }
 
 #[tokio::test]

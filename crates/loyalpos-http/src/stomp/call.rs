@@ -60,6 +60,39 @@ pub(crate) fn call_of(destination: &str, body: &[u8]) -> Result<Call, ApiError> 
     Ok(Call { method, path, body })
 }
 
+/// `exec:Auth.Sessions.refresh` (push.md §2.2): not a REST call but the connection's own business.
+/// `Some` with the refresh interval in seconds (`data.refresh_interval`, default 390) when the SEND
+/// names it.
+pub(crate) fn refresh_of(destination: &str, body: &[u8]) -> Option<Result<i64, ApiError>> {
+    let target = Target::parse(destination)?;
+    let names = [target.product.as_str(), &target.resource];
+    let is_refresh = target.cmd == "exec"
+        && names[0].eq_ignore_ascii_case("Auth")
+        && names[1].eq_ignore_ascii_case("Sessions")
+        && target
+            .action
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("refresh"));
+    is_refresh.then(|| refresh_interval(body))
+}
+
+fn refresh_interval(body: &[u8]) -> Result<i64, ApiError> {
+    let data = Sent::parse(body)?.data;
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Ok(loyalpos_app::devices::DEFAULT_REFRESH_INTERVAL);
+    }
+    let refused = || ApiError::bad_request("refresh_interval: expected whole seconds");
+    match serde_json::from_slice::<Value>(&data).map_err(|_| refused())? {
+        Value::Object(fields) => match fields.get("refresh_interval") {
+            None | Some(Value::Null) => Ok(loyalpos_app::devices::DEFAULT_REFRESH_INTERVAL),
+            Some(Value::Number(n)) => n.as_i64().ok_or_else(refused),
+            Some(Value::String(s)) => s.trim().parse().map_err(|_| refused()),
+            Some(_) => Err(refused()),
+        },
+        _ => Err(refused()),
+    }
+}
+
 /// push.md §2.5: an unknown destination is answered (code 4004), the connection stays.
 pub(crate) fn unknown(destination: &str) -> ApiError {
     ApiError::new(
@@ -277,6 +310,27 @@ mod tests {
             let err = call_of(destination, b"{}").expect_err(destination);
             assert_eq!(err.code, Code::TooLarge, "{destination}");
         }
+    }
+
+    #[test]
+    fn the_sdks_session_refresh_is_recognised_with_its_interval() {
+        let refresh = "/exchange/connect.api/api:exec:Auth.Sessions.refresh";
+        let interval = |body: &str| refresh_of(refresh, body.as_bytes()).map(|r| r.ok());
+        assert_eq!(
+            interval(r#"{"pid":"me","data":{"refresh_interval":120}}"#),
+            Some(Some(120))
+        );
+        assert_eq!(
+            interval(r#"{"pid":"me","data":"{\"refresh_interval\":\"60\"}"}"#),
+            Some(Some(60))
+        );
+        assert_eq!(interval(r#"{"pid":"me"}"#), Some(Some(390)));
+        assert_eq!(
+            interval(r#"{"pid":"me","data":{"refresh_interval":1.5}}"#),
+            Some(None)
+        );
+        let start = "/exchange/connect.api/api:exec:Smart.Transactions.Start";
+        assert!(refresh_of(start, b"{}").is_none());
     }
 
     #[test]

@@ -10,8 +10,11 @@
 //!
 //! The same session serves STOMP over WebSocket at `GET /stomp` ([`ws`]).
 //!
-//! Not served yet: `Auth.Sessions.refresh`, resuming a session's unacknowledged events
-//! (`x-resume-session`) and transactions (BEGIN/COMMIT/ABORT).
+//! `exec:Auth.Sessions.refresh` keeps the connection's device online (push.md §2.2): the connection
+//! ends its session when it closes or when the refresh lapses.
+//!
+//! Not served yet: resuming a session's unacknowledged events (`x-resume-session`) and
+//! transactions (BEGIN/COMMIT/ABORT).
 
 mod call;
 mod events;
@@ -23,9 +26,9 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use loyalpos_app::secret::new_support_id;
-use loyalpos_app::{ApiError, Code, Principal};
+use loyalpos_app::{ApiError, Code, Principal, devices};
 use loyalpos_stomp::{Command, Frame, FrameError, Item, Limits, parse};
 use loyalpos_store::Relayed;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -127,6 +130,8 @@ struct Session {
     silence_limit: u64,
     subscriptions: Vec<events::Subscription>,
     sent: u64,
+    /// When the device's last `Auth.Sessions.refresh` lapses, while the session keeps it online.
+    lapses_at: Option<tokio::time::Instant>,
 }
 
 /// What a frame asks of the connection after it was handled.
@@ -150,10 +155,16 @@ impl Session {
             silence_limit: 0,
             subscriptions: Vec::new(),
             sent: 0,
+            lapses_at: None,
         }
     }
 
     async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut self, stream: S) {
+        self.run(stream).await;
+        self.end_presence().await;
+    }
+
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: S) {
         let (mut reader, mut writer) = tokio::io::split(stream);
         let mut buf: Vec<u8> = Vec::with_capacity(8192);
         let mut recheck = tokio::time::interval(TOKEN_RECHECK);
@@ -206,6 +217,7 @@ impl Session {
                         return;
                     }
                 }
+                () = lapse(self.lapses_at) => self.end_presence().await,
                 () = tokio::time::sleep(silence) => return,
             }
         }
@@ -371,13 +383,17 @@ impl Session {
         (out, Next::Continue)
     }
 
-    /// The dispatcher's answer to the REST request the SEND stands for.
-    async fn answer(&self, frame: &Frame) -> Result<Response, ApiError> {
+    /// The answer to a SEND: the dispatcher's to the REST request it stands for, or the session's
+    /// own to a refresh.
+    async fn answer(&mut self, frame: &Frame) -> Result<Response, ApiError> {
         let token = self.token.as_deref().unwrap_or_default();
         if frame.get("user-id").is_some_and(|user| user != token) {
             return Err(ApiError::unauthenticated());
         }
         let destination = frame.get("destination").unwrap_or_default();
+        if let Some(interval) = call::refresh_of(destination, &frame.body) {
+            return self.refresh(interval?).await;
+        }
         let call = call::call_of(destination, &frame.body)?;
         let route = call.path.split('?').next().unwrap_or_default();
         if routes::resolve(&call.method, route).is_err() {
@@ -404,6 +420,43 @@ impl Session {
             .oneshot(request)
             .await
             .unwrap_or_else(|never| match never {}))
+    }
+
+    /// `Auth.Sessions.refresh`: the connection's device is online for `interval` seconds more.
+    async fn refresh(&mut self, interval: i64) -> Result<Response, ApiError> {
+        let caller = self.caller.clone().ok_or_else(ApiError::unauthenticated)?;
+        let (session, now) = (self.id.clone(), self.app.clock.now());
+        let device = caller.device_id.is_some();
+        self.app
+            .store
+            .write(move |tx| devices::refresh_session(tx, &caller, &session, interval, now))
+            .await?;
+        if device {
+            let lapses = Duration::from_secs(interval.unsigned_abs());
+            self.lapses_at = Some(tokio::time::Instant::now() + lapses);
+        }
+        Ok(Answer::json(&serde_json::json!({"result": true}))?.into_response())
+    }
+
+    /// Ends the device's session, if a refresh started one: the connection closed or the refresh
+    /// lapsed.
+    async fn end_presence(&mut self) {
+        let (Some(_), Some(caller)) = (self.lapses_at.take(), &self.caller) else {
+            return;
+        };
+        let Some(device) = caller.device_id.clone() else {
+            return;
+        };
+        let (session, now) = (self.id.clone(), self.app.clock.now());
+        let ended = self
+            .app
+            .store
+            .write(move |tx| devices::end_session(tx, &device, &session, now))
+            .await;
+        if let Err(e) = ended {
+            let e: ApiError = e;
+            tracing::warn!(error = %e.details, "ending a device's STOMP session failed; it lapses by itself");
+        }
     }
 
     /// The MESSAGE carrying an answer: `{"status":"ok","data":…}` for a success, the error
@@ -452,6 +505,14 @@ async fn next_event(
             let event = feed.recv().await?;
             Ok((event, feed.len()))
         }
+        None => std::future::pending().await,
+    }
+}
+
+/// When the device's refresh lapses; never, while no refresh holds it online.
+async fn lapse(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
 }

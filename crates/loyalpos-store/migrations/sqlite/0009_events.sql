@@ -1,8 +1,7 @@
 -- The transactional outbox (push.md §1): one row per event, written in the unit of work of the
--- change it reports, unnumbered (writers share no counter to queue on). The relay numbers committed
--- rows in the order they were written, one relay at a time: `seq` per merchant and `relay_pos`, the
--- installation-wide delivery order every process tails. event_counters keeps the last numbers
--- (merchant '*': relay_pos), so a retention cleanup never lets a number come back.
+-- change it reports. SQLite has one writer thread, so the INSERT numbers the rows as it writes them:
+-- `seq` per merchant and `relay_pos`, the delivery order the relay tails. The retention cleanup keeps
+-- each merchant's newest row, so neither number ever comes back.
 CREATE TABLE events (
     pos        INTEGER PRIMARY KEY AUTOINCREMENT,
     relay_pos  INTEGER,
@@ -20,7 +19,3 @@ CREATE UNIQUE INDEX events_merchant_seq ON events (merchant_id, seq);
 CREATE UNIQUE INDEX events_relay_pos ON events (relay_pos);
 -- No index on `created`: the hourly retention cleanup scans (an index would cost every event a
 -- write for one scan an hour).
-CREATE TABLE event_counters (
-    merchant_id TEXT PRIMARY KEY,
-    last_seq    INTEGER NOT NULL
-);

@@ -145,16 +145,57 @@ impl AuthTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn device_online(&mut self, device_id: &DeviceId, now: i64) -> Result<bool> {
-        let n: i64 = self.q(
-            "SELECT COUNT(*) FROM access_tokens WHERE device_id = $1 AND revoked = $2 \
-             AND (expires_at IS NULL OR expires_at > $3)",
-        )
-        .bind(device_id)
-        .bind(false)
-        .bind(now)
-        .scalar()?;
+    fn device_token_live(&mut self, device_id: &DeviceId, now: i64) -> Result<bool> {
+        let n: i64 = self
+            .q("SELECT COUNT(*) FROM access_tokens WHERE device_id = $1 AND revoked = $2 \
+             AND (expires_at IS NULL OR expires_at > $3)")
+            .bind(device_id)
+            .bind(false)
+            .bind(now)
+            .scalar()?;
         Ok(n > 0)
+    }
+
+    fn device_sessions_until(&mut self, device_id: &DeviceId) -> Result<Option<i64>> {
+        self.q("SELECT MAX(online_until) FROM device_sessions WHERE device_id = $1")
+            .bind(device_id)
+            .scalar()
+    }
+
+    fn refresh_device_session(
+        &mut self,
+        session: &str,
+        device_id: &DeviceId,
+        until: i64,
+    ) -> Result<()> {
+        self.q(
+            "INSERT INTO device_sessions (session, device_id, online_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (session) DO UPDATE SET online_until = excluded.online_until, ended = NULL",
+        )
+        .bind(session)
+        .bind(device_id)
+        .bind(until)
+        .execute()?;
+        Ok(())
+    }
+
+    fn end_device_session(&mut self, session: &str, now: i64) -> Result<bool> {
+        let ended = self
+            .q(
+                "UPDATE device_sessions SET ended = $2, \
+                 online_until = CASE WHEN online_until > $2 THEN $2 ELSE online_until END \
+                 WHERE session = $1 AND ended IS NULL",
+            )
+            .bind(session)
+            .bind(now)
+            .execute()?;
+        Ok(ended > 0)
+    }
+
+    fn purge_device_sessions(&mut self, before: i64) -> Result<u64> {
+        self.q("DELETE FROM device_sessions WHERE online_until < $1")
+            .bind(before)
+            .execute()
     }
 
     fn insert_registration(&mut self, r: &RegistrationRow) -> Result<()> {
