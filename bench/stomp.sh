@@ -3,7 +3,8 @@
 #   1. register flows over REST and over STOMP (SDK SEND frames), 32 registers each — over STOMP once with every
 #      event the register's token may see, once subscribed to terminal messages only;
 #   2. event fan-out: LISTENERS (default 1000) STOMP connections that only receive the merchant's events while
-#      32 registers run flows over REST — events delivered per second, delivery latency, server RSS.
+#      32 registers run flows over REST — events delivered per second, delivery latency, server RSS and CPU —
+#      unpaced, then paced at 5, 10 and 20 flows/s.
 # Writes bench/stomp.txt. SECS sets the seconds per point (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,10 @@ bench --over-stomp --register-selector "target = 'general.notifications'"
 fresh
 log "## 2. event fan-out: $LISTENERS STOMP listeners while 32 registers run flows over REST"
 bench --listeners "$LISTENERS"
+for rate in 5 10 20; do
+  fresh
+  log "## 2 at $rate flows/s: the same, the registers paced"
+  bench --listeners "$LISTENERS" --rate "$rate"
+done
 log "store: $(curl -s http://127.0.0.1:18095/metrics | grep -E '^loyalpos_(store_(statements|relay_statements|units|commits)_total|process_resident)' | tr '\n' ' ')"
 stop_all

@@ -204,6 +204,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let listening = open_listeners(&args, &shared, &starts, &fanout).await?;
     let total = Arc::new(Mutex::new(Stats::new()));
     let started = Instant::now();
+    let cpu_at_start: Vec<Option<u64>> = args.server_pid.iter().map(|p| cpu_ms(*p)).collect();
     let bar = match args.flows {
         Some(n) => Progress::steps("bench", n, "flows"),
         None => Progress::steps("bench", args.duration, "s"),
@@ -235,10 +236,12 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             );
             let rng = StdRng::seed_from_u64(args.seed.wrapping_add(i as u64));
             let basket = (args.basket_min, args.basket_max, args.pre_ratio);
-            // Each register starts a flow every `concurrency / rate` seconds.
-            let pace = args
-                .rate
-                .map(|r| Duration::from_secs_f64(args.concurrency as f64 / r.max(0.001)));
+            // Each register starts a flow every `concurrency / rate` seconds; register i first
+            // after i/concurrency of that, so that flows arrive evenly, not all at one instant.
+            let pace = args.rate.map(|r| {
+                let period = Duration::from_secs_f64(args.concurrency as f64 / r.max(0.001));
+                (period, period.mul_f64(i as f64 / args.concurrency as f64))
+            });
             tokio::spawn(async move {
                 let mut register = Register {
                     transport,
@@ -262,7 +265,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     for l in listening {
         l.await?;
     }
-    report(&args, &shared, &*total.lock().await, elapsed)?;
+    let cpu: Vec<Option<u64>> = (args.server_pid.iter().zip(cpu_at_start))
+        .map(|(pid, start)| Some(cpu_ms(*pid)?.saturating_sub(start?)))
+        .collect();
+    report(&args, &shared, &*total.lock().await, elapsed, &cpu)?;
     if args.listeners > 0 {
         report_fanout(&args, &fanout, elapsed).await?;
     }
@@ -366,11 +372,12 @@ impl Register {
         index: usize,
         mut rng: StdRng,
         (basket_min, basket_max, pre_ratio): (usize, usize, f64),
-        pace: Option<Duration>,
+        // A flow every period, the first after a delay.
+        pace: Option<(Duration, Duration)>,
     ) {
         let shared = self.shared.clone();
-        let mut ticker = pace.map(|p| {
-            let mut t = tokio::time::interval(p);
+        let mut ticker = pace.map(|(period, first)| {
+            let mut t = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             t
         });
@@ -617,7 +624,24 @@ fn rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) -> anyhow::Result<()> {
+/// The CPU time (user + system) a process has used so far, in milliseconds.
+fn cpu_ms(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name (which may hold spaces) come the state, …, utime (14th field) and
+    // stime (15th), in clock ticks (100 per second on Linux).
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) * 10)
+}
+
+fn report(
+    args: &BenchArgs,
+    shared: &Shared,
+    stats: &Stats,
+    elapsed: f64,
+    cpu: &[Option<u64>],
+) -> anyhow::Result<()> {
     let mut out = Stdout::new();
     let flows = stats.histograms["flow"].len();
     let requests = shared.requests.load(Ordering::Relaxed);
@@ -684,10 +708,18 @@ fn report(args: &BenchArgs, shared: &Shared, stats: &Stats, elapsed: f64) -> any
     for (kind, n) in &stats.errors {
         outln!(out, "error     {n:>10}  {kind}");
     }
-    for pid in &args.server_pid {
+    for (pid, cpu) in args.server_pid.iter().zip(cpu) {
         match rss_mb(*pid) {
             Some(mb) => outln!(out, "server    pid {pid} RSS {mb:.1} MB"),
             None => outln!(out, "server    pid {pid}: RSS not readable"),
+        }
+        if let Some(ms) = cpu {
+            outln!(
+                out,
+                "server    pid {pid} CPU {ms} ms ({:.2} ms per flow, {:.0} % of a core)",
+                *ms as f64 / flows.max(1) as f64,
+                *ms as f64 / elapsed / 10.0
+            );
         }
     }
     Ok(())

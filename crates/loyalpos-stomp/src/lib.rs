@@ -112,23 +112,35 @@ impl Frame {
     /// whenever there is a body and none was given (so a body may hold NUL bytes), then the NUL.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.body.len());
-        out.extend_from_slice(self.command.as_str().as_bytes());
-        out.push(b'\n');
-        let escape = self.command.escapes_headers();
-        for (name, value) in &self.headers {
-            write_header_text(&mut out, name, escape);
-            out.push(b':');
-            write_header_text(&mut out, value, escape);
-            out.push(b'\n');
-        }
-        if !self.body.is_empty() && self.get("content-length").is_none() {
-            out.extend_from_slice(format!("content-length:{}\n", self.body.len()).as_bytes());
-        }
-        out.push(b'\n');
-        out.extend_from_slice(&self.body);
-        out.push(0);
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        encode_into(&mut out, self.command, &headers, &self.body);
         out
     }
+}
+
+/// Appends a frame to `out` as [`Frame::encode`] writes it, from borrowed parts: a server that
+/// sends one body to many connections encodes it without copying it into a [`Frame`] first.
+pub fn encode_into(out: &mut Vec<u8>, command: Command, headers: &[(&str, &str)], body: &[u8]) {
+    out.reserve(64 + body.len());
+    out.extend_from_slice(command.as_str().as_bytes());
+    out.push(b'\n');
+    let escape = command.escapes_headers();
+    for (name, value) in headers {
+        write_header_text(out, name, escape);
+        out.push(b':');
+        write_header_text(out, value, escape);
+        out.push(b'\n');
+    }
+    if !body.is_empty() && !headers.iter().any(|(n, _)| *n == "content-length") {
+        out.extend_from_slice(format!("content-length:{}\n", body.len()).as_bytes());
+    }
+    out.push(b'\n');
+    out.extend_from_slice(body);
+    out.push(0);
 }
 
 fn write_header_text(out: &mut Vec<u8>, text: &str, escape: bool) {

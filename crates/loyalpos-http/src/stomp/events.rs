@@ -5,7 +5,7 @@
 
 use loyalpos_app::clock::Clock;
 use loyalpos_app::events::TARGETS;
-use loyalpos_stomp::{Command, Frame};
+use loyalpos_stomp::{Command, Frame, encode_into};
 use loyalpos_store::{EventRow, Relayed};
 
 use crate::events::event_json;
@@ -71,41 +71,42 @@ fn selector_target(selector: &str) -> Result<&'static str, String> {
         .ok_or_else(|| format!("unknown event target {unquoted}"))
 }
 
-/// The MESSAGE frames of one event: one per event subscription that admits it, or one on
-/// `/temp-queue/main` when the client has no event subscription.
-pub(super) fn event_frames(
+/// Appends the MESSAGE frames of one event to `out`: one per event subscription that admits it,
+/// or one on `/temp-queue/main` when the client has no event subscription. The event's JSON is
+/// the one encoding every connection shares.
+pub(super) fn encode_event(
     clock: &Clock,
     subscriptions: &[Subscription],
     relayed: &Relayed,
     message_id: &mut dyn FnMut() -> String,
-) -> Vec<Frame> {
+    out: &mut Vec<u8>,
+) {
     let event = &relayed.row;
     let body = relayed.encoded(|row| event_json(clock, row).into_bytes());
-    let message = |destination: &str, id: String| {
-        Frame::new(Command::Message)
-            .header("destination", destination)
-            .header("message-id", id)
-            .header("content-type", "application/x-json")
-            .body(body.to_vec())
-    };
-    let subscribed: Vec<&Subscription> =
-        subscriptions.iter().filter(|s| s.takes_events()).collect();
-    if subscribed.is_empty() {
-        return vec![message(DEFAULT_DESTINATION, message_id())];
+    let mut subscribed = subscriptions.iter().filter(|s| s.takes_events()).peekable();
+    if subscribed.peek().is_none() {
+        let id = message_id();
+        let headers = message_headers(DEFAULT_DESTINATION, &id);
+        encode_into(out, Command::Message, &headers, &body);
+        return;
     }
-    subscribed
-        .into_iter()
-        .filter(|s| s.admits(event))
-        .map(|s| {
-            let id = message_id();
-            let mut frame =
-                message(&s.destination, id.clone()).header("subscription", s.id.clone());
-            if s.acked {
-                frame = frame.header("ack", id);
-            }
-            frame
-        })
-        .collect()
+    for s in subscribed.filter(|s| s.admits(event)) {
+        let id = message_id();
+        let mut headers = message_headers(&s.destination, &id).to_vec();
+        headers.push(("subscription", &s.id));
+        if s.acked {
+            headers.push(("ack", &id));
+        }
+        encode_into(out, Command::Message, &headers, &body);
+    }
+}
+
+fn message_headers<'a>(destination: &'a str, id: &'a str) -> [(&'a str, &'a str); 3] {
+    [
+        ("destination", destination),
+        ("message-id", id),
+        ("content-type", "application/x-json"),
+    ]
 }
 
 #[cfg(test)]

@@ -53,8 +53,10 @@ const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 /// Events a connection may have yet to receive before it is closed as a slow consumer (push.md
 /// §2.5); counted over the process's event feed.
 const MAX_UNDELIVERED: usize = 1000;
-/// How long writing one event may block on a client that does not read.
+/// How long writing events may block on a client that does not read.
 const EVENT_WRITE_WITHIN: Duration = Duration::from_secs(10);
+/// At most this many waiting events go out in one write (one system call instead of one each).
+const EVENTS_PER_WRITE: usize = 64;
 
 /// How many connections and how large frames the listener takes.
 #[derive(Debug, Clone, Copy)]
@@ -207,7 +209,7 @@ impl Session {
                     }
                 }
                 event = next_event(&mut feed) => {
-                    if self.push(event, &mut writer).await.is_err() {
+                    if self.push(event, feed.as_mut(), &mut writer).await.is_err() {
                         return;
                     }
                 }
@@ -223,45 +225,68 @@ impl Session {
         }
     }
 
-    /// Sends an event the caller may see; `Err` closes the connection (a slow consumer, a client
-    /// that stopped reading).
+    /// Sends an event the caller may see, with every further one already waiting, in one write;
+    /// `Err` closes the connection (a slow consumer, a client that stopped reading).
     async fn push<W: AsyncWrite + Unpin>(
         &mut self,
-        event: Result<(Arc<Relayed>, usize), RecvError>,
+        first: Result<(Arc<Relayed>, usize), RecvError>,
+        mut feed: Option<&mut broadcast::Receiver<Arc<Relayed>>>,
         writer: &mut W,
     ) -> Result<(), ()> {
-        let event = match event {
-            Ok((event, behind)) if behind <= MAX_UNDELIVERED => event,
-            // Behind by too many, or already lapped by the feed: its events stay in the outbox.
-            _ => {
-                let _ = write(writer, &protocol_error("slow consumer")).await;
-                return Err(());
+        let mut out = Vec::new();
+        let mut event = first;
+        let mut batched = 0;
+        loop {
+            match event {
+                Ok((event, behind)) if behind <= MAX_UNDELIVERED => self.encode(&event, &mut out),
+                // Behind by too many, or already lapped by the feed: its events stay in the outbox.
+                _ => {
+                    let _ = write(writer, &protocol_error("slow consumer")).await;
+                    return Err(());
+                }
             }
-        };
-        let Some(caller) = &self.caller else {
+            batched += 1;
+            let Some(feed) = feed.as_deref_mut() else {
+                break;
+            };
+            if batched == EVENTS_PER_WRITE || feed.is_empty() {
+                break;
+            }
+            event = next_event_now(feed);
+        }
+        if out.is_empty() {
             return Ok(());
+        }
+        let sent = async {
+            writer.write_all(&out).await?;
+            writer.flush().await
+        };
+        match tokio::time::timeout(EVENT_WRITE_WITHIN, sent).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        }
+    }
+
+    /// Appends the MESSAGE frames of an event the caller may see to `out`.
+    fn encode(&mut self, event: &Relayed, out: &mut Vec<u8>) {
+        let Some(caller) = &self.caller else {
+            return;
         };
         if !loyalpos_app::events::visible_to(caller, &event.row) {
-            return Ok(());
+            return;
         }
         let (id, sent) = (self.id.clone(), &mut self.sent);
         let mut message_id = || {
             *sent += 1;
             format!("{id}-{sent}")
         };
-        let frames = events::event_frames(
+        events::encode_event(
             &self.app.clock,
             &self.subscriptions,
-            &event,
+            event,
             &mut message_id,
+            out,
         );
-        for frame in frames {
-            match tokio::time::timeout(EVENT_WRITE_WITHIN, write(writer, &frame)).await {
-                Ok(Ok(())) => {}
-                _ => return Err(()),
-            }
-        }
-        Ok(())
     }
 
     /// How long the connection may go on without hearing from the client: until the connect limit
@@ -514,6 +539,17 @@ async fn lapse(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// The next event of the feed if one is waiting (the feed is not empty), with how many more are.
+fn next_event_now(
+    feed: &mut broadcast::Receiver<Arc<Relayed>>,
+) -> Result<(Arc<Relayed>, usize), RecvError> {
+    match feed.try_recv() {
+        Ok(event) => Ok((event, feed.len())),
+        Err(broadcast::error::TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+        Err(_) => Err(RecvError::Closed),
     }
 }
 
