@@ -488,16 +488,18 @@ impl Session {
     /// envelope as REST answers it otherwise.
     async fn reply(&mut self, frame: &Frame, reply_to: &str, answer: Response) -> Frame {
         let ok = answer.status().is_success();
+        let json = answer
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
         let bytes = axum::body::to_bytes(answer.into_body(), usize::MAX)
             .await
             .unwrap_or_default();
-        let body = if ok {
-            let data: serde_json::Value =
-                serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-            serde_json::to_vec(&serde_json::json!({"status": "ok", "data": data}))
-                .unwrap_or_default()
-        } else {
-            bytes.to_vec()
+        let body = match (ok, json) {
+            (true, true) => ok_envelope(&bytes),
+            // Not an API answer (a page of the API description): no data.
+            (true, false) => ok_envelope(b""),
+            (false, _) => bytes.to_vec(),
         };
         self.sent += 1;
         let mut message = Frame::new(Command::Message)
@@ -532,6 +534,21 @@ async fn next_event(
         }
         None => std::future::pending().await,
     }
+}
+
+/// `{"status":"ok","data":…}` around a REST answer's body. The body is the dispatcher's own JSON,
+/// so it is spliced in rather than parsed and written again; an empty body is `null`.
+fn ok_envelope(answer: &[u8]) -> Vec<u8> {
+    let data: &[u8] = if answer.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        answer
+    };
+    let mut body = Vec::with_capacity(data.len() + 32);
+    body.extend_from_slice(br#"{"status":"ok","data":"#);
+    body.extend_from_slice(data);
+    body.push(b'}');
+    body
 }
 
 /// When the device's refresh lapses; never, while no refresh holds it online.
@@ -617,6 +634,18 @@ mod tests {
         assert_eq!(agreed_version(Some("1.1")), Some("1.1"));
         assert_eq!(agreed_version(None), Some("1.0"));
         assert_eq!(agreed_version(Some("2.0")), None);
+    }
+
+    #[test]
+    fn an_answer_is_wrapped_in_the_ok_envelope_as_it_is() {
+        let wrapped = ok_envelope(br#"{"id":"STX_1","sum":[1,2]}"#);
+        let value: serde_json::Value = serde_json::from_slice(&wrapped).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"status": "ok", "data": {"id": "STX_1", "sum": [1, 2]}})
+        );
+        let empty: serde_json::Value = serde_json::from_slice(&ok_envelope(b"")).unwrap();
+        assert_eq!(empty, serde_json::json!({"status": "ok", "data": null}));
     }
 
     #[test]
