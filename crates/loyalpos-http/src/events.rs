@@ -330,7 +330,7 @@ impl Stream {
 }
 
 /// Deletes the events older than the retention (push.md §1, `--event-retention`), every hour, and
-/// with them the devices' STOMP sessions that ended before it.
+/// with them the STOMP sessions (devices' presence, acknowledged events) that ended before it.
 pub fn spawn_retention(store: Store, clock: Clock, retention: Duration) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -338,7 +338,11 @@ pub fn spawn_retention(store: Store, clock: Clock, retention: Duration) {
             every.tick().await;
             let before = clock.now() - retention.as_secs() as i64;
             let purged = store
-                .write(move |tx| Ok((tx.purge_events(before)?, tx.purge_device_sessions(before)?)))
+                .write(move |tx| {
+                    let sessions =
+                        tx.purge_device_sessions(before)? + tx.purge_stomp_sessions(before)?;
+                    Ok((tx.purge_events(before)?, sessions))
+                })
                 .await;
             match purged {
                 Ok((0, 0)) => {}

@@ -759,6 +759,23 @@ pub trait EventTx {
     fn last_relay_pos(&mut self) -> Result<i64>;
     /// Deletes numbered events created before `before` (retention); returns how many.
     fn purge_events(&mut self, before: i64) -> Result<u64>;
+    /// The newest event a STOMP session of the merchant acknowledged (`x-resume-session`);
+    /// `None` when the merchant has no such session.
+    fn stomp_session_acked(
+        &mut self,
+        session: &str,
+        merchant_id: &MerchantId,
+    ) -> Result<Option<i64>>;
+    /// Records the newest event the session acknowledged.
+    fn save_stomp_session(
+        &mut self,
+        session: &str,
+        merchant_id: &MerchantId,
+        acked_seq: i64,
+        now: i64,
+    ) -> Result<()>;
+    /// Deletes sessions last saved before `before`; returns how many.
+    fn purge_stomp_sessions(&mut self, before: i64) -> Result<u64>;
 }
 
 /// The lists of the API (api.md §5): the merchant's rows that satisfy a pushed-down filter, in the

@@ -31,7 +31,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 7, "0007_card_assignment_per_merchant"),
     migration!("sqlite", 8, "0008_stx_ref_columns"),
     migration!("sqlite", 9, "0009_events"),
-    migration!("sqlite", 10, "0010_device_sessions"),
+    migration!("sqlite", 10, "0010_sessions"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -44,7 +44,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 7, "0007_card_assignment_per_merchant"),
     migration!("postgres", 8, "0008_stx_ref_columns"),
     migration!("postgres", 9, "0009_events"),
-    migration!("postgres", 10, "0010_device_sessions"),
+    migration!("postgres", 10, "0010_sessions"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

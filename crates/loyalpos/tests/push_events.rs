@@ -194,7 +194,7 @@ on_both_backends! {
 
     async fn a_stomp_connection_gets_events_without_correlation_id_and_subscriptions_filter(app: TestApp) {
         let (mut plain, _) = StompClient::connect(&app.server.stomp, PINNED).await;
-        let (mut filtered, _) = StompClient::connect(&app.server.stomp, PINNED).await;
+        let (mut filtered, connected) = StompClient::connect(&app.server.stomp, PINNED).await;
         filtered.send(&Frame::new(Command::Subscribe).header("id", "sub-7").header("destination", "/topic/events")
             .header("selector", "target = 'loyalty.transactions'").header("ack", "client").header("receipt", "s")).await;
         assert_eq!(filtered.next().await.unwrap().get("receipt-id"), Some("s"));
@@ -214,7 +214,8 @@ on_both_backends! {
         assert_eq!(got, ["loyalty.merchantcards.changed", "loyalty.transactions.added", "smart.transactions.changed"]);
         let only = filtered.next_event().await.unwrap();
         assert_eq!((only.get("destination"), only.get("subscription")), (Some("/topic/events"), Some("sub-7")));
-        assert_eq!(only.get("ack"), only.get("message-id"));
+        let session = connected.get("session").unwrap();
+        assert!(only.get("ack").unwrap().starts_with(&format!("{session}.")), "the ack names the session and the event");
         let event: Value = serde_json::from_slice(&only.body).unwrap();
         assert_eq!(event["data"]["id"], started["transactions"][0]["id"]);
         assert!(tokio::time::timeout(QUIET, filtered.next_event()).await.is_err(), "the selector filters");
@@ -224,6 +225,51 @@ on_both_backends! {
             .header("selector", "amount > 5")).await;
         assert_eq!(odd.next().await.unwrap().command, Command::Error);
         assert!(odd.next().await.is_none());
+    }
+
+    async fn a_resumed_stomp_session_gets_every_event_after_the_newest_it_acknowledged(app: TestApp) {
+        let merchant = app.merchant_token().await;
+        let (mut first, connected) = StompClient::connect(&app.server.stomp, &merchant).await;
+        let session = connected.get("session").unwrap().to_owned();
+        first.send(&acked_subscription()).await;
+        assert_eq!(first.next().await.unwrap().get("receipt-id"), Some("s"));
+        app.start(SEED_STX, "cash").await.ok();
+        let before: Vec<Frame> = [first.next_event().await, first.next_event().await, first.next_event().await]
+            .into_iter().map(Option::unwrap).collect();
+        // the first of the three acknowledged; then the connection goes
+        first.send(&Frame::new(Command::Ack).header("id", before[0].get("ack").unwrap())).await;
+        first.send(&Frame::new(Command::Disconnect).header("receipt", "bye")).await;
+        assert_eq!(first.next().await.unwrap().get("receipt-id"), Some("bye"));
+        // while away: a create and a start
+        let stx = app.create_stx(card_body(CARD_B, docs_basket(), 796)).await;
+        app.start(&stx, "cash").await.ok();
+        // back: the session taken over, the two unacknowledged events, then the four of while away
+        let mut second = StompClient::open(&app.server.stomp).await;
+        second.send(&Frame::new(Command::Connect).header("accept-version", "1.2").header("login", &merchant)
+            .header("passcode", &merchant).header("x-resume-session", &session)).await;
+        assert_eq!(second.next().await.unwrap().get("session"), Some(session.as_str()));
+        second.send(&acked_subscription()).await;
+        let mut again = Vec::new();
+        for _ in 0..6 {
+            again.push(second.next_event().await.expect("an event"));
+        }
+        let ids: Vec<String> = again.iter().map(event_id).collect();
+        assert_eq!(ids[..2], [event_id(&before[1]), event_id(&before[2])]);
+        let mut away: Vec<String> = again[2..].iter().map(event_name).collect();
+        assert_eq!(away.remove(0), "smart.transactions.added");
+        away.sort();
+        assert_eq!(away, ["loyalty.merchantcards.changed", "loyalty.transactions.added", "smart.transactions.changed"]);
+        assert!(tokio::time::timeout(QUIET, second.next_event()).await.is_err(), "nothing twice");
+        // a session id of another merchant, or none known: a new session, nothing sent again
+        let other = other_merchant(&app).await;
+        let mut stranger = StompClient::open(&app.server.stomp).await;
+        stranger.send(&Frame::new(Command::Connect).header("login", &other.token)
+            .header("passcode", &other.token).header("x-resume-session", &session)).await;
+        let fresh = stranger.next().await.unwrap();
+        assert_ne!(fresh.get("session"), Some(session.as_str()));
+        stranger.send(&acked_subscription()).await;
+        assert_eq!(stranger.next().await.unwrap().get("receipt-id"), Some("s"));
+        assert!(tokio::time::timeout(QUIET, stranger.next_event()).await.is_err(), "nothing of another merchant");
     }
 
     async fn merchant_card_changes_and_device_registrations_are_published(app: TestApp) {
@@ -242,6 +288,31 @@ on_both_backends! {
         let shown = app.get(&format!("/Smart/Devices/{device_id}"), &merchant).await;
         assert_eq!(event_of(&events, "smart.devices.changed")["data"], shown.ok().clone());
     }
+}
+
+/// SUBSCRIBE to the events, each acknowledged one by one; answered with RECEIPT `s`.
+fn acked_subscription() -> Frame {
+    Frame::new(Command::Subscribe)
+        .header("id", "ev")
+        .header("destination", "/topic/events")
+        .header("ack", "client-individual")
+        .header("receipt", "s")
+}
+
+/// The `EAC_…` id of an event frame.
+fn event_id(frame: &Frame) -> String {
+    let event: Value = serde_json::from_slice(&frame.body).unwrap();
+    event["id"].as_str().unwrap().to_owned()
+}
+
+/// `target.type` of an event frame.
+fn event_name(frame: &Frame) -> String {
+    let event: Value = serde_json::from_slice(&frame.body).unwrap();
+    format!(
+        "{}.{}",
+        event["target"].as_str().unwrap(),
+        event["type"].as_str().unwrap()
+    )
 }
 
 fn docs_basket_body() -> Value {

@@ -40,6 +40,11 @@ impl Subscription {
         })
     }
 
+    /// An event subscription whose events the client acknowledges.
+    pub fn acknowledges_events(&self) -> bool {
+        self.acked && self.takes_events()
+    }
+
     fn takes_events(&self) -> bool {
         EVENT_DESTINATIONS
             .iter()
@@ -76,6 +81,7 @@ fn selector_target(selector: &str) -> Result<&'static str, String> {
 /// the one encoding every connection shares.
 pub(super) fn encode_event(
     clock: &Clock,
+    session: &str,
     subscriptions: &[Subscription],
     relayed: &Relayed,
     message_id: &mut dyn FnMut() -> String,
@@ -94,11 +100,24 @@ pub(super) fn encode_event(
         let id = message_id();
         let mut headers = message_headers(&s.destination, &id).to_vec();
         headers.push(("subscription", &s.id));
-        if s.acked {
-            headers.push(("ack", &id));
+        let ack = s.acked.then(|| ack_id(session, event.seq));
+        if let Some(ack) = &ack {
+            headers.push(("ack", ack));
         }
         encode_into(out, Command::Message, &headers, &body);
     }
+}
+
+/// The `ack` header of an event: the session and the event's number, so that an ACK names the
+/// event it acknowledges (and resuming the session knows where to go on).
+fn ack_id(session: &str, seq: i64) -> String {
+    format!("{session}.{seq}")
+}
+
+/// The event number an ACK of this session acknowledges; `None` for another session's id.
+pub(super) fn acked_seq(session: &str, ack: &str) -> Option<i64> {
+    let (of, seq) = ack.rsplit_once('.')?;
+    (of == session).then(|| seq.parse().ok()).flatten()
 }
 
 fn message_headers<'a>(destination: &'a str, id: &'a str) -> [(&'a str, &'a str); 3] {
@@ -112,6 +131,15 @@ fn message_headers<'a>(destination: &'a str, id: &'a str) -> [(&'a str, &'a str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ack_names_its_session_and_event() {
+        assert_eq!(ack_id("abc", 42), "abc.42");
+        assert_eq!(acked_seq("abc", "abc.42"), Some(42));
+        assert_eq!(acked_seq("abc", "other.42"), None);
+        assert_eq!(acked_seq("abc", "abc.x"), None);
+        assert_eq!(acked_seq("abc", "abc-1"), None);
+    }
 
     #[test]
     fn a_selector_names_one_known_target() {

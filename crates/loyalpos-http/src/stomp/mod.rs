@@ -13,8 +13,11 @@
 //! `exec:Auth.Sessions.refresh` keeps the connection's device online (push.md §2.2): the connection
 //! ends its session when it closes or when the refresh lapses.
 //!
-//! Not served yet: resuming a session's unacknowledged events (`x-resume-session`) and
-//! transactions (BEGIN/COMMIT/ABORT).
+//! A session whose event subscription acknowledges (`ack:client`, `client-individual`) keeps the
+//! newest event it acknowledged in the database; a later CONNECT with `x-resume-session` naming it
+//! takes the session over and gets every later event again (push.md §2.4, at least once).
+//!
+//! Not served: transactions (BEGIN/COMMIT/ABORT).
 
 mod call;
 mod events;
@@ -134,6 +137,22 @@ struct Session {
     sent: u64,
     /// When the device's last `Auth.Sessions.refresh` lapses, while the session keeps it online.
     lapses_at: Option<tokio::time::Instant>,
+    acks: Acks,
+}
+
+/// What a session that acknowledges events keeps (push.md §2.4, `x-resume-session`).
+#[derive(Default)]
+struct Acks {
+    /// The newest event acknowledged, once an acknowledging subscription began.
+    acked: Option<i64>,
+    /// `acked` changed since it was last saved.
+    unsaved: bool,
+    /// A resumed session's events after this number are sent again at its event subscription.
+    resume_after: Option<i64>,
+    /// Due to be sent again, once the connection's event feed is open.
+    replay_due: Option<i64>,
+    /// The newest of the merchant's events sent again; the feed's copies of them are skipped.
+    replayed_through: i64,
 }
 
 /// What a frame asks of the connection after it was handled.
@@ -158,12 +177,14 @@ impl Session {
             subscriptions: Vec::new(),
             sent: 0,
             lapses_at: None,
+            acks: Acks::default(),
         }
     }
 
     async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut self, stream: S) {
         self.run(stream).await;
         self.end_presence().await;
+        self.save_acks().await;
     }
 
     async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: S) {
@@ -188,6 +209,12 @@ impl Session {
             if feed.is_none() && self.caller.is_some() {
                 feed = Some(self.app.store.subscribe_events());
             }
+            // After the feed opened: what the outbox does not have yet, the feed brings.
+            if let Some(after) = self.acks.replay_due.take()
+                && self.replay(after, &mut writer).await.is_err()
+            {
+                return;
+            }
             if beat.is_none() && self.send_every > 0 {
                 beat = Some(tokio::time::interval(Duration::from_millis(
                     self.send_every,
@@ -200,6 +227,7 @@ impl Session {
                     Ok(_) => last_heard = tokio::time::Instant::now(),
                 },
                 _ = recheck.tick(), if self.token.is_some() => {
+                    self.save_acks().await;
                     match self.authenticated().await {
                         Ok(caller) => self.caller = Some(caller),
                         Err(_) => {
@@ -275,6 +303,10 @@ impl Session {
         if !loyalpos_app::events::visible_to(caller, &event.row) {
             return;
         }
+        // Already sent again from the outbox when the session resumed.
+        if event.row.seq <= self.acks.replayed_through {
+            return;
+        }
         let (id, sent) = (self.id.clone(), &mut self.sent);
         let mut message_id = || {
             *sent += 1;
@@ -282,6 +314,7 @@ impl Session {
         };
         events::encode_event(
             &self.app.clock,
+            &id,
             &self.subscriptions,
             event,
             &mut message_id,
@@ -334,6 +367,9 @@ impl Session {
             (Command::Send, true) => self.send(&frame).await,
             (Command::Subscribe, true) => match events::Subscription::parse(&frame) {
                 Ok(subscription) => {
+                    if subscription.acknowledges_events() {
+                        self.begin_acks().await;
+                    }
                     self.subscriptions.push(subscription);
                     (receipt_for(&frame).into_iter().collect(), Next::Continue)
                 }
@@ -344,10 +380,17 @@ impl Session {
                     .retain(|s| Some(s.id.as_str()) != frame.get("id"));
                 (receipt_for(&frame).into_iter().collect(), Next::Continue)
             }
-            (Command::Ack | Command::Nack, true) => {
+            (Command::Ack, true) => {
+                self.acknowledge(frame.get("id").unwrap_or_default());
                 (receipt_for(&frame).into_iter().collect(), Next::Continue)
             }
-            (Command::Disconnect, true) => (receipt_for(&frame).into_iter().collect(), Next::Close),
+            // A NACKed event is sent again only to a session that resumes.
+            (Command::Nack, true) => (receipt_for(&frame).into_iter().collect(), Next::Continue),
+            (Command::Disconnect, true) => {
+                // Saved before the receipt: a client that reconnects after it resumes from here.
+                self.save_acks().await;
+                (receipt_for(&frame).into_iter().collect(), Next::Close)
+            }
             (other, true) => (
                 vec![protocol_error(&format!("{other} is not served"))],
                 Next::Close,
@@ -373,6 +416,9 @@ impl Session {
                 self.token = None;
                 return (vec![token_error()], Next::Close);
             }
+        }
+        if let Some(session) = frame.get("x-resume-session") {
+            self.resume(session).await;
         }
         let (client_sends, client_wants) = heart_beats(frame.get("heart-beat"));
         let offer = |client: u64| if client == 0 { 0 } else { HEART_BEAT_MS };
@@ -445,6 +491,139 @@ impl Session {
             .oneshot(request)
             .await
             .unwrap_or_else(|never| match never {}))
+    }
+
+    /// CONNECT with `x-resume-session`: a session of the caller's merchant that acknowledged events
+    /// is taken over — its id, and every event after the newest it acknowledged is sent again at
+    /// the event subscription. Another session id starts a new session (CONNECTED says which).
+    async fn resume(&mut self, session: &str) {
+        let Some(caller) = &self.caller else {
+            return;
+        };
+        let (session, merchant) = (session.to_owned(), caller.merchant_id.clone());
+        let lookup = session.clone();
+        let acked = self
+            .app
+            .store
+            .read(move |tx| tx.stomp_session_acked(&lookup, &merchant))
+            .await;
+        match acked {
+            Ok(Some(acked)) => {
+                self.id = session;
+                self.acks.acked = Some(acked);
+                self.acks.resume_after = Some(acked);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let e: loyalpos_store::StoreError = e;
+                tracing::warn!(error = %e, "a STOMP session could not be resumed; a new one begins");
+            }
+        }
+    }
+
+    /// An acknowledging event subscription: a new session starts counting at the merchant's
+    /// newest event; a resumed one is due to get its unacknowledged events again.
+    async fn begin_acks(&mut self) {
+        if let Some(after) = self.acks.resume_after.take() {
+            self.acks.replay_due = Some(after);
+            return;
+        }
+        let (None, Some(caller)) = (self.acks.acked, &self.caller) else {
+            return;
+        };
+        let merchant = caller.merchant_id.clone();
+        let last = self
+            .app
+            .store
+            .read(move |tx| tx.last_event_seq(&merchant))
+            .await;
+        if let Ok(last) = last {
+            let last: i64 = last;
+            self.acks.acked = Some(last);
+            self.acks.unsaved = true;
+            self.save_acks().await;
+        }
+    }
+
+    /// ACK: the newest acknowledged event moves on (`client-individual` acknowledgements count
+    /// as cumulative for resuming: what follows the newest one is sent again).
+    fn acknowledge(&mut self, ack: &str) {
+        let (Some(acked), Some(seq)) = (self.acks.acked, events::acked_seq(&self.id, ack)) else {
+            return;
+        };
+        if seq > acked {
+            self.acks.acked = Some(seq);
+            self.acks.unsaved = true;
+        }
+    }
+
+    /// Writes the newest acknowledged event to the database, if it changed.
+    async fn save_acks(&mut self) {
+        let (true, Some(acked), Some(caller)) = (self.acks.unsaved, self.acks.acked, &self.caller)
+        else {
+            return;
+        };
+        let (session, merchant, now) = (
+            self.id.clone(),
+            caller.merchant_id.clone(),
+            self.app.clock.now(),
+        );
+        let saved = self
+            .app
+            .store
+            .write(move |tx| tx.save_stomp_session(&session, &merchant, acked, now))
+            .await;
+        match saved {
+            Ok(()) => self.acks.unsaved = false,
+            Err(e) => {
+                let e: loyalpos_store::StoreError = e;
+                tracing::warn!(error = %e, "saving a STOMP session's acknowledgements failed");
+            }
+        }
+    }
+
+    /// Sends the merchant's events after `after` from the outbox again (a resumed session).
+    async fn replay<W: AsyncWrite + Unpin>(
+        &mut self,
+        after: i64,
+        writer: &mut W,
+    ) -> Result<(), ()> {
+        const PAGE: i64 = 500;
+        let Some(merchant) = self.caller.as_ref().map(|c| c.merchant_id.clone()) else {
+            return Ok(());
+        };
+        let mut last = after;
+        loop {
+            let (m, from) = (merchant.clone(), last);
+            let rows = self
+                .app
+                .store
+                .read(move |tx| tx.merchant_events_after(&m, from, PAGE))
+                .await
+                .map_err(|_: loyalpos_store::StoreError| ())?;
+            let full = rows.len() as i64 == PAGE;
+            let mut out = Vec::new();
+            for row in rows {
+                last = row.seq;
+                let relayed = Relayed {
+                    row,
+                    encoded: Default::default(),
+                };
+                self.encode(&relayed, &mut out);
+            }
+            self.acks.replayed_through = last;
+            let sent = async {
+                writer.write_all(&out).await?;
+                writer.flush().await
+            };
+            match tokio::time::timeout(EVENT_WRITE_WITHIN, sent).await {
+                Ok(Ok(())) => {}
+                _ => return Err(()),
+            }
+            if !full {
+                return Ok(());
+            }
+        }
     }
 
     /// `Auth.Sessions.refresh`: the connection's device is online for `interval` seconds more.

@@ -194,6 +194,44 @@ impl EventTx for SqlTx<'_> {
         self.q("SELECT COALESCE(MAX(relay_pos), 0) FROM events").scalar()
     }
 
+    fn stomp_session_acked(
+        &mut self,
+        session: &str,
+        merchant_id: &MerchantId,
+    ) -> Result<Option<i64>> {
+        self.q("SELECT acked_seq FROM stomp_sessions WHERE session = $1 AND merchant_id = $2")
+            .bind(session)
+            .bind(merchant_id)
+            .scalar_optional()
+    }
+
+    fn save_stomp_session(
+        &mut self,
+        session: &str,
+        merchant_id: &MerchantId,
+        acked_seq: i64,
+        now: i64,
+    ) -> Result<()> {
+        self.q(
+            "INSERT INTO stomp_sessions (session, merchant_id, acked_seq, updated) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (session) DO UPDATE SET \
+             acked_seq = CASE WHEN excluded.acked_seq > stomp_sessions.acked_seq \
+             THEN excluded.acked_seq ELSE stomp_sessions.acked_seq END, updated = excluded.updated",
+        )
+        .bind(session)
+        .bind(merchant_id)
+        .bind(acked_seq)
+        .bind(now)
+        .execute()?;
+        Ok(())
+    }
+
+    fn purge_stomp_sessions(&mut self, before: i64) -> Result<u64> {
+        self.q("DELETE FROM stomp_sessions WHERE updated < $1")
+            .bind(before)
+            .execute()
+    }
+
     /// Keeps each merchant's newest event, whatever its age: numbering goes on from it.
     fn purge_events(&mut self, before: i64) -> Result<u64> {
         self.q(

@@ -4,7 +4,17 @@
 CREATE TABLE device_sessions (
     session      TEXT PRIMARY KEY,
     device_id    TEXT NOT NULL,
-    online_until BIGINT NOT NULL,
-    ended        BIGINT
+    online_until INTEGER NOT NULL,
+    ended        INTEGER
 );
 CREATE INDEX device_sessions_device ON device_sessions (device_id, online_until);
+
+-- STOMP sessions that acknowledge events (push.md §2.4, x-resume-session): the newest event the
+-- session acknowledged; a reconnect that names the session gets every later event again. Rows go
+-- with the events' retention.
+CREATE TABLE stomp_sessions (
+    session     TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    acked_seq   INTEGER NOT NULL,
+    updated     INTEGER NOT NULL
+);
