@@ -255,6 +255,9 @@ on_both_backends! {
         }
         let ids: Vec<String> = again.iter().map(event_id).collect();
         assert_eq!(ids[..2], [event_id(&before[1]), event_id(&before[2])]);
+        let message_ids: std::collections::HashSet<&str> =
+            before.iter().chain(&again).map(|f| f.get("message-id").unwrap()).collect();
+        assert_eq!(message_ids.len(), 9, "message ids stay unique across the session's connections");
         let mut away: Vec<String> = again[2..].iter().map(event_name).collect();
         assert_eq!(away.remove(0), "smart.transactions.added");
         away.sort();

@@ -125,7 +125,10 @@ struct Session {
     peer: SocketAddr,
     tls: bool,
     limits: Limits,
+    /// The session (what CONNECTED names; a resumed session's is the earlier connection's).
     id: String,
+    /// This connection, for message ids unique across the connections of a resumed session.
+    connection: String,
     token: Option<String>,
     /// The token's caller: who the connection's events are for.
     caller: Option<Principal>,
@@ -163,13 +166,15 @@ enum Next {
 
 impl Session {
     fn new(app: Arc<App>, api: axum::Router, peer: SocketAddr, tls: bool, limits: Limits) -> Self {
+        let id = new_support_id();
         Session {
             app,
             api,
             peer,
             tls,
             limits,
-            id: new_support_id(),
+            connection: id.clone(),
+            id,
             token: None,
             caller: None,
             send_every: 0,
@@ -307,14 +312,14 @@ impl Session {
         if event.row.seq <= self.acks.replayed_through {
             return;
         }
-        let (id, sent) = (self.id.clone(), &mut self.sent);
+        let (connection, sent) = (&self.connection, &mut self.sent);
         let mut message_id = || {
             *sent += 1;
-            format!("{id}-{sent}")
+            format!("{connection}-{sent}")
         };
         events::encode_event(
             &self.app.clock,
-            &id,
+            &self.id,
             &self.subscriptions,
             event,
             &mut message_id,
@@ -683,7 +688,7 @@ impl Session {
         self.sent += 1;
         let mut message = Frame::new(Command::Message)
             .header("destination", reply_to)
-            .header("message-id", format!("{}-{}", self.id, self.sent))
+            .header("message-id", format!("{}-{}", self.connection, self.sent))
             .header("content-type", "application/json");
         if let Some(id) = self.subscription_of(reply_to) {
             message = message.header("subscription", id);
