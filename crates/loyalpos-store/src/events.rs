@@ -24,10 +24,18 @@ pub trait EventRenderer: Send + Sync {
 #[derive(Debug)]
 pub struct Relayed {
     pub row: EventRow,
-    pub encoded: OnceLock<Arc<[u8]>>,
+    encoded: OnceLock<Arc<[u8]>>,
 }
 
 impl Relayed {
+    /// A row not encoded yet.
+    pub fn new(row: EventRow) -> Relayed {
+        Relayed {
+            row,
+            encoded: OnceLock::new(),
+        }
+    }
+
     /// The encoding of the event, made by `encode` the first time it is asked for.
     pub fn encoded(&self, encode: impl FnOnce(&EventRow) -> Vec<u8>) -> Arc<[u8]> {
         self.encoded
@@ -165,10 +173,7 @@ impl Store {
             for row in rows {
                 *last = row.relay_pos;
                 // No subscriber is not an error: the row stays in the outbox for resumes.
-                let _ = self.hub.feed.send(Arc::new(Relayed {
-                    row,
-                    encoded: OnceLock::new(),
-                }));
+                let _ = self.hub.feed.send(Arc::new(Relayed::new(row)));
             }
             if !full {
                 return Ok(());

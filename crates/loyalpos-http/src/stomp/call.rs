@@ -65,10 +65,9 @@ pub(crate) fn call_of(destination: &str, body: &[u8]) -> Result<Call, ApiError> 
 /// names it.
 pub(crate) fn refresh_of(destination: &str, body: &[u8]) -> Option<Result<i64, ApiError>> {
     let target = Target::parse(destination)?;
-    let names = [target.product.as_str(), &target.resource];
     let is_refresh = target.cmd == "exec"
-        && names[0].eq_ignore_ascii_case("Auth")
-        && names[1].eq_ignore_ascii_case("Sessions")
+        && target.product.eq_ignore_ascii_case("Auth")
+        && target.resource.eq_ignore_ascii_case("Sessions")
         && target
             .action
             .as_deref()

@@ -290,14 +290,7 @@ impl Session {
         if out.is_empty() {
             return Ok(());
         }
-        let sent = async {
-            writer.write_all(&out).await?;
-            writer.flush().await
-        };
-        match tokio::time::timeout(EVENT_WRITE_WITHIN, sent).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(()),
-        }
+        send_events(writer, &out).await
     }
 
     /// Appends the MESSAGE frames of an event the caller may see to `out`.
@@ -505,8 +498,7 @@ impl Session {
         let Some(caller) = &self.caller else {
             return;
         };
-        let (session, merchant) = (session.to_owned(), caller.merchant_id.clone());
-        let lookup = session.clone();
+        let (lookup, merchant) = (session.to_owned(), caller.merchant_id.clone());
         let acked = self
             .app
             .store
@@ -514,7 +506,7 @@ impl Session {
             .await;
         match acked {
             Ok(Some(acked)) => {
-                self.id = session;
+                self.id = session.to_owned();
                 self.acks.acked = Some(acked);
                 self.acks.resume_after = Some(acked);
             }
@@ -610,21 +602,10 @@ impl Session {
             let mut out = Vec::new();
             for row in rows {
                 last = row.seq;
-                let relayed = Relayed {
-                    row,
-                    encoded: Default::default(),
-                };
-                self.encode(&relayed, &mut out);
+                self.encode(&Relayed::new(row), &mut out);
             }
             self.acks.replayed_through = last;
-            let sent = async {
-                writer.write_all(&out).await?;
-                writer.flush().await
-            };
-            match tokio::time::timeout(EVENT_WRITE_WITHIN, sent).await {
-                Ok(Ok(())) => {}
-                _ => return Err(()),
-            }
+            send_events(writer, &out).await?;
             if !full {
                 return Ok(());
             }
@@ -765,8 +746,21 @@ async fn next_beat(beat: &mut Option<tokio::time::Interval>) {
 }
 
 async fn write<W: AsyncWrite + Unpin>(writer: &mut W, frame: &Frame) -> std::io::Result<()> {
-    writer.write_all(&frame.encode()).await?;
+    write_bytes(writer, &frame.encode()).await
+}
+
+async fn write_bytes<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> std::io::Result<()> {
+    writer.write_all(bytes).await?;
     writer.flush().await
+}
+
+/// Writes encoded events, within the time a client that does not read is given; `Err` closes
+/// the connection.
+async fn send_events<W: AsyncWrite + Unpin>(writer: &mut W, events: &[u8]) -> Result<(), ()> {
+    match tokio::time::timeout(EVENT_WRITE_WITHIN, write_bytes(writer, events)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
 }
 
 /// The highest version both sides speak; 1.0 when the client names none.
