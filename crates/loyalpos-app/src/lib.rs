@@ -22,6 +22,7 @@ pub mod general;
 pub mod import;
 pub mod loyalty;
 pub mod oauth;
+pub mod office;
 pub mod operator;
 pub mod secret;
 pub mod smart;

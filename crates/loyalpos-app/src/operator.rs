@@ -10,6 +10,7 @@ use crate::general::new_store;
 use crate::loyalty::cardgroups::{self, CardgroupPatch};
 use crate::loyalty::issue::{IssueRequest, Issued, issue_card};
 use crate::oauth::GRANTS;
+use crate::office::Role;
 use crate::secret::{hash_password, hash_secret, new_client_id, new_client_secret, new_id};
 
 /// Upper bound of cards per `issue_cards`, so that a typo cannot fill the database.
@@ -166,12 +167,14 @@ pub fn create_client(
     Ok(credentials)
 }
 
-/// Creates a merchant user for the appuser grant; returns its account id.
+/// Creates a merchant user for the appuser grant and the back office (with its office role);
+/// returns its account id.
 pub fn create_user(
     tx: &mut dyn Tx,
     merchant_id: &MerchantId,
     username: &str,
     password: &str,
+    role: Role,
     now: i64,
 ) -> Result<String, OperatorError> {
     let username = required("--username", username)?;
@@ -193,6 +196,7 @@ pub fn create_user(
         created: now,
     })
     .map_err(taken(format!("username {username}")))?;
+    tx.set_user_role(&id, role.as_str())?;
     Ok(id)
 }
 

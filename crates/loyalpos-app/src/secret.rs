@@ -70,6 +70,10 @@ pub fn new_client_secret() -> String {
 pub fn new_client_id() -> String {
     random_hex(16)
 }
+/// A back-office session id (the cookie's value) or CSRF token: 256 random bits.
+pub fn new_session_secret() -> String {
+    random_hex(32)
+}
 pub fn random_digits(len: usize) -> String {
     random_from(b"0123456789", len)
 }

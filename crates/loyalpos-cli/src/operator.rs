@@ -8,6 +8,7 @@ use loyalpos_app::audit::{self, Report};
 use loyalpos_app::clock::Clock;
 use loyalpos_app::import::{self, Document};
 use loyalpos_app::oauth::confirm_registration;
+use loyalpos_app::office::Role;
 use loyalpos_app::operator::{self, ClientCredentials, NewClient};
 use loyalpos_store::MerchantId;
 use loyalpos_store::Store;
@@ -87,6 +88,10 @@ pub enum UserCommand {
         /// The password (stored as an Argon2id hash).
         #[arg(long)]
         password: String,
+        /// What the user may do in the back office: `admin` (everything) or `staff` (cards,
+        /// customers, transactions, devices list).
+        #[arg(long, default_value = "admin", value_parser = parse_role)]
+        role: Role,
     },
     /// Lists users: account id, merchant, created, state, username.
     List {
@@ -100,6 +105,10 @@ pub enum UserCommand {
         /// The user's account id (`ACC_…`) or username.
         user: String,
     },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role (admin, staff)"))
 }
 
 #[derive(Subcommand)]
@@ -287,10 +296,13 @@ pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Res
             merchant,
             username,
             password,
+            role,
         } => {
             let now = clock.now();
             let id = store
-                .write(move |tx| operator::create_user(tx, &merchant, &username, &password, now))
+                .write(move |tx| {
+                    operator::create_user(tx, &merchant, &username, &password, role, now)
+                })
                 .await
                 .context("creating the user")?;
             out.line(format_args!("user {id}"))?;

@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// Switches the appuser grant off.
     #[arg(long, env = "LOYALPOS_DISABLE_APPUSER")]
     pub disable_appuser: bool,
+    /// Marks the back office's session cookie `Secure` although requests arrive over plain HTTP
+    /// (behind a TLS proxy that is not a `--trusted-proxy`).
+    #[arg(long, env = "LOYALPOS_OFFICE_SECURE_COOKIES")]
+    pub office_secure_cookies: bool,
     /// Largest accepted request body in bytes.
     #[arg(long, env = "LOYALPOS_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,

@@ -47,6 +47,8 @@ pub struct ServeOptions {
     pub stomp: StompLimits,
     /// How long events are kept for resumes (push.md §1).
     pub event_retention: Duration,
+    /// Pages served beside the API on its address (the back office); `None` serves only the API.
+    pub pages: Option<axum::Router>,
     /// The API's behaviour. Its `cors` and `metrics_on_api` are the server's to set: from
     /// `cors_origins` once they are checked, and from whether `metrics_listen` is given.
     pub api: Config,
@@ -221,7 +223,8 @@ impl Server {
             header_timeout,
             max_connections,
         };
-        run_connections(listener, router(app), limits, tls, stopping).await;
+        let service = router(app, options.pages);
+        run_connections(listener, service, limits, tls, stopping).await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -27,18 +27,44 @@ use crate::{limits, metrics, openapi, proxy};
 /// The service: every request goes to the one dispatcher. Answers are compressed (gzip, br) when
 /// the client accepts it and they are worth it; CORS preflights are answered before the dispatcher
 /// when `--cors-origin` is set.
-pub fn router(app: Arc<App>) -> axum::Router {
+///
+/// `pages` (the back office) are served beside the API with the request's scheme — as TLS and
+/// the trusted proxies tell it — as a request extension (`http::uri::Scheme`).
+pub fn router(app: Arc<App>, pages: Option<axum::Router>) -> axum::Router {
     let cors = app.config.cors.layer();
-    let router = axum::Router::new()
+    let mut router = axum::Router::new()
         // STOMP over WebSocket (push.md §2): the upgrade, then the STOMP session's own checks.
         .route("/stomp", axum::routing::any(crate::stomp::ws::upgrade))
         .fallback(dispatch)
-        .with_state(app)
-        .layer(CompressionLayer::new());
+        .with_state(app.clone());
+    if let Some(pages) = pages {
+        let scheme = axum::middleware::from_fn_with_state(app, with_scheme);
+        router = router.merge(pages.layer(scheme));
+    }
+    let router = router.layer(CompressionLayer::new());
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+async fn with_scheme(
+    State(app): State<Arc<App>>,
+    mut request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let tls = request.extensions().get::<proxy::Tls>().is_some();
+    let scheme = proxy::scheme(peer, tls, request.headers(), &app.config.trusted_proxies);
+    let scheme = match scheme {
+        "https" => axum::http::uri::Scheme::HTTPS,
+        _ => axum::http::uri::Scheme::HTTP,
+    };
+    request.extensions_mut().insert(scheme);
+    next.run(request).await
 }
 
 async fn dispatch(State(app): State<Arc<App>>, request: Request<Body>) -> Response {

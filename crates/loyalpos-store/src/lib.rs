@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod filter;
 mod migrate;
+mod office;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -29,6 +30,7 @@ pub use loyalpos_domain::ids::{
     CardId, CardgroupId, ContractId, CustomerId, DeviceId, LtxId, MerchantId, MerchantcardId,
     StoreId, StxId,
 };
+pub use office::{AuditRow, CardSearch, OfficeSessionRow, OfficeTx, OfficeUserRow};
 pub use rows::*;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -490,7 +492,16 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 
 /// One unit of work. Every data method lives in one of the per-area traits below.
 pub trait Tx:
-    TenancyTx + AuthTx + LoyaltyTx + SmartTx + AuditTx + IdempotencyTx + ListTx + AdminTx + EventTx
+    TenancyTx
+    + AuthTx
+    + LoyaltyTx
+    + SmartTx
+    + AuditTx
+    + IdempotencyTx
+    + ListTx
+    + AdminTx
+    + EventTx
+    + OfficeTx
 {
     /// Checks that the connection answers.
     fn ping(&mut self) -> Result<()>;

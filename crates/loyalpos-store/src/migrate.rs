@@ -32,6 +32,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 8, "0008_stx_ref_columns"),
     migration!("sqlite", 9, "0009_events"),
     migration!("sqlite", 10, "0010_sessions"),
+    migration!("sqlite", 11, "0011_office"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -45,6 +46,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 8, "0008_stx_ref_columns"),
     migration!("postgres", 9, "0009_events"),
     migration!("postgres", 10, "0010_sessions"),
+    migration!("postgres", 11, "0011_office"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

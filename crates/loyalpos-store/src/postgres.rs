@@ -538,3 +538,4 @@ include!("sql/idempotency.rs");
 include!("sql/lists.rs");
 include!("sql/admin.rs");
 include!("sql/events.rs");
+include!("sql/office.rs");

@@ -827,6 +827,7 @@ include!("sql/idempotency.rs");
 include!("sql/lists.rs");
 include!("sql/admin.rs");
 include!("sql/events.rs");
+include!("sql/office.rs");
 
 #[cfg(test)]
 mod tests {

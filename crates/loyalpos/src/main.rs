@@ -12,6 +12,7 @@ use loyalpos_cli::{Cli, LogFormat};
 use loyalpos_http::Config;
 use loyalpos_http::serve::{ServeOptions, Server, TlsFiles};
 use loyalpos_http::stomp::StompLimits;
+use loyalpos_office::OfficeConfig;
 use loyalpos_store::Store;
 
 #[tokio::main]
@@ -31,13 +32,18 @@ async fn main() -> std::process::ExitCode {
 /// demo tenant is seeded: a server that cannot serve must not have seeded anything.
 async fn serve(args: ServeArgs, store: Store, clock: Clock) -> anyhow::Result<()> {
     let demo = args.demo;
-    let server = Server::bind(server_options(args)).await?;
+    let office = OfficeConfig {
+        secure_cookies: args.office_secure_cookies,
+        demo,
+    };
+    let pages = loyalpos_office::router(store.clone(), clock.clone(), office);
+    let server = Server::bind(server_options(args, pages)).await?;
     prepare_tenant(&store, &clock, demo).await?;
     server.run(store, clock).await?;
     Ok(())
 }
 
-fn server_options(args: ServeArgs) -> ServeOptions {
+fn server_options(args: ServeArgs, pages: axum::Router) -> ServeOptions {
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         // clap requires each with the other.
@@ -53,6 +59,7 @@ fn server_options(args: ServeArgs) -> ServeOptions {
         stomp_listen: (args.stomp_listen != "off").then_some(args.stomp_listen),
         stomp: StompLimits::new(args.stomp_max_connections, args.stomp_frame_limit),
         event_retention: Duration::from_secs(args.event_retention * 86_400),
+        pages: Some(pages),
         api: Config {
             demo: args.demo,
             token_ttl: args.token_ttl,

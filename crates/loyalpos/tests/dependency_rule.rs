@@ -27,6 +27,19 @@ fn the_cli_depends_on_the_application_layer_and_never_on_the_http_crate_axum_or_
 }
 
 #[test]
+fn the_back_office_uses_the_application_layer_and_neither_the_http_crate_nor_the_cli() {
+    let reached = dependencies_reached_from("loyalpos-office");
+    assert!(reached.contains_key("loyalpos-app"), "{reached:?}");
+    for name in ["loyalpos-http", "loyalpos-cli"] {
+        assert!(
+            !reached.contains_key(name),
+            "loyalpos-office reaches {name} through {}",
+            reached[name]
+        );
+    }
+}
+
+#[test]
 fn the_binary_composes_the_cli_and_the_http_crate() {
     let reached = dependencies_reached_from("loyalpos");
     assert!(reached.contains_key("loyalpos-cli"), "{reached:?}");

@@ -33,6 +33,10 @@ impl Passcode {
 pub struct LockReason(i64);
 
 impl LockReason {
+    pub fn value(self) -> i64 {
+        self.0
+    }
+
     pub fn parse(value: Option<i64>) -> ApiResult<LockReason> {
         let reason = value.ok_or_else(|| ApiError::bad_request("reason: missing field"))?;
         match lock_reason(reason) {

@@ -91,7 +91,7 @@ pub(crate) async fn run_stomp(
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let api = router(app.clone());
+    let api = router(app.clone(), None);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {

@@ -34,7 +34,7 @@ pub async fn upgrade(State(app): State<Arc<App>>, request: axum::extract::Reques
     upgrade
         .protocols(["v12.stomp", "v11.stomp", "v10.stomp"])
         .on_upgrade(move |socket| async move {
-            let session = Session::new(app.clone(), router(app), peer, tls, limits);
+            let session = Session::new(app.clone(), router(app, None), peer, tls, limits);
             let (inner, outer) = tokio::io::duplex(PIPE);
             tokio::spawn(session.serve(inner));
             bridge(socket, outer).await;

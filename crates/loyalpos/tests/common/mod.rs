@@ -2,6 +2,7 @@
 //! fresh PostgreSQL database, driven over HTTP.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod sse;
 pub mod stomp;
 

@@ -1,0 +1,223 @@
+//! Signing in to the office (office.md §1): Argon2id passwords (older hashes upgraded at sign-in),
+//! a lockout after failures, server-side sessions with idle and absolute timeouts, CSRF tokens
+//! bound to the session.
+//!
+//! A sign-in is two units of work around the password check: [`begin`] reads the lockout and the
+//! user, the edge verifies the password off the store's threads (Argon2id takes tens of
+//! milliseconds of CPU that must not hold the SQLite writer), and [`finish`] records the verdict.
+
+use loyalpos_store::{OfficeSessionRow, OfficeUserRow, StoreError, Tx};
+
+use crate::demo_ids::DEMO_USER_ID;
+use crate::office::{OfficeUser, Role, audit};
+use crate::secret::{
+    PasswordCheck, constant_time_eq, hash_password, lookup_hash, new_session_secret,
+};
+
+/// Failures within [`LOCKOUT_SECONDS`] that lock a username…
+pub const MAX_FAILURES: i64 = 5;
+/// …for this long after the last of them.
+pub const LOCKOUT_SECONDS: i64 = 15 * 60;
+/// A session ends after this long without a request…
+pub const IDLE_SECONDS: i64 = 30 * 60;
+/// …and this long after sign-in in any case.
+pub const ABSOLUTE_SECONDS: i64 = 12 * 60 * 60;
+/// A session's last request time is written at most this often (a page view is a read).
+const TOUCH_SECONDS: i64 = 60;
+
+/// What [`begin`] found.
+#[derive(Debug, Clone)]
+pub enum Attempt {
+    /// The username is locked: no password is checked.
+    LockedOut,
+    /// Check the password against this user (`None`: no such user; the edge still spends the time
+    /// of a check, so that the answer does not tell whether the username exists).
+    Check(Option<OfficeUserRow>),
+}
+
+/// Reads the lockout and the user. The demo user's public password signs in only on a demo
+/// installation (`demo`), as for the appuser grant: elsewhere it is no user.
+pub fn begin(tx: &mut dyn Tx, username: &str, demo: bool, now: i64) -> Result<Attempt, StoreError> {
+    if tx.sign_in_failures_since(username, now - LOCKOUT_SECONDS)? >= MAX_FAILURES {
+        return Ok(Attempt::LockedOut);
+    }
+    let user = tx.office_user(username)?;
+    Ok(Attempt::Check(
+        user.filter(|u| demo || u.id != DEMO_USER_ID),
+    ))
+}
+
+/// The password check of an [`Attempt::Check`], made by the edge.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Wrong,
+    /// The password matches; a stored hash of an older form comes with its Argon2id replacement.
+    Right {
+        upgraded_hash: Option<String>,
+    },
+}
+
+/// Checks `password` against the user's stored hash (or a dummy one, for an unknown user).
+/// Blocking: Argon2id on purpose takes time.
+pub fn verify(user: Option<&OfficeUserRow>, password: &str) -> Verdict {
+    let Some(user) = user else {
+        let _ = crate::secret::verify_password(password, dummy_hash());
+        return Verdict::Wrong;
+    };
+    match crate::secret::verify_password(password, &user.password_hash) {
+        PasswordCheck::Wrong => Verdict::Wrong,
+        PasswordCheck::Right => Verdict::Right {
+            upgraded_hash: None,
+        },
+        PasswordCheck::RightButOutdated => Verdict::Right {
+            upgraded_hash: Some(hash_password(password)),
+        },
+    }
+}
+
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no user has this password"))
+}
+
+/// A new session: the cookie's value (only its hash is stored) and the session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub session_id: String,
+    pub csrf: String,
+    pub user: OfficeUser,
+}
+
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    SignedIn(NewSession),
+    /// Wrong username or password (which of them is not told).
+    Refused,
+    /// Too many failures: the username is locked for [`LOCKOUT_SECONDS`].
+    LockedOut,
+}
+
+/// Records the verdict on `user` (as [`begin`] read it): a failure counts towards the lockout; a
+/// success forgets the failures, upgrades an old password hash and starts a session.
+pub fn finish(
+    tx: &mut dyn Tx,
+    username: &str,
+    user: Option<&OfficeUserRow>,
+    verdict: Verdict,
+    lang: Option<&str>,
+    now: i64,
+) -> Result<SignIn, StoreError> {
+    let failures = tx.sign_in_failures_since(username, now - LOCKOUT_SECONDS)?;
+    if failures >= MAX_FAILURES {
+        return Ok(SignIn::LockedOut);
+    }
+    let (user, upgraded_hash) = match (user, verdict) {
+        (Some(user), Verdict::Right { upgraded_hash }) => (user, upgraded_hash),
+        _ => {
+            tx.record_sign_in_failure(username, now)?;
+            return Ok(if failures + 1 >= MAX_FAILURES {
+                SignIn::LockedOut
+            } else {
+                SignIn::Refused
+            });
+        }
+    };
+    tx.clear_sign_in_failures(username, now - LOCKOUT_SECONDS)?;
+    tx.purge_office_sessions(now - IDLE_SECONDS, now - ABSOLUTE_SECONDS)?;
+    if let Some(hash) = upgraded_hash {
+        tx.update_user_password(&user.id, &hash)?;
+    }
+    let session_id = new_session_secret();
+    let csrf = new_session_secret();
+    tx.insert_office_session(&lookup_hash(&session_id), &user.id, &csrf, lang, now)?;
+    let office_user = OfficeUser {
+        user_id: user.id.clone(),
+        username: user.username.clone(),
+        role: role_of(&user.role),
+        merchant_id: user.merchant_id.clone(),
+    };
+    audit(tx, &office_user, "sign_in", &user.id, "", now)?;
+    Ok(SignIn::SignedIn(NewSession {
+        session_id,
+        csrf,
+        user: office_user,
+    }))
+}
+
+/// An unknown role grants the least.
+fn role_of(role: &str) -> Role {
+    Role::parse(role).unwrap_or(Role::Staff)
+}
+
+/// A live session as a page sees it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub user: OfficeUser,
+    pub csrf: String,
+    pub lang: Option<String>,
+    last_seen: i64,
+}
+
+impl Session {
+    /// True when the form's token is the session's (compared in constant time).
+    pub fn csrf_matches(&self, token: &str) -> bool {
+        constant_time_eq(self.csrf.as_bytes(), token.as_bytes())
+    }
+
+    /// True when this request should write the session's last request time or language.
+    pub fn needs_touch(&self, now: i64, lang: Option<&str>) -> bool {
+        now - self.last_seen >= TOUCH_SECONDS || (lang.is_some() && lang != self.lang.as_deref())
+    }
+}
+
+/// The session of this cookie value, unless unknown, idle for [`IDLE_SECONDS`], older than
+/// [`ABSOLUTE_SECONDS`], or its user was disabled.
+pub fn session(tx: &mut dyn Tx, session_id: &str, now: i64) -> Result<Option<Session>, StoreError> {
+    let Some(row) = tx.office_session(&lookup_hash(session_id))? else {
+        return Ok(None);
+    };
+    if now - row.last_seen >= IDLE_SECONDS || now - row.created >= ABSOLUTE_SECONDS {
+        return Ok(None);
+    }
+    Ok(Some(session_of(row)))
+}
+
+fn session_of(row: OfficeSessionRow) -> Session {
+    Session {
+        user: OfficeUser {
+            user_id: row.user_id,
+            username: row.username,
+            role: role_of(&row.role),
+            merchant_id: row.merchant_id,
+        },
+        id_hash: row.id_hash,
+        csrf: row.csrf,
+        lang: row.lang,
+        last_seen: row.last_seen,
+    }
+}
+
+/// Keeps the session alive (and its language choice).
+pub fn touch(
+    tx: &mut dyn Tx,
+    session: &Session,
+    lang: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let lang = lang.or(session.lang.as_deref());
+    tx.touch_office_session(&session.id_hash, now, lang)
+}
+
+/// "Sign out": the session ends at once.
+pub fn sign_out(tx: &mut dyn Tx, session: &Session, now: i64) -> Result<(), StoreError> {
+    tx.delete_office_session(&session.id_hash)?;
+    audit(
+        tx,
+        &session.user,
+        "sign_out",
+        &session.user.user_id,
+        "",
+        now,
+    )
+}

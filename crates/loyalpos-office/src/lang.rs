@@ -1,0 +1,318 @@
+//! German and English (office.md §2): the language of a page, its texts, and how it writes
+//! amounts and times.
+
+use loyalpos_app::clock::Clock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "de" => Some(Lang::De),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+
+    /// The first of German or English the browser names in `Accept-Language`; German when it
+    /// names neither (the shops are German).
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let header = header.unwrap_or_default().to_ascii_lowercase();
+        let first = header
+            .split(',')
+            .map(|part| part.split(';').next().unwrap_or_default().trim())
+            .find_map(|tag| Lang::parse(tag.split('-').next().unwrap_or_default()));
+        first.unwrap_or(Lang::De)
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::De => &DE,
+            Lang::En => &EN,
+        }
+    }
+
+    /// An amount in cents: `1.234,56 €` in German, `€1,234.56` in English; other currencies by
+    /// their code.
+    pub fn money(self, cents: i64, currency: &str) -> String {
+        let sign = if cents < 0 { "-" } else { "" };
+        let abs = cents.unsigned_abs();
+        let (thousands, decimal) = match self {
+            Lang::De => ('.', ','),
+            Lang::En => (',', '.'),
+        };
+        let units = group_thousands(abs / 100, thousands);
+        let number = format!("{units}{decimal}{:02}", abs % 100);
+        match (self, currency) {
+            (Lang::De, "EUR") => format!("{sign}{number} €"),
+            (Lang::En, "EUR") => format!("{sign}€{number}"),
+            (_, code) => format!("{sign}{number} {code}"),
+        }
+    }
+
+    /// A moment in the installation's zone, to the minute.
+    pub fn time(self, clock: &Clock, seconds: i64) -> String {
+        let format = match self {
+            Lang::De => "%d.%m.%Y %H:%M",
+            Lang::En => "%Y-%m-%d %H:%M",
+        };
+        clock.zoned(seconds).strftime(format).to_string()
+    }
+}
+
+fn group_thousands(mut value: u64, separator: char) -> String {
+    let mut groups = Vec::new();
+    loop {
+        if value < 1000 {
+            groups.push(value.to_string());
+            break;
+        }
+        groups.push(format!("{:03}", value % 1000));
+        value /= 1000;
+    }
+    groups.reverse();
+    groups.join(&separator.to_string())
+}
+
+/// Every text a page shows, in one language.
+pub struct Texts {
+    pub product: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub username: &'static str,
+    pub password: &'static str,
+    pub sign_in_refused: &'static str,
+    pub locked_out: &'static str,
+    pub session_ended: &'static str,
+    pub dashboard: &'static str,
+    pub cards: &'static str,
+    pub audit: &'static str,
+    pub search: &'static str,
+    pub search_hint: &'static str,
+    pub card_number: &'static str,
+    pub customer: &'static str,
+    pub card_group: &'static str,
+    pub balance: &'static str,
+    pub cash: &'static str,
+    pub bonus: &'static str,
+    pub total: &'static str,
+    pub lock_state: &'static str,
+    pub locked: &'static str,
+    pub unlocked: &'static str,
+    pub expiry: &'static str,
+    pub none: &'static str,
+    pub no_results: &'static str,
+    pub next_page: &'static str,
+    pub previous_page: &'static str,
+    pub lock: &'static str,
+    pub unlock: &'static str,
+    pub reason: &'static str,
+    pub note: &'static str,
+    pub move_to_group: &'static str,
+    pub move_card: &'static str,
+    pub correction: &'static str,
+    pub correction_load: &'static str,
+    pub correction_discharge: &'static str,
+    pub amount_cents: &'static str,
+    pub correction_text: &'static str,
+    pub book: &'static str,
+    pub ledger: &'static str,
+    pub time: &'static str,
+    pub ta_code: &'static str,
+    pub kind: &'static str,
+    pub amount: &'static str,
+    pub balance_after: &'static str,
+    pub receipt: &'static str,
+    pub last_bookings: &'static str,
+    pub who: &'static str,
+    pub what: &'static str,
+    pub object: &'static str,
+    pub detail: &'static str,
+    pub older: &'static str,
+    pub done: &'static str,
+    pub error: &'static str,
+    pub language: &'static str,
+    pub signed_in_as: &'static str,
+    pub csrf_refused: &'static str,
+    pub lock_reasons: [(i64, &'static str); 5],
+}
+
+impl Texts {
+    pub fn lock_reason(&self, id: i64) -> &'static str {
+        self.lock_reasons
+            .iter()
+            .find(|(r, _)| *r == id)
+            .map_or("", |(_, text)| text)
+    }
+}
+
+static DE: Texts = Texts {
+    product: "loyalpos Backoffice",
+    sign_in: "Anmelden",
+    sign_out: "Abmelden",
+    username: "Benutzername",
+    password: "Passwort",
+    sign_in_refused: "Benutzername oder Passwort ist falsch.",
+    locked_out: "Zu viele fehlgeschlagene Anmeldungen: Dieser Benutzername ist für 15 Minuten gesperrt.",
+    session_ended: "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.",
+    dashboard: "Übersicht",
+    cards: "Karten",
+    audit: "Protokoll",
+    search: "Suchen",
+    search_hint: "Kartennummer (ganz oder letzte Ziffern), Kundenname, E-Mail oder Kundennummer",
+    card_number: "Kartennummer",
+    customer: "Kunde",
+    card_group: "Kartengruppe",
+    balance: "Guthaben",
+    cash: "Bargeld",
+    bonus: "Bonus",
+    total: "Gesamt",
+    lock_state: "Sperrstatus",
+    locked: "gesperrt",
+    unlocked: "aktiv",
+    expiry: "Ablaufdatum",
+    none: "–",
+    no_results: "Keine Karten gefunden.",
+    next_page: "Nächste Seite",
+    previous_page: "Vorherige Seite",
+    lock: "Sperren",
+    unlock: "Entsperren",
+    reason: "Grund",
+    note: "Notiz",
+    move_to_group: "In Kartengruppe verschieben",
+    move_card: "Verschieben",
+    correction: "Korrekturbuchung",
+    correction_load: "Aufladen",
+    correction_discharge: "Abbuchen",
+    amount_cents: "Betrag in Cent",
+    correction_text: "Begründung (Pflicht)",
+    book: "Buchen",
+    ledger: "Buchungen",
+    time: "Zeit",
+    ta_code: "TA-Code",
+    kind: "Art",
+    amount: "Betrag",
+    balance_after: "Saldo danach",
+    receipt: "Beleg",
+    last_bookings: "Letzte Buchungen",
+    who: "Wer",
+    what: "Was",
+    object: "Objekt",
+    detail: "Details",
+    older: "Ältere Einträge",
+    done: "Erledigt.",
+    error: "Fehler",
+    language: "Sprache",
+    signed_in_as: "Angemeldet als",
+    csrf_refused: "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. Bitte laden Sie die Seite neu.",
+    lock_reasons: loyalpos_domain::card::LOCK_REASONS,
+};
+
+static EN: Texts = Texts {
+    product: "loyalpos back office",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    username: "Username",
+    password: "Password",
+    sign_in_refused: "Wrong username or password.",
+    locked_out: "Too many failed sign-ins: this username is locked for 15 minutes.",
+    session_ended: "Your session has ended. Please sign in again.",
+    dashboard: "Dashboard",
+    cards: "Cards",
+    audit: "Audit",
+    search: "Search",
+    search_hint: "Card number (full or last digits), customer name, e-mail or customer number",
+    card_number: "Card number",
+    customer: "Customer",
+    card_group: "Card group",
+    balance: "Balance",
+    cash: "Cash",
+    bonus: "Bonus",
+    total: "Total",
+    lock_state: "Lock state",
+    locked: "locked",
+    unlocked: "active",
+    expiry: "Expiry",
+    none: "–",
+    no_results: "No cards found.",
+    next_page: "Next page",
+    previous_page: "Previous page",
+    lock: "Lock",
+    unlock: "Unlock",
+    reason: "Reason",
+    note: "Note",
+    move_to_group: "Move to card group",
+    move_card: "Move",
+    correction: "Correction booking",
+    correction_load: "Load",
+    correction_discharge: "Discharge",
+    amount_cents: "Amount in cents",
+    correction_text: "Reason (required)",
+    book: "Book",
+    ledger: "Bookings",
+    time: "Time",
+    ta_code: "TA code",
+    kind: "Kind",
+    amount: "Amount",
+    balance_after: "Balance after",
+    receipt: "Receipt",
+    last_bookings: "Latest bookings",
+    who: "Who",
+    what: "What",
+    object: "Object",
+    detail: "Detail",
+    older: "Older entries",
+    done: "Done.",
+    error: "Error",
+    language: "Language",
+    signed_in_as: "Signed in as",
+    csrf_refused: "This form has expired or did not come from this page. Please reload the page.",
+    // The API's reasons (`lockReasons`, German) in the same order.
+    lock_reasons: [
+        (1, "Card lost"),
+        (2, "Card damaged"),
+        (3, "Complaint"),
+        (6, "Card expired"),
+        (8, "Card not activated"),
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_german_in_german_and_english_in_english() {
+        assert_eq!(Lang::De.money(796, "EUR"), "7,96 €");
+        assert_eq!(Lang::De.money(123_456, "EUR"), "1.234,56 €");
+        assert_eq!(Lang::De.money(-220, "EUR"), "-2,20 €");
+        assert_eq!(Lang::En.money(123_456, "EUR"), "€1,234.56");
+        assert_eq!(Lang::En.money(5, "CHF"), "0.05 CHF");
+        assert_eq!(Lang::De.money(100_000_000, "EUR"), "1.000.000,00 €");
+    }
+
+    #[test]
+    fn the_browser_languages_pick_the_first_of_german_or_english() {
+        assert_eq!(
+            Lang::from_accept_language(Some("en-GB,en;q=0.9,de;q=0.8")),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_accept_language(Some("fr-FR, de-DE;q=0.7, en;q=0.5")),
+            Lang::De
+        );
+        assert_eq!(Lang::from_accept_language(Some("fr")), Lang::De);
+        assert_eq!(Lang::from_accept_language(None), Lang::De);
+    }
+}

@@ -1,0 +1,156 @@
+//! The session of a page request: the `loyalpos_office` cookie (office.md §1), the language, and
+//! the CSRF check of a form.
+
+use axum::Extension;
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
+use axum::http::uri::Scheme;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use loyalpos_app::office::signin::{self, Session};
+use loyalpos_app::{ApiError, office::OfficeUser};
+use serde::de::DeserializeOwned;
+
+use crate::Office;
+use crate::lang::Lang;
+use crate::render::{Frame, error_page};
+
+pub const COOKIE_NAME: &str = "loyalpos_office";
+
+/// The cookie's value, if the request sent one.
+pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == COOKIE_NAME && !value.is_empty()).then(|| value.to_owned())
+        })
+}
+
+/// `Set-Cookie` for a new session (`None`: ending it). `Secure` when the request came over TLS
+/// (directly or through a trusted proxy) or the server is told to always set it.
+pub fn set_cookie(value: Option<&str>, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text = match value {
+        Some(v) => format!("{COOKIE_NAME}={v}; Path=/office; HttpOnly; SameSite=Strict{secure}"),
+        None => {
+            format!("{COOKIE_NAME}=; Path=/office; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
+        }
+    };
+    HeaderValue::from_str(&text).expect("a cookie of hex digits is a header value")
+}
+
+/// The language a page is shown in: the `lang` switch, else the session's choice, else the
+/// browser's.
+pub fn lang_of(headers: &HeaderMap, switch: Option<Lang>, session: Option<&Session>) -> Lang {
+    switch
+        .or_else(|| session.and_then(|s| s.lang.as_deref().and_then(Lang::parse)))
+        .unwrap_or_else(|| {
+            Lang::from_accept_language(headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+        })
+}
+
+/// A signed-in request.
+pub struct Visit {
+    pub session: Session,
+    pub lang: Lang,
+    pub path: String,
+}
+
+impl Visit {
+    pub fn user(&self) -> &OfficeUser {
+        &self.session.user
+    }
+
+    pub fn frame(&self) -> Frame {
+        Frame::signed_in(self.lang, &self.session, &self.path)
+    }
+
+    /// The page for a refused command: its status, and its message in the page's language.
+    pub fn refused(&self, err: &ApiError) -> Response {
+        let message = match self.lang {
+            Lang::De => err.code.user_text().to_owned(),
+            Lang::En => err.details.clone(),
+        };
+        error_page(self.frame(), err.code.status(), &message)
+    }
+
+    /// A form's fields, once its CSRF token is the session's: a missing or wrong token answers 403
+    /// and the form is not read further; a form that does not parse answers 400.
+    pub fn form<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, Box<Response>> {
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        let token = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str());
+        if !token.is_some_and(|t| self.session.csrf_matches(t)) {
+            let refused = error_page(self.frame(), 403, self.lang.texts().csrf_refused);
+            return Err(Box::new(refused));
+        }
+        serde_urlencoded::from_bytes(body)
+            .map_err(|e| Box::new(error_page(self.frame(), 400, &format!("{e}"))))
+    }
+}
+
+impl Office {
+    /// Whether the session cookie is `Secure`: the request came over HTTPS — the HTTP edge hands
+    /// the scheme it determined (TLS, or a trusted proxy's `X-Forwarded-Proto`) as a request
+    /// extension — or the server is told to always mark it.
+    pub fn secure(&self, scheme: Option<Extension<Scheme>>) -> bool {
+        self.config.secure_cookies || scheme.is_some_and(|Extension(s)| s == Scheme::HTTPS)
+    }
+
+    /// The request's session, or the sign-in page to go to. A language switch is kept in the
+    /// session; the session's last request time is written at most once a minute.
+    pub async fn visit(
+        &self,
+        headers: &HeaderMap,
+        path: &str,
+        switch: Option<Lang>,
+    ) -> Result<Visit, Response> {
+        let to_sign_in = || Redirect::to("/office/signin").into_response();
+        let Some(cookie) = cookie_value(headers) else {
+            return Err(to_sign_in());
+        };
+        let now = self.clock.now();
+        let found = self
+            .store
+            .read(move |tx| signin::session(tx, &cookie, now))
+            .await
+            .map_err(|e| self.unavailable(headers, e.into()))?;
+        let Some(session) = found else {
+            return Err(Redirect::to("/office/signin?ended=1").into_response());
+        };
+        let lang = lang_of(headers, switch, Some(&session));
+        let chosen = switch.map(Lang::code);
+        if session.needs_touch(now, chosen) {
+            let kept = session.clone();
+            self.store
+                .write(move |tx| signin::touch(tx, &kept, chosen, now))
+                .await
+                .map_err(|e| self.unavailable(headers, e.into()))?;
+        }
+        Ok(Visit {
+            session,
+            lang,
+            path: path.to_owned(),
+        })
+    }
+
+    fn unavailable(&self, headers: &HeaderMap, err: ApiError) -> Response {
+        let lang = lang_of(headers, None, None);
+        error_page(
+            Frame::signed_out(lang, "/office"),
+            err.code.status(),
+            &err.details,
+        )
+    }
+}
+
+/// Adds `Set-Cookie` to a response.
+pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(SET_COOKIE, cookie);
+    response
+}

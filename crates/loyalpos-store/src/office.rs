@@ -1,0 +1,146 @@
+//! What the back office (office.md) keeps beside the API's data: the users' roles, server-side
+//! sessions, failed sign-ins for the lockout, and the audit trail; and the card search of its
+//! cards page.
+
+use loyalpos_domain::ids::MerchantId;
+
+use crate::driver::from_record;
+use crate::{LtxRow, MerchantcardRow, Result};
+
+/// A merchant user who may sign in to the office (not disabled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeUserRow {
+    pub id: String,
+    pub merchant_id: MerchantId,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+}
+from_record!(OfficeUserRow {
+    id,
+    merchant_id,
+    username,
+    password_hash,
+    role
+});
+
+/// A signed-in session, with its user's current name, role and merchant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeSessionRow {
+    pub id_hash: String,
+    pub user_id: String,
+    pub csrf: String,
+    pub lang: Option<String>,
+    pub created: i64,
+    pub last_seen: i64,
+    pub username: String,
+    pub role: String,
+    pub merchant_id: MerchantId,
+}
+from_record!(OfficeSessionRow {
+    id_hash,
+    user_id,
+    csrf,
+    lang,
+    created,
+    last_seen,
+    username,
+    role,
+    merchant_id
+});
+
+/// One entry of the audit trail: who (`actor`: `user:<username>`, `client:<id>`, `device:<id>`)
+/// did what to which object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub merchant_id: MerchantId,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub detail: String,
+}
+from_record!(AuditRow {
+    id,
+    merchant_id,
+    at,
+    actor,
+    action,
+    object,
+    detail
+});
+
+/// What the cards page searches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardSearch {
+    /// Every card of the merchant.
+    All,
+    /// A whole card number.
+    Number(String),
+    /// The last digits of a card number.
+    NumberEnding(String),
+    /// A customer number (exactly) or a text in the customer's contact (name, e-mail), any case.
+    Customer(String),
+}
+
+pub trait OfficeTx {
+    /// The user by username, unless disabled.
+    fn office_user(&mut self, username: &str) -> Result<Option<OfficeUserRow>>;
+    fn set_user_role(&mut self, user_id: &str, role: &str) -> Result<()>;
+
+    /// Failed sign-ins of this username at or after `since`.
+    fn sign_in_failures_since(&mut self, username: &str, since: i64) -> Result<i64>;
+    fn record_sign_in_failure(&mut self, username: &str, at: i64) -> Result<()>;
+    /// Forgets the username's failures (a successful sign-in) and every failure before `before`.
+    fn clear_sign_in_failures(&mut self, username: &str, before: i64) -> Result<()>;
+
+    fn insert_office_session(
+        &mut self,
+        id_hash: &str,
+        user_id: &str,
+        csrf: &str,
+        lang: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
+    /// The session, unless its user was disabled since.
+    fn office_session(&mut self, id_hash: &str) -> Result<Option<OfficeSessionRow>>;
+    fn touch_office_session(
+        &mut self,
+        id_hash: &str,
+        last_seen: i64,
+        lang: Option<&str>,
+    ) -> Result<()>;
+    fn delete_office_session(&mut self, id_hash: &str) -> Result<()>;
+    /// Deletes sessions idle since before `idle_before` or created before `created_before`.
+    fn purge_office_sessions(&mut self, idle_before: i64, created_before: i64) -> Result<u64>;
+
+    fn insert_audit(
+        &mut self,
+        merchant_id: &MerchantId,
+        at: i64,
+        actor: &str,
+        action: &str,
+        object: &str,
+        detail: &str,
+    ) -> Result<()>;
+    /// The merchant's audit entries older than `before` (all when `None`), newest first.
+    fn audit_page(
+        &mut self,
+        merchant_id: &MerchantId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>>;
+
+    /// The merchant's newest loyalty transactions.
+    fn recent_ltxs(&mut self, merchant_id: &MerchantId, limit: i64) -> Result<Vec<LtxRow>>;
+
+    /// One page of the merchant's cards that match, newest first.
+    fn search_merchantcards(
+        &mut self,
+        merchant_id: &MerchantId,
+        search: &CardSearch,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<MerchantcardRow>>;
+}

@@ -1,0 +1,201 @@
+impl OfficeTx for SqlTx<'_> {
+    fn office_user(&mut self, username: &str) -> Result<Option<OfficeUserRow>> {
+        let q = "SELECT id, merchant_id, username, password_hash, role FROM users \
+                 WHERE username = $1 AND disabled_at IS NULL";
+        self.q(q).bind(username).fetch_optional()
+    }
+
+    fn set_user_role(&mut self, user_id: &str, role: &str) -> Result<()> {
+        self.q("UPDATE users SET role = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(role)
+            .execute()?;
+        Ok(())
+    }
+
+    fn sign_in_failures_since(&mut self, username: &str, since: i64) -> Result<i64> {
+        self.q("SELECT COUNT(*) FROM sign_in_failures WHERE username = $1 AND at >= $2")
+            .bind(username)
+            .bind(since)
+            .scalar()
+    }
+
+    fn record_sign_in_failure(&mut self, username: &str, at: i64) -> Result<()> {
+        self.q("INSERT INTO sign_in_failures (username, at) VALUES ($1, $2)")
+            .bind(username)
+            .bind(at)
+            .execute()?;
+        Ok(())
+    }
+
+    fn clear_sign_in_failures(&mut self, username: &str, before: i64) -> Result<()> {
+        self.q("DELETE FROM sign_in_failures WHERE username = $1 OR at < $2")
+            .bind(username)
+            .bind(before)
+            .execute()?;
+        Ok(())
+    }
+
+    fn insert_office_session(
+        &mut self,
+        id_hash: &str,
+        user_id: &str,
+        csrf: &str,
+        lang: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        self.q(
+            "INSERT INTO office_sessions (id_hash, user_id, csrf, lang, created, last_seen) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(lang)
+        .bind(now)
+        .execute()?;
+        Ok(())
+    }
+
+    fn office_session(&mut self, id_hash: &str) -> Result<Option<OfficeSessionRow>> {
+        let q = "SELECT s.id_hash, s.user_id, s.csrf, s.lang, s.created, s.last_seen, \
+                 u.username, u.role, u.merchant_id \
+                 FROM office_sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.id_hash = $1 AND u.disabled_at IS NULL";
+        self.q(q).bind(id_hash).fetch_optional()
+    }
+
+    fn touch_office_session(
+        &mut self,
+        id_hash: &str,
+        last_seen: i64,
+        lang: Option<&str>,
+    ) -> Result<()> {
+        self.q("UPDATE office_sessions SET last_seen = $2, lang = $3 WHERE id_hash = $1")
+            .bind(id_hash)
+            .bind(last_seen)
+            .bind(lang)
+            .execute()?;
+        Ok(())
+    }
+
+    fn delete_office_session(&mut self, id_hash: &str) -> Result<()> {
+        self.q("DELETE FROM office_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute()?;
+        Ok(())
+    }
+
+    fn purge_office_sessions(&mut self, idle_before: i64, created_before: i64) -> Result<u64> {
+        self.q("DELETE FROM office_sessions WHERE last_seen < $1 OR created < $2")
+            .bind(idle_before)
+            .bind(created_before)
+            .execute()
+    }
+
+    fn insert_audit(
+        &mut self,
+        merchant_id: &MerchantId,
+        at: i64,
+        actor: &str,
+        action: &str,
+        object: &str,
+        detail: &str,
+    ) -> Result<()> {
+        self.q(
+            "INSERT INTO audit_trail (merchant_id, at, actor, action, object, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(merchant_id)
+        .bind(at)
+        .bind(actor)
+        .bind(action)
+        .bind(object)
+        .bind(detail)
+        .execute()?;
+        Ok(())
+    }
+
+    fn audit_page(
+        &mut self,
+        merchant_id: &MerchantId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>> {
+        let q = "SELECT id, merchant_id, at, actor, action, object, detail FROM audit_trail \
+                 WHERE merchant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
+        self.q(q)
+            .bind(merchant_id)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all()
+    }
+
+    fn recent_ltxs(&mut self, merchant_id: &MerchantId, limit: i64) -> Result<Vec<LtxRow>> {
+        let q = concat!(
+            "SELECT ",
+            ltx_cols!(),
+            " FROM loyalty_transactions WHERE merchant_id = $1 \
+             ORDER BY created DESC, trans_id DESC LIMIT $2"
+        );
+        self.q(q).bind(merchant_id).bind(limit).fetch_all()
+    }
+
+    fn search_merchantcards(
+        &mut self,
+        merchant_id: &MerchantId,
+        search: &CardSearch,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<MerchantcardRow>> {
+        macro_rules! page {
+            ($condition:literal) => {
+                concat!(
+                    "SELECT ",
+                    merchantcard_cols!(),
+                    " FROM merchantcards WHERE merchant_id = $1",
+                    $condition,
+                    " ORDER BY created DESC, id LIMIT $2 OFFSET $3"
+                )
+            };
+        }
+        let (q, term) = match search {
+            CardSearch::All => (page!(""), None),
+            CardSearch::Number(number) => (
+                page!(" AND card_id IN (SELECT id FROM cards WHERE cardnumber = $4)"),
+                Some(number.clone()),
+            ),
+            CardSearch::NumberEnding(digits) => (
+                page!(" AND card_id IN (SELECT id FROM cards WHERE cardnumber LIKE $4 ESCAPE '\\')"),
+                Some(format!("%{}", like_escaped(digits))),
+            ),
+            CardSearch::Customer(text) => (
+                page!(
+                    " AND customer_id IN (SELECT id FROM customers WHERE merchant_id = $1 \
+                     AND (customernumber = $5 OR LOWER(merchant_contact) LIKE $4 ESCAPE '\\'))"
+                ),
+                Some(format!("%{}%", like_escaped(&text.to_lowercase()))),
+            ),
+        };
+        let mut statement = self.q(q).bind(merchant_id).bind(limit).bind(offset);
+        if let Some(term) = &term {
+            statement = statement.bind(term);
+        }
+        if let CardSearch::Customer(text) = search {
+            statement = statement.bind(text);
+        }
+        statement.fetch_all()
+    }
+}
+
+/// A user's text inside a LIKE pattern, matching itself only.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,101 @@
+//! The back office driven in a real headless Chromium (office.md §3), on both backends: what a
+//! merchant's staff do on the pages shows at the registers and in the API at once.
+mod common;
+mod office_support;
+
+use common::browser::Browser;
+use common::*;
+use office_support::DEMO_SIGN_IN;
+use serde_json::Value;
+
+async fn browser(app: &TestApp, test: &str) -> Option<Browser> {
+    let browser = Browser::start(test).await?;
+    browser
+        .sign_in(&app.server.base, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1)
+        .await;
+    assert_eq!(browser.path().await, "/office/dashboard");
+    assert_eq!(browser.text("#username").await, DEMO_SIGN_IN.0);
+    Some(browser)
+}
+
+async fn start_with_card(app: &TestApp, card: &str) -> Reply {
+    let stx = app.create_stx(card_body(card, docs_basket(), 796)).await;
+    app.start(&stx, "cash").await
+}
+
+on_both_backends! {
+    async fn a_card_found_and_locked_in_the_office_is_refused_at_the_register(app: TestApp) {
+        let Some(b) = browser(&app, "office lock").await else { return };
+        b.click_and_load("nav a[href='/office/cards']").await;
+        b.fill("#q", &CARD_A[12..]).await;
+        b.click_and_load("#search").await;
+        let links = b.client.find_all(fantoccini::Locator::Css("a.card-link")).await.unwrap();
+        assert_eq!(links.len(), 1, "the last four digits find one card");
+        drop(links);
+        b.click_and_load("a.card-link").await;
+        assert_eq!(b.path().await, format!("/office/cards/{MCD_A}"));
+        assert_eq!(b.text("#card-number").await, CARD_A);
+        assert_eq!(b.text("#customer").await, "Max Mustermann");
+        assert_eq!(b.text("#cash-balance").await, "10,00 €");
+
+        b.select("#reason", "1").await;
+        b.fill("#note", "Kunde hat angerufen").await;
+        b.click_and_load("#lock").await;
+        assert_eq!(b.text("#lock-state").await, "gesperrt (Karte verloren)");
+        start_with_card(&app, CARD_A).await.assert_error(400, 4202);
+
+        b.click_and_load("#unlock").await;
+        assert_eq!(b.text("#lock-state").await, "aktiv");
+        start_with_card(&app, CARD_A).await.ok();
+        b.close().await;
+    }
+
+    async fn a_correction_booked_in_the_office_is_in_the_api_ledger_with_its_receipt(app: TestApp) {
+        let Some(b) = browser(&app, "office correction").await else { return };
+        b.goto(&format!("{}/office/cards/{MCD_A}", app.server.base)).await;
+        b.select("#kind", "load").await;
+        b.fill("#amount", "250").await;
+        b.fill("#text", "Kulanz Bon 4711").await;
+        b.click_and_load("#book").await;
+        assert_eq!(b.text("#done").await, "Erledigt.");
+        assert_eq!(b.text("#cash-balance").await, "12,50 €");
+
+        let ledger = app.get(&format!("/Loyalty/Transactions?q=merchantcard.id:{MCD_A}"), PINNED).await;
+        let newest = ledger.ok()["data"].as_array().unwrap().iter()
+            .max_by_key(|t| t["trans_id"].as_i64().unwrap()).unwrap().clone();
+        assert_eq!(newest["amount"], 250);
+        assert_eq!(newest["balance"], 1250);
+        assert_eq!(newest["additional_data"]["correction"], "Kulanz Bon 4711");
+        assert_eq!(newest["additional_data"]["office_user"], DEMO_SIGN_IN.0);
+        assert_eq!(app.balances(MCD_A).await.0, 1250);
+
+        // The page's ledger shows the booking with its TA code and its receipt as a till slip.
+        let ta = newest["trans_id"].as_i64().unwrap().to_string();
+        assert_eq!(b.text("#ledger tbody tr:first-child td.ta").await, ta);
+        b.click("#ledger tbody tr:first-child summary").await;
+        let slip = b.text("#ledger tbody tr:first-child pre.slip").await;
+        let receipt: Vec<String> = newest["receipt"].as_array().unwrap().iter()
+            .filter_map(|l| l["value"]["value"].as_str().or(l["value"]["text"].as_str()))
+            .map(str::to_owned).collect();
+        for text in receipt.iter().filter(|t| !t.is_empty()) {
+            assert!(slip.contains(text.as_str()), "{text:?} not on the slip:\n{slip}");
+        }
+        assert!(slip.contains(&ta), "{slip}");
+        b.close().await;
+    }
+
+    async fn a_hostile_customer_name_shows_as_text_in_the_browser(app: TestApp) {
+        let hostile = r#"{"forename":"<script>alert(1)</script>","surname":"<img src=x onerror=alert(2)>"}"#;
+        raw_sql(&app.db.url, &format!("UPDATE customers SET merchant_contact = '{hostile}' \
+            WHERE id = (SELECT customer_id FROM merchantcards WHERE id = '{MCD_A}')")).await;
+        let Some(b) = browser(&app, "office escaping").await else { return };
+        b.goto(&format!("{}/office/cards/{MCD_A}", app.server.base)).await;
+        assert_eq!(b.text("#customer").await, "<script>alert(1)</script> <img src=x onerror=alert(2)>");
+        // No script ran: an open alert would make this WebDriver call fail.
+        let images = b.client.find_all(fantoccini::Locator::Css("#customer img")).await.unwrap();
+        assert!(images.is_empty());
+        let title: Value = b.client.execute("return document.title", vec![]).await.unwrap();
+        assert_eq!(title, Value::from(format!("{CARD_A} · loyalpos Backoffice")));
+        b.close().await;
+    }
+}
