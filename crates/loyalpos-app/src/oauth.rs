@@ -12,7 +12,9 @@ use crate::demo_ids;
 use crate::error::ApiError;
 use crate::secret::{self, lookup_hash, verify_secret};
 
-pub use device_flow::{ConfirmError, DeviceCode, DeviceGrant, confirm_registration, grant_device};
+pub use device_flow::{
+    ConfirmError, DeviceCode, DeviceGrant, confirm_registration, grant_device, reject_registration,
+};
 pub use grants::{grant_appuser, grant_client_credentials, grant_device_pin, grant_refresh_token};
 
 pub const GRANTS: [&str; 5] = [

@@ -3,6 +3,7 @@
 //! command of `loyalpos_app::office` (and through it the API's own commands).
 
 mod cards;
+mod devices;
 mod lang;
 mod pages;
 mod render;
@@ -63,6 +64,10 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
         .route("/office/cards/{id}/unlock", post(cards::unlock))
         .route("/office/cards/{id}/move", post(cards::move_to_group))
         .route("/office/cards/{id}/correction", post(cards::correct))
+        .route("/office/devices", get(devices::devices))
+        .route("/office/devices/confirm", post(devices::confirm))
+        .route("/office/devices/reject", post(devices::reject))
+        .route("/office/devices/{id}/revoke", post(devices::revoke))
         // Not a fallback: the API's dispatcher is the server's fallback.
         .route("/office/{*rest}", axum::routing::any(pages::not_found))
         .with_state(office)

@@ -6,7 +6,7 @@ mod office_support;
 use common::browser::Browser;
 use common::*;
 use office_support::DEMO_SIGN_IN;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 async fn browser(app: &TestApp, test: &str) -> Option<Browser> {
     let browser = Browser::start(test).await?;
@@ -81,6 +81,36 @@ on_both_backends! {
             assert!(slip.contains(text.as_str()), "{text:?} not on the slip:\n{slip}");
         }
         assert!(slip.contains(&ta), "{slip}");
+        b.close().await;
+    }
+
+    async fn a_register_confirmed_in_the_office_gets_its_token_at_the_next_poll(app: TestApp) {
+        let registration = app.token_request(json!({"grant_type": "device", "client_id": VENDOR_CLIENT.0,
+            "client_secret": VENDOR_CLIENT.1, "uuid": "/vendor/acme/cashier/counter-2"})).await;
+        let device_code = registration.ok()["device_code"].as_str().unwrap().to_owned();
+        let user_code = registration.body["user_code"].as_str().unwrap().to_ascii_uppercase();
+        let poll = json!({"grant_type": "device", "client_id": VENDOR_CLIENT.0,
+            "client_secret": VENDOR_CLIENT.1, "code": device_code});
+        assert_eq!(app.token_request(poll.clone()).await.body["error"], "authorization_pending");
+
+        let Some(b) = browser(&app, "office device confirm").await else { return };
+        b.click_and_load("nav a[href='/office/devices']").await;
+        b.fill("#user_code", &user_code).await;
+        b.select("#store", STORE).await;
+        b.click_and_load("#confirm").await;
+        let device = b.text("#confirmed-device").await;
+        assert!(device.starts_with("SDV_"), "{device}");
+        let rows = b.client.find_all(fantoccini::Locator::Css("#devices td.device-id")).await.unwrap();
+        let mut listed = Vec::new();
+        for row in rows {
+            listed.push(row.text().await.unwrap());
+        }
+        assert!(listed.contains(&device), "{listed:?}");
+
+        let token = app.token_request(poll).await;
+        let access = token.ok()["access_token"].as_str().unwrap().to_owned();
+        let me = app.get(&format!("/Smart/Devices/{device}"), &access).await;
+        assert_eq!(me.ok()["id"], Value::from(device.clone()));
         b.close().await;
     }
 

@@ -26,6 +26,21 @@ async fn ledger_size(app: &TestApp, mcd: &str) -> usize {
     ledger.ok()["data"].as_array().unwrap().len()
 }
 
+/// A register's device registration: its device code and the user code it shows.
+async fn register(app: &TestApp, uuid: &str) -> (String, String) {
+    let r = app
+        .token_request(
+            serde_json::json!({"grant_type": "device", "client_id": VENDOR_CLIENT.0,
+        "client_secret": VENDOR_CLIENT.1, "uuid": uuid}),
+        )
+        .await;
+    let device_code = r.ok()["device_code"].as_str().unwrap().to_owned();
+    (
+        device_code,
+        r.body["user_code"].as_str().unwrap().to_owned(),
+    )
+}
+
 on_both_backends! {
     async fn five_failed_sign_ins_lock_a_username_without_telling_whether_it_exists(app: TestApp) {
         for username in ["johns-bakery", "nobody-here"] {
@@ -157,6 +172,30 @@ on_both_backends! {
             assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
             assert!(!page.body.contains("<script") && !page.body.contains(" style="), "{path}");
         }
+    }
+
+    async fn a_rejected_registration_is_refused_at_its_poll_and_staff_cannot_confirm(app: TestApp) {
+        let poll = |code: &str| serde_json::json!({"grant_type": "device", "client_id": VENDOR_CLIENT.0,
+            "client_secret": VENDOR_CLIENT.1, "code": code});
+        let (code, user_code) = register(&app, "/vendor/acme/cashier/reject-me").await;
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let token = office.get("/office/devices").await.csrf();
+        let rejected = office.post("/office/devices/reject", &[("csrf", &token), ("user_code", &user_code)]).await;
+        assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.body);
+        assert_eq!(app.token_request(poll(&code)).await.body["error"], "invalid_grant");
+        let again = office.post("/office/devices/confirm", &[("csrf", &token), ("user_code", &user_code)]).await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND, "a used code is unknown");
+
+        app.cli(&["user", "create", "--merchant", MERCHANT, "--username", "till-staff",
+            "--password", "pw-staff", "--role", "staff"]);
+        let (code, user_code) = register(&app, "/vendor/acme/cashier/staff-try").await;
+        let mut staff = Office::signed_in(&app, "till-staff", "pw-staff").await;
+        let page = staff.get("/office/devices").await;
+        assert!(!page.body.contains("registration-form"));
+        let token = page.csrf();
+        let refused = staff.post("/office/devices/confirm", &[("csrf", &token), ("user_code", &user_code)]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.token_request(poll(&code)).await.body["error"], "authorization_pending");
     }
 
     async fn the_language_follows_the_browser_until_switched_and_the_session_keeps_the_switch(app: TestApp) {

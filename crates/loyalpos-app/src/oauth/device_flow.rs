@@ -193,6 +193,31 @@ pub enum ConfirmError {
     Store(#[from] StoreError),
 }
 
+/// Refuses a pending registration (the back office's "reject"): its device code is used up, so
+/// the register's next poll answers `invalid_grant`.
+pub fn reject_registration(tx: &mut dyn Tx, user_code: &str, now: i64) -> Result<(), ConfirmError> {
+    let mut reg = pending_registration(tx, user_code, now)?;
+    reg.state = "consumed".into();
+    tx.update_registration(&reg)?;
+    Ok(())
+}
+
+fn pending_registration(
+    tx: &mut dyn Tx,
+    user_code: &str,
+    now: i64,
+) -> Result<RegistrationRow, ConfirmError> {
+    // Codes are issued in lower case; registers and people show or type them in upper case too.
+    let reg = tx
+        .registration_by_user_code(&user_code.trim().to_ascii_lowercase())?
+        .filter(|r| r.state == "pending")
+        .ok_or_else(|| ConfirmError::UnknownCode(user_code.into()))?;
+    if reg.expires_at.is_some_and(|at| at <= now) {
+        return Err(ConfirmError::Expired);
+    }
+    Ok(reg)
+}
+
 /// `loyalpos device confirm USER_CODE --merchant MRC_… [--store STO_…]`: binds a pending
 /// registration to the merchant and to the device with that uuid, creating the device if needed
 /// (at the given store, else the merchant's default store). Returns the device id.
@@ -203,14 +228,7 @@ pub fn confirm_registration(
     store_id: Option<&str>,
     now: i64,
 ) -> Result<String, ConfirmError> {
-    // Codes are issued in lower case; registers and people show or type them in upper case too.
-    let mut reg = tx
-        .registration_by_user_code(&user_code.trim().to_ascii_lowercase())?
-        .filter(|r| r.state == "pending")
-        .ok_or_else(|| ConfirmError::UnknownCode(user_code.into()))?;
-    if reg.expires_at.is_some_and(|at| at <= now) {
-        return Err(ConfirmError::Expired);
-    }
+    let mut reg = pending_registration(tx, user_code, now)?;
     let merchant = tx
         .merchant(merchant_id)?
         .ok_or_else(|| ConfirmError::UnknownMerchant(merchant_id.into()))?;

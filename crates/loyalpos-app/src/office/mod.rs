@@ -4,10 +4,11 @@
 //! written to the audit trail with the user.
 
 pub mod cards;
+pub mod devices;
 pub mod signin;
 
 use loyalpos_domain::ids::MerchantId;
-use loyalpos_store::{AuditRow, LtxRow, StoreError, Tx};
+use loyalpos_store::{AuditRow, LtxRow, StoreError, StoreRow, Tx};
 
 use crate::caller::{Principal, TokenKind};
 use crate::error::{ApiError, ApiResult};
@@ -94,6 +95,11 @@ pub fn audit(
         object,
         detail,
     )
+}
+
+/// The merchant's stores (a device's store is chosen among them).
+pub fn stores(tx: &mut dyn Tx, user: &OfficeUser) -> ApiResult<Vec<StoreRow>> {
+    Ok(tx.stores(&user.merchant_id)?)
 }
 
 /// Bookings on the dashboard.

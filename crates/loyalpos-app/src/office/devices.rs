@@ -1,0 +1,81 @@
+//! The devices page (office.md §2 "Devices"): the merchant's devices with their online state, and
+//! the SecuOffice step of api.md §2 — confirming (or rejecting) a register's registration by the
+//! user code it shows — plus revoking a device. Confirming, rejecting and revoking are admin work.
+
+use loyalpos_store::{ListQuery, Page, Tx};
+
+use crate::admin::{AdminError, revoke_device};
+use crate::devices::{self, DeviceState};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::oauth::{ConfirmError, confirm_registration, reject_registration};
+use crate::office::{OfficeUser, audit};
+
+/// Devices on one page.
+pub const DEVICES_PAGE: u64 = 50;
+
+/// Page `page` (from 0) of the merchant's devices, newest first; `true` when another follows.
+pub fn devices(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    page: u32,
+    now: i64,
+) -> ApiResult<(Vec<DeviceState>, bool)> {
+    let query = ListQuery {
+        filter: None,
+        page: Some(Page {
+            offset: u64::from(page) * DEVICES_PAGE,
+            count: DEVICES_PAGE,
+        }),
+    };
+    let found = devices::devices(tx, &user.principal(), query, now)?;
+    let more = (u64::from(page) + 1) * DEVICES_PAGE < found.total;
+    Ok((found.rows, more))
+}
+
+/// Confirms the pending registration with this user code for the user's merchant (at `store`,
+/// else the default store); returns the device id.
+pub fn confirm(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    user_code: &str,
+    store: Option<&str>,
+    now: i64,
+) -> ApiResult<String> {
+    user.require_admin()?;
+    let store = store.filter(|s| !s.is_empty());
+    let device = confirm_registration(tx, user_code, &user.merchant_id, store, now)
+        .map_err(|e| refused(e, user_code))?;
+    audit(tx, user, "device_confirm", &device, user_code, now)?;
+    Ok(device)
+}
+
+/// Rejects the pending registration with this user code: the register's poll is refused.
+pub fn reject(tx: &mut dyn Tx, user: &OfficeUser, user_code: &str, now: i64) -> ApiResult<()> {
+    user.require_admin()?;
+    reject_registration(tx, user_code, now).map_err(|e| refused(e, user_code))?;
+    audit(tx, user, "device_reject", user_code, "", now)?;
+    Ok(())
+}
+
+/// Revokes a device of the merchant: its tokens stop working at once.
+pub fn revoke(tx: &mut dyn Tx, user: &OfficeUser, id: &str, now: i64) -> ApiResult<()> {
+    user.require_admin()?;
+    let device = devices::device(tx, &user.principal(), id, now)?;
+    revoke_device(tx, &device.device.id, now).map_err(|e| match e {
+        AdminError::Store(e) => ApiError::from(e),
+        other => ApiError::not_found("smart.devices", &other.to_string()),
+    })?;
+    audit(tx, user, "device_revoke", id, "", now)?;
+    Ok(())
+}
+
+/// A registration of another merchant's client is as unknown as a wrong code.
+fn refused(err: ConfirmError, user_code: &str) -> ApiError {
+    match err {
+        ConfirmError::UnknownCode(_) | ConfirmError::ClientOfOtherMerchant => {
+            ApiError::not_found("device registration", user_code)
+        }
+        ConfirmError::Store(e) => e.into(),
+        other => ApiError::new(Code::BadRequest, other.to_string()),
+    }
+}

@@ -1,0 +1,165 @@
+//! The devices page: the merchant's devices with store and online state; confirming or rejecting a
+//! register's registration by its user code; revoking a device.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use loyalpos_app::office::{self as office_commands, devices as commands};
+use serde::Deserialize;
+
+use crate::Office;
+use crate::lang::Lang;
+use crate::render::{Frame, html};
+
+pub struct DeviceLine {
+    pub id: String,
+    pub vendor: String,
+    pub uid: String,
+    pub store: String,
+    pub online: bool,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "devices.html")]
+struct DevicesPage {
+    frame: Frame,
+    devices: Vec<DeviceLine>,
+    stores: Vec<(String, String)>,
+    confirmed: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DevicesQuery {
+    lang: Option<String>,
+    #[serde(default)]
+    page: u32,
+    confirmed: Option<String>,
+}
+
+pub async fn devices(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Query(query): Query<DevicesQuery>,
+) -> Response {
+    let switch = query.lang.as_deref().and_then(Lang::parse);
+    let visit = match office.visit(&headers, "/office/devices", switch).await {
+        Ok(v) => v,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let user = visit.user().clone();
+    let now = office.clock.now();
+    let page = query.page;
+    let found = office
+        .store
+        .read(move |tx| {
+            let devices = commands::devices(tx, &user, page, now)?;
+            Ok::<_, loyalpos_app::ApiError>((devices, office_commands::stores(tx, &user)?))
+        })
+        .await;
+    let ((rows, more), stores) = match found {
+        Ok(found) => found,
+        Err(e) => return visit.refused(&e),
+    };
+    let lang = visit.lang;
+    let devices = rows
+        .into_iter()
+        .map(|d| DeviceLine {
+            id: d.device.id.to_string(),
+            vendor: d.device.vendor.unwrap_or_default(),
+            uid: d.device.vendor_uid.unwrap_or_default(),
+            store: d.store_name.unwrap_or_default(),
+            online: d.online,
+            created: lang.time(&office.clock, d.device.created),
+        })
+        .collect();
+    let page = DevicesPage {
+        frame: visit.frame(),
+        devices,
+        stores: stores
+            .into_iter()
+            .map(|s| (s.id.to_string(), s.name))
+            .collect(),
+        confirmed: query.confirmed,
+        next: more.then(|| format!("/office/devices?page={}", query.page + 1)),
+    };
+    html(200, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RegistrationForm {
+    #[serde(default)]
+    user_code: String,
+    #[serde(default)]
+    store: String,
+}
+
+pub async fn confirm(State(office): State<Office>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = match office.visit(&headers, "/office/devices", None).await {
+        Ok(v) => v,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let form: RegistrationForm = match visit.form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let user = visit.user().clone();
+    let now = office.clock.now();
+    let done = office
+        .store
+        .write(move |tx| commands::confirm(tx, &user, &form.user_code, Some(&form.store), now))
+        .await;
+    match done {
+        Ok(device) => Redirect::to(&format!("/office/devices?confirmed={device}")).into_response(),
+        Err(e) => visit.refused(&e),
+    }
+}
+
+pub async fn reject(State(office): State<Office>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = match office.visit(&headers, "/office/devices", None).await {
+        Ok(v) => v,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let form: RegistrationForm = match visit.form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let user = visit.user().clone();
+    let now = office.clock.now();
+    let done = office
+        .store
+        .write(move |tx| commands::reject(tx, &user, &form.user_code, now))
+        .await;
+    match done {
+        Ok(()) => Redirect::to("/office/devices").into_response(),
+        Err(e) => visit.refused(&e),
+    }
+}
+
+pub async fn revoke(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let visit = match office.visit(&headers, "/office/devices", None).await {
+        Ok(v) => v,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    if let Err(refused) = visit.form::<Vec<(String, String)>>(&body) {
+        return *refused;
+    }
+    let user = visit.user().clone();
+    let now = office.clock.now();
+    let done = office
+        .store
+        .write(move |tx| commands::revoke(tx, &user, &id, now))
+        .await;
+    match done {
+        Ok(()) => Redirect::to("/office/devices").into_response(),
+        Err(e) => visit.refused(&e),
+    }
+}
