@@ -34,6 +34,16 @@ impl Clock {
         seconds.map(|s| self.render(s))
     }
 
+    /// The days `from` to `to` (both `YYYY-MM-DD`, inclusive) in the zone, as `[start, end)` in
+    /// seconds; `None` when a date does not parse or `to` is before `from`.
+    pub fn days(&self, from: &str, to: &str) -> Option<(i64, i64)> {
+        let from: jiff::civil::Date = from.trim().parse().ok()?;
+        let to: jiff::civil::Date = to.trim().parse().ok()?;
+        let start = from.to_zoned(self.tz.clone()).ok()?;
+        let end = to.tomorrow().ok()?.to_zoned(self.tz.clone()).ok()?;
+        (to >= from).then(|| (start.timestamp().as_second(), end.timestamp().as_second()))
+    }
+
     /// Reads an ISO 8601 timestamp with any offset or `Z` (a bare date is midnight in the zone).
     pub fn parse(&self, text: &str) -> Option<i64> {
         if let Ok(ts) = text.parse::<Timestamp>() {
@@ -50,6 +60,21 @@ mod tests {
 
     fn berlin() -> Clock {
         Clock::new(TimeZone::get("Europe/Berlin").unwrap())
+    }
+
+    #[test]
+    fn a_period_of_days_runs_from_midnight_to_midnight_across_a_clock_change() {
+        let c = berlin();
+        let (start, end) = c.days("2026-10-24", "2026-10-25").unwrap();
+        assert_eq!(c.render(start), "2026-10-24T00:00:00+02:00");
+        assert_eq!(c.render(end), "2026-10-26T00:00:00+01:00");
+        assert_eq!(
+            end - start,
+            49 * 3600,
+            "the day the clocks go back has 25 hours"
+        );
+        assert_eq!(c.days("2026-10-25", "2026-10-24"), None);
+        assert_eq!(c.days("2026-13-01", "2026-12-01"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod devices;
 mod lang;
 mod pages;
 mod render;
+mod reports;
 mod session;
 
 use axum::Router;
@@ -64,6 +65,8 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
         .route("/office/cards/{id}/unlock", post(cards::unlock))
         .route("/office/cards/{id}/move", post(cards::move_to_group))
         .route("/office/cards/{id}/correction", post(cards::correct))
+        .route("/office/reports", get(reports::reports))
+        .route("/office/reports/bookings.csv", get(reports::bookings_csv))
         .route("/office/devices", get(devices::devices))
         .route("/office/devices/confirm", post(devices::confirm))
         .route("/office/devices/reject", post(devices::reject))

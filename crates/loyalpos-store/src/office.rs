@@ -2,7 +2,7 @@
 //! sessions, failed sign-ins for the lockout, and the audit trail; and the card search of its
 //! cards page.
 
-use loyalpos_domain::ids::MerchantId;
+use loyalpos_domain::ids::{MerchantId, MerchantcardId};
 
 use crate::driver::from_record;
 use crate::{LtxRow, MerchantcardRow, Result};
@@ -71,6 +71,14 @@ from_record!(AuditRow {
     detail
 });
 
+/// A merchant card's id and its card's number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CardNumberRow {
+    pub id: String,
+    pub cardnumber: String,
+}
+from_record!(CardNumberRow { id, cardnumber });
+
 /// What the cards page searches for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CardSearch {
@@ -134,6 +142,22 @@ pub trait OfficeTx {
 
     /// The merchant's newest loyalty transactions.
     fn recent_ltxs(&mut self, merchant_id: &MerchantId, limit: i64) -> Result<Vec<LtxRow>>;
+
+    /// The merchant's loyalty transactions created in `[from, to)`, by TA code, after TA code
+    /// `after` (a page of the bookings report).
+    fn ltxs_in_period(
+        &mut self,
+        merchant_id: &MerchantId,
+        from: i64,
+        to: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<LtxRow>>;
+    /// The card numbers of these merchant cards, by merchant card id.
+    fn card_numbers(
+        &mut self,
+        merchantcard_ids: &[MerchantcardId],
+    ) -> Result<Vec<(String, String)>>;
 
     /// One page of the merchant's cards that match, newest first.
     fn search_merchantcards(

@@ -114,6 +114,37 @@ on_both_backends! {
         b.close().await;
     }
 
+    async fn the_bookings_csv_of_the_reports_page_adds_up_to_the_api_ledger(app: TestApp) {
+        start_with_card(&app, CARD_A).await.ok();
+        let Some(b) = browser(&app, "office bookings csv").await else { return };
+        b.click_and_load("nav a[href='/office/reports']").await;
+        b.client.execute("document.getElementById('from').value = '2000-01-01'", vec![]).await.unwrap();
+        b.click("#full").await;
+        // What the form downloads, fetched in the page with the session's cookie.
+        let script = "const done = arguments[arguments.length - 1];
+            const form = document.getElementById('bookings-form');
+            const url = form.action + '?' + new URLSearchParams(new FormData(form)).toString();
+            fetch(url, {credentials: 'same-origin'}).then(r => r.text()).then(done);";
+        let csv = b.client.execute_async(script, vec![]).await.unwrap();
+        let csv = csv.as_str().unwrap().to_owned();
+        let mut lines = csv.lines();
+        assert!(lines.next().unwrap().starts_with("Zeit;Filiale;Terminal;Karte;TA-Code;Art;Betrag;Bargeld;Bonus"));
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
+        let cents = |field: &str| -> i64 { field.replace(',', "").parse().unwrap() };
+
+        let ledger = app.get("/Loyalty/Transactions?count=500", PINNED).await;
+        let ledger = ledger.ok()["data"].as_array().unwrap().clone();
+        assert_eq!(rows.len(), ledger.len(), "one row per booking:\n{csv}");
+        let api_total: i64 = ledger.iter().map(|t| t["amount"].as_i64().unwrap()).sum();
+        assert_eq!(rows.iter().map(|r| cents(r[6])).sum::<i64>(), api_total);
+        let card_a: Vec<&Vec<&str>> = rows.iter().filter(|r| r[3] == CARD_A).collect();
+        assert!(!card_a.is_empty(), "full numbers were ticked");
+        let (cash, bonus, _) = app.balances(MCD_A).await;
+        let booked: (i64, i64) = card_a.iter().fold((0, 0), |(c, b), r| (c + cents(r[7]), b + cents(r[8])));
+        assert_eq!(booked, (cash, bonus), "card A's rows add up to its balances");
+        b.close().await;
+    }
+
     async fn a_hostile_customer_name_shows_as_text_in_the_browser(app: TestApp) {
         let hostile = r#"{"forename":"<script>alert(1)</script>","surname":"<img src=x onerror=alert(2)>"}"#;
         raw_sql(&app.db.url, &format!("UPDATE customers SET merchant_contact = '{hostile}' \

@@ -198,6 +198,20 @@ on_both_backends! {
         assert_eq!(app.token_request(poll(&code)).await.body["error"], "authorization_pending");
     }
 
+    async fn the_bookings_csv_masks_card_numbers_and_full_numbers_are_admin_only(app: TestApp) {
+        app.cli(&["user", "create", "--merchant", MERCHANT, "--username", "books",
+            "--password", "pw-books", "--role", "staff"]);
+        let mut staff = Office::signed_in(&app, "books", "pw-books").await;
+        let masked = staff.get("/office/reports/bookings.csv?from=2000-01-01&to=2099-12-31").await;
+        assert_eq!(masked.status, StatusCode::OK);
+        assert!(masked.body.contains("927600******2845"), "{}", masked.body);
+        assert!(!masked.body.contains(CARD_A));
+        let full = staff.get("/office/reports/bookings.csv?from=2000-01-01&to=2099-12-31&full=1").await;
+        assert_eq!(full.status, StatusCode::FORBIDDEN);
+        let bad = staff.get("/office/reports/bookings.csv?from=2026-02-01&to=2026-01-01").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    }
+
     async fn the_language_follows_the_browser_until_switched_and_the_session_keeps_the_switch(app: TestApp) {
         let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
         let german = office.get(&format!("/office/cards/{MCD_A}")).await;

@@ -5,6 +5,7 @@
 
 pub mod cards;
 pub mod devices;
+pub mod reports;
 pub mod signin;
 
 use loyalpos_domain::ids::MerchantId;

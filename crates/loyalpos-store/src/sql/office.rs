@@ -141,6 +141,46 @@ impl OfficeTx for SqlTx<'_> {
         self.q(q).bind(merchant_id).bind(limit).fetch_all()
     }
 
+    fn ltxs_in_period(
+        &mut self,
+        merchant_id: &MerchantId,
+        from: i64,
+        to: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<LtxRow>> {
+        let q = concat!(
+            "SELECT ",
+            ltx_cols!(),
+            " FROM loyalty_transactions WHERE merchant_id = $1 AND created >= $2 AND created < $3 \
+             AND trans_id > $4 ORDER BY trans_id LIMIT $5"
+        );
+        self.q(q)
+            .bind(merchant_id)
+            .bind(from)
+            .bind(to)
+            .bind(after)
+            .bind(limit)
+            .fetch_all()
+    }
+
+    fn card_numbers(&mut self, merchantcard_ids: &[MerchantcardId]) -> Result<Vec<(String, String)>> {
+        if merchantcard_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let params: Vec<String> = (1..=merchantcard_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT m.id AS id, c.cardnumber AS cardnumber FROM merchantcards m \
+             JOIN cards c ON c.id = m.card_id WHERE m.id IN ({})",
+            params.join(",")
+        );
+        let rows: Vec<crate::office::CardNumberRow> = self
+            .q(&sql)
+            .bind_all(merchantcard_ids.iter().map(Arg::from))
+            .fetch_all()?;
+        Ok(rows.into_iter().map(|r| (r.id, r.cardnumber)).collect())
+    }
+
     fn search_merchantcards(
         &mut self,
         merchant_id: &MerchantId,

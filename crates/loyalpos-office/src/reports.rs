@@ -1,0 +1,203 @@
+//! The reports page and the bookings CSV: one row per booking of a period, amounts in the page's
+//! language, card numbers masked unless an admin asks for full numbers.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use loyalpos_app::ApiError;
+use loyalpos_app::office::reports::{self as commands, ReportLine, ReportPeriod};
+use serde::Deserialize;
+
+use crate::Office;
+use crate::lang::Lang;
+use crate::render::{Frame, html};
+use crate::session::Visit;
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    frame: Frame,
+    today: String,
+    month_start: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportsQuery {
+    lang: Option<String>,
+}
+
+pub async fn reports(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Query(query): Query<ReportsQuery>,
+) -> Response {
+    let switch = query.lang.as_deref().and_then(Lang::parse);
+    let visit = match office.visit(&headers, "/office/reports", switch).await {
+        Ok(v) => v,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let today = office.clock.zoned(office.clock.now()).date();
+    html(
+        200,
+        &ReportsPage {
+            frame: visit.frame(),
+            today: today.to_string(),
+            month_start: today.first_of_month().to_string(),
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BookingsQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    full: Option<String>,
+}
+
+pub async fn bookings_csv(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Query(query): Query<BookingsQuery>,
+) -> Response {
+    let visit = match office.visit(&headers, "/office/reports", None).await {
+        Ok(v) => v,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let Some((from, to)) = office.clock.days(&query.from, &query.to) else {
+        let err = ApiError::bad_request("from, to: two dates YYYY-MM-DD, from not after to");
+        return visit.refused(&err);
+    };
+    let period = ReportPeriod {
+        from,
+        to,
+        full_numbers: query.full.is_some(),
+    };
+    match csv(&office, &visit, period).await {
+        Ok(body) => {
+            let name = format!(
+                "attachment; filename=\"bookings-{}-{}.csv\"",
+                query.from.trim(),
+                query.to.trim()
+            );
+            let name = name.replace(|c: char| !c.is_ascii_graphic() && c != ' ', "");
+            (
+                [
+                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (CONTENT_DISPOSITION, name),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(e) => visit.refused(&e),
+    }
+}
+
+/// Reads the period chunk by chunk, each chunk one read of the store.
+async fn csv(office: &Office, visit: &Visit, period: ReportPeriod) -> Result<String, ApiError> {
+    let user = visit.user().clone();
+    let now = office.clock.now();
+    office
+        .store
+        .write(move |tx| commands::begin_report(tx, &user, period, now))
+        .await?;
+    let lang = visit.lang;
+    let mut out = String::from(header(lang));
+    let mut after = 0;
+    loop {
+        let user = visit.user().clone();
+        let chunk = office
+            .store
+            .read(move |tx| commands::bookings_chunk(tx, &user, period, after))
+            .await?;
+        let Some(last) = chunk.last() else {
+            return Ok(out);
+        };
+        after = last.ta_code;
+        for line in &chunk {
+            row(office, lang, line, &mut out);
+        }
+    }
+}
+
+fn header(lang: Lang) -> &'static str {
+    match lang {
+        Lang::De => {
+            "Zeit;Filiale;Terminal;Karte;TA-Code;Art;Betrag;Bargeld;Bonus;Saldo danach;Währung;Smart-Transaktion\r\n"
+        }
+        Lang::En => {
+            "Time;Store;Terminal;Card;TA code;Kind;Amount;Cash;Bonus;Balance after;Currency;Smart transaction\r\n"
+        }
+    }
+}
+
+fn row(office: &Office, lang: Lang, line: &ReportLine, out: &mut String) {
+    let time = office
+        .clock
+        .zoned(line.created)
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let fields = [
+        time,
+        text(&line.store),
+        text(&line.tid),
+        line.card.clone(),
+        line.ta_code.to_string(),
+        text(&line.kind),
+        decimal(lang, line.amount),
+        decimal(lang, line.cash),
+        decimal(lang, line.bonus),
+        decimal(lang, line.balance_after),
+        text(&line.currency),
+        line.smart_transaction.clone(),
+    ];
+    out.push_str(&fields.join(";"));
+    out.push_str("\r\n");
+}
+
+/// An amount in cents as a decimal number: `1234,56` in German, `1234.56` in English.
+fn decimal(lang: Lang, cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let separator = match lang {
+        Lang::De => ',',
+        Lang::En => '.',
+    };
+    format!("{sign}{}{separator}{:02}", abs / 100, abs % 100)
+}
+
+/// A text field: quoted when it holds the separator, a quote or a line break; a leading `=`, `+`,
+/// `-` or `@` is neutralised so that a spreadsheet never reads it as a formula.
+fn text(value: &str) -> String {
+    let value = match value.chars().next() {
+        Some('=' | '+' | '-' | '@') => format!("'{value}"),
+        _ => value.to_owned(),
+    };
+    if value.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_decimal_numbers_in_the_pages_language() {
+        assert_eq!(decimal(Lang::De, 123_456), "1234,56");
+        assert_eq!(decimal(Lang::En, -5), "-0.05");
+    }
+
+    #[test]
+    fn text_fields_are_quoted_and_never_read_as_formulas() {
+        assert_eq!(text("Bäckerei; Filiale 2"), "\"Bäckerei; Filiale 2\"");
+        assert_eq!(text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(text("Aufladung"), "Aufladung");
+    }
+}
