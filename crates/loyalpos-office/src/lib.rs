@@ -2,6 +2,7 @@
 //! crate only parses forms, checks the session and renders; every rule and every change is a
 //! command of `loyalpos_app::office` (and through it the API's own commands).
 
+mod cardgroups;
 mod cards;
 mod devices;
 mod lang;
@@ -65,6 +66,12 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
         .route("/office/cards/{id}/unlock", post(cards::unlock))
         .route("/office/cards/{id}/move", post(cards::move_to_group))
         .route("/office/cards/{id}/correction", post(cards::correct))
+        .route("/office/cardgroups", get(cardgroups::groups))
+        .route(
+            "/office/cardgroups/{id}",
+            get(cardgroups::group).post(cardgroups::save),
+        )
+        .route("/office/cardgroups/{id}/preview", post(cardgroups::preview))
         .route("/office/reports", get(reports::reports))
         .route("/office/reports/bookings.csv", get(reports::bookings_csv))
         .route("/office/devices", get(devices::devices))

@@ -8,6 +8,9 @@ use common::*;
 use office_support::DEMO_SIGN_IN;
 use serde_json::{Value, json};
 
+/// The demo tenant's "Bonus 10 %" card group (cards C and D).
+const BONUS10: &str = "CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK";
+
 async fn browser(app: &TestApp, test: &str) -> Option<Browser> {
     let browser = Browser::start(test).await?;
     browser
@@ -142,6 +145,36 @@ on_both_backends! {
         let (cash, bonus, _) = app.balances(MCD_A).await;
         let booked: (i64, i64) = card_a.iter().fold((0, 0), |(c, b), r| (c + cents(r[7]), b + cents(r[8])));
         assert_eq!(booked, (cash, bonus), "card A's rows add up to its balances");
+        b.close().await;
+    }
+
+    async fn a_bonus_programme_edited_in_the_office_is_used_by_the_next_pre_transaction(app: TestApp) {
+        let Some(b) = browser(&app, "office bonus programme").await else { return };
+        b.click_and_load("nav a[href='/office/cardgroups']").await;
+        b.click_and_load(&format!("a.group-link[href='/office/cardgroups/{BONUS10}']")).await;
+        let products = "7;Treuebonus 7 %;111111117;111111117\n19;Treuebonus 19 %;1111111119;1111111119";
+        b.fill("#products", products).await;
+        b.fill("#sample", "1 796 19").await;
+        b.fill("#sample_bonus", "100").await;
+        b.click_and_load("#run-preview").await;
+        assert_eq!(b.text("#preview-lines td.desc").await, "Treuebonus 19 %");
+        assert_eq!(b.text("#bonus-spent").await, "1,00 €");
+        assert_eq!(b.text("#missing-sum").await, "6,96 €");
+        // The preview saved nothing: a preTransaction still gets the old bonus lines.
+        let stx = app.create_stx(card_body(CARD_D, docs_basket(), 796)).await;
+        let before = app.pre(&stx).await.ok().clone();
+        let descs = |pre: &Value| -> Vec<String> {
+            pre["bonus_products"].as_array().unwrap().iter()
+                .map(|l| l["desc"].as_str().unwrap().to_owned()).collect()
+        };
+        assert!(!descs(&before).is_empty() && descs(&before).iter().all(|d| !d.starts_with("Treuebonus")));
+
+        b.click_and_load("#save").await;
+        assert_eq!(b.text("#done").await, "Erledigt.");
+        let stx = app.create_stx(card_body(CARD_D, docs_basket(), 796)).await;
+        let after = app.pre(&stx).await.ok().clone();
+        let after = descs(&after);
+        assert!(!after.is_empty() && after.iter().all(|d| d.starts_with("Treuebonus")), "{after:?}");
         b.close().await;
     }
 

@@ -26,6 +26,17 @@ async fn ledger_size(app: &TestApp, mcd: &str) -> usize {
     ledger.ok()["data"].as_array().unwrap().len()
 }
 
+/// The demo tenant's "Bonus 10 %" card group as the API shows it.
+async fn bonus10(app: &TestApp) -> serde_json::Value {
+    let group = app
+        .get(
+            "/Loyalty/Cardgroups/CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK",
+            PINNED,
+        )
+        .await;
+    group.ok().clone()
+}
+
 /// A register's device registration: its device code and the user code it shows.
 async fn register(app: &TestApp, uuid: &str) -> (String, String) {
     let r = app
@@ -210,6 +221,36 @@ on_both_backends! {
         assert_eq!(full.status, StatusCode::FORBIDDEN);
         let bad = staff.get("/office/reports/bookings.csv?from=2026-02-01&to=2026-01-01").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    }
+
+    async fn card_groups_are_admin_pages_and_a_bad_edit_changes_nothing(app: TestApp) {
+        let group = "/office/cardgroups/CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK";
+        let before = bonus10(&app).await;
+        app.cli(&["user", "create", "--merchant", MERCHANT, "--username", "shop-staff",
+            "--password", "pw-shop", "--role", "staff"]);
+        let mut staff = Office::signed_in(&app, "shop-staff", "pw-shop").await;
+        assert_eq!(staff.get("/office/cardgroups").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(staff.get(group).await.status, StatusCode::FORBIDDEN);
+        let token = staff.get("/office/dashboard").await.csrf();
+        let fields = |token: &str, rate: &str| -> Vec<(String, String)> {
+            [("csrf", token), ("display_name", "Bonus 10 %"), ("rate", rate), ("base", "full"),
+             ("filter_mode", "none"), ("filter_codes", ""), ("overdraft_limit", "0"),
+             ("passcode_policy", "0"), ("products", "")]
+                .iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let form = fields(&token, "2000");
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(staff.post(group, &form).await.status, StatusCode::FORBIDDEN);
+
+        let mut admin = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let token = admin.get(group).await.csrf();
+        for (rate, base) in [("zehn", "full"), ("1000", "half")] {
+            let mut form = fields(&token, rate);
+            form.iter_mut().filter(|(k, _)| k == "base").for_each(|f| f.1 = base.to_owned());
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            assert_eq!(admin.post(group, &form).await.status, StatusCode::BAD_REQUEST, "{rate} {base}");
+        }
+        assert_eq!(bonus10(&app).await, before, "nothing changed");
     }
 
     async fn the_language_follows_the_browser_until_switched_and_the_session_keeps_the_switch(app: TestApp) {

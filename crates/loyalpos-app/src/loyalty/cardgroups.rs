@@ -176,6 +176,13 @@ pub fn reconfigure(
     Ok(row)
 }
 
+/// The group as `patch` would make it, validated as an update is, without writing it (the back
+/// office's preview of an edited programme).
+pub fn patched(mut row: CardgroupRow, patch: CardgroupPatch) -> ApiResult<CardgroupRow> {
+    patch.apply(&mut row)?;
+    Ok(row)
+}
+
 /// `checkPasscodeEnabled`: the group's policy guards `action` (or, without one, any passcode check
 /// is configured). A merchant card's `passcode` always equals its group's `passcode_policy`, so
 /// the card number a request may name does not change the answer.

@@ -3,6 +3,7 @@
 //! commands as the API, so a page can never do what the API would refuse; every change is also
 //! written to the audit trail with the user.
 
+pub mod cardgroups;
 pub mod cards;
 pub mod devices;
 pub mod reports;
