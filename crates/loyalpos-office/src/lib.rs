@@ -4,6 +4,7 @@
 
 mod cardgroups;
 mod cards;
+mod dashboard;
 mod devices;
 mod lang;
 mod pages;
@@ -58,7 +59,9 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
             get(pages::sign_in_page).post(pages::sign_in),
         )
         .route("/office/signout", post(pages::sign_out))
-        .route("/office/dashboard", get(pages::dashboard))
+        .route("/office/dashboard", get(dashboard::dashboard))
+        .route("/office/live", get(dashboard::live))
+        .route("/office/static/live.js", get(live_script))
         .route("/office/audit", get(pages::audit))
         .route("/office/cards", get(cards::search))
         .route("/office/cards/{id}", get(cards::card))
@@ -104,6 +107,17 @@ async fn security_headers(mut response: Response) -> Response {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+async fn live_script() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/live.js"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

@@ -157,62 +157,6 @@ pub async fn sign_out(
     with_cookie(Redirect::to("/office/signin").into_response(), cookie)
 }
 
-/// A booking as the dashboard lists it.
-pub struct BookingLine {
-    pub time: String,
-    pub ta_code: i64,
-    pub card_id: String,
-    pub kind: String,
-    pub amount: String,
-    pub balance: String,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage {
-    frame: Frame,
-    bookings: Vec<BookingLine>,
-}
-
-pub async fn dashboard(
-    State(office): State<Office>,
-    headers: HeaderMap,
-    Query(q): Query<LangSwitch>,
-) -> Response {
-    let visit = match office.visit(&headers, "/office/dashboard", q.lang()).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let user = visit.user().clone();
-    let rows = match office
-        .store
-        .read(move |tx| commands::recent_bookings(tx, &user))
-        .await
-    {
-        Ok(rows) => rows,
-        Err(e) => return visit.refused(&e),
-    };
-    let lang = visit.lang;
-    let bookings = rows
-        .iter()
-        .map(|r| BookingLine {
-            time: lang.time(&office.clock, r.created),
-            ta_code: r.trans_id,
-            card_id: r.merchantcard_id.to_string(),
-            kind: r.description.clone(),
-            amount: lang.money(r.amount.value(), &r.currency),
-            balance: lang.money(r.balance.value(), &r.currency),
-        })
-        .collect();
-    html(
-        200,
-        &DashboardPage {
-            frame: visit.frame(),
-            bookings,
-        },
-    )
-}
-
 pub struct AuditLine {
     pub time: String,
     pub actor: String,

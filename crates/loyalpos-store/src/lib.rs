@@ -30,7 +30,10 @@ pub use loyalpos_domain::ids::{
     CardId, CardgroupId, ContractId, CustomerId, DeviceId, LtxId, MerchantId, MerchantcardId,
     StoreId, StxId,
 };
-pub use office::{AuditRow, CardSearch, OfficeSessionRow, OfficeTx, OfficeUserRow};
+pub use office::{
+    AuditRow, CardSearch, HourOfBookings, HourOfTransactions, OfficeSessionRow, OfficeTx,
+    OfficeUserRow,
+};
 pub use rows::*;
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -79,6 +79,30 @@ pub(crate) struct CardNumberRow {
 }
 from_record!(CardNumberRow { id, cardnumber });
 
+/// The merchant's loyalty transactions of one hour (`hour` = unix seconds / 3600): how many, and
+/// their sale revenue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourOfTransactions {
+    pub hour: i64,
+    pub bookings: i64,
+    pub revenue: i64,
+}
+from_record!(HourOfTransactions {
+    hour,
+    bookings,
+    revenue
+});
+
+/// The net amount of the bookings of one kind (`bonus_collected`, `cash_spent`, …) in one hour: a
+/// cancellation's mirror booking nets out what it reverses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourOfBookings {
+    pub hour: i64,
+    pub kind: String,
+    pub amount: i64,
+}
+from_record!(HourOfBookings { hour, kind, amount });
+
 /// What the cards page searches for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CardSearch {
@@ -158,6 +182,23 @@ pub trait OfficeTx {
         &mut self,
         merchantcard_ids: &[MerchantcardId],
     ) -> Result<Vec<(String, String)>>;
+
+    /// The merchant's loyalty transactions since `since`, per hour.
+    fn transactions_per_hour(
+        &mut self,
+        merchant_id: &MerchantId,
+        since: i64,
+    ) -> Result<Vec<HourOfTransactions>>;
+    /// The merchant's bookings since `since`, per hour and kind.
+    fn bookings_per_hour(
+        &mut self,
+        merchant_id: &MerchantId,
+        since: i64,
+    ) -> Result<Vec<HourOfBookings>>;
+    /// Merchant cards with a loyalty transaction since `since`.
+    fn cards_in_use_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64>;
+    /// Merchant cards created since `since`.
+    fn new_cards_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64>;
 
     /// One page of the merchant's cards that match, newest first.
     fn search_merchantcards(

@@ -178,6 +178,33 @@ on_both_backends! {
         b.close().await;
     }
 
+    async fn the_dashboard_adds_a_new_booking_live_and_counts_it_in_todays_figures(app: TestApp) {
+        let Some(b) = browser(&app, "office live dashboard").await else { return };
+        let started = std::time::Instant::now();
+        while b.client.find(fantoccini::Locator::Css("#live-state:not([hidden])")).await.is_err() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "the event stream did not open");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let stx = app.create_stx(card_body(CARD_C, docs_basket(), 796)).await;
+        let started_stx = app.start(&stx, "cash").await.ok().clone();
+        let ltx = app.ltx_of(&started_stx).await;
+        let ta = ltx["trans_id"].as_i64().unwrap().to_string();
+        let first_ta = "#bookings tbody tr:first-child td:nth-child(2)";
+        let started = std::time::Instant::now();
+        while b.text(first_ta).await != ta {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "booking {ta} did not appear");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        b.goto(&format!("{}/office/dashboard", app.server.base)).await;
+        let figure = |row: usize, column: usize| format!("#figures tbody tr:nth-child({row}) td:nth-child({column})");
+        assert_eq!(b.text(&figure(2, 2)).await, "1", "one booking today");
+        let revenue = ltx["revenue"].as_i64().unwrap();
+        assert_eq!(b.text(&figure(1, 2)).await, format!("{},{:02} €", revenue / 100, revenue % 100));
+        let bars = b.client.find_all(fantoccini::Locator::Css("#chart rect")).await.unwrap();
+        assert_eq!(bars.len(), 30, "a bar per day");
+        b.close().await;
+    }
+
     async fn a_hostile_customer_name_shows_as_text_in_the_browser(app: TestApp) {
         let hostile = r#"{"forename":"<script>alert(1)</script>","surname":"<img src=x onerror=alert(2)>"}"#;
         raw_sql(&app.db.url, &format!("UPDATE customers SET merchant_contact = '{hostile}' \

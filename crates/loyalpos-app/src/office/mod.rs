@@ -5,6 +5,7 @@
 
 pub mod cardgroups;
 pub mod cards;
+pub mod dashboard;
 pub mod devices;
 pub mod reports;
 pub mod signin;

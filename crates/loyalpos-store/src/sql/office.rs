@@ -181,6 +181,40 @@ impl OfficeTx for SqlTx<'_> {
         Ok(rows.into_iter().map(|r| (r.id, r.cardnumber)).collect())
     }
 
+    fn transactions_per_hour(
+        &mut self,
+        merchant_id: &MerchantId,
+        since: i64,
+    ) -> Result<Vec<HourOfTransactions>> {
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back.
+        let q = "SELECT created / 3600 AS hour, COUNT(*) AS bookings, \
+                 CAST(SUM(revenue) AS BIGINT) AS revenue FROM loyalty_transactions \
+                 WHERE merchant_id = $1 AND created >= $2 GROUP BY created / 3600";
+        self.q(q).bind(merchant_id).bind(since).fetch_all()
+    }
+
+    fn bookings_per_hour(&mut self, merchant_id: &MerchantId, since: i64) -> Result<Vec<HourOfBookings>> {
+        let q = "SELECT l.created / 3600 AS hour, b.kind AS kind, \
+                 CAST(SUM(b.amount) AS BIGINT) AS amount \
+                 FROM loyalty_transactions l JOIN bookings b ON b.ltx_id = l.id \
+                 WHERE l.merchant_id = $1 AND l.created >= $2 \
+                 GROUP BY l.created / 3600, b.kind";
+        self.q(q).bind(merchant_id).bind(since).fetch_all()
+    }
+
+    fn cards_in_use_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64> {
+        let q = "SELECT COUNT(DISTINCT merchantcard_id) FROM loyalty_transactions \
+                 WHERE merchant_id = $1 AND created >= $2";
+        self.q(q).bind(merchant_id).bind(since).scalar()
+    }
+
+    fn new_cards_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64> {
+        self.q("SELECT COUNT(*) FROM merchantcards WHERE merchant_id = $1 AND created >= $2")
+            .bind(merchant_id)
+            .bind(since)
+            .scalar()
+    }
+
     fn search_merchantcards(
         &mut self,
         merchant_id: &MerchantId,
