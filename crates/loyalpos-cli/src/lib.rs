@@ -11,6 +11,7 @@ mod cards;
 mod operator;
 mod output;
 mod progress;
+mod screenshots;
 pub mod serve;
 
 use anyhow::Context;
@@ -90,6 +91,8 @@ enum Command {
     /// Cards: issue new cards with their CSC.
     #[command(subcommand)]
     Cards(cards::CardsCommand),
+    /// Takes a PNG of every back-office page with the demo tenant (headless Chromium).
+    OfficeScreenshots(screenshots::ScreenshotArgs),
 }
 
 /// Runs the command; `serve` runs as `serve(args, store, clock)` on the opened, migrated store.
@@ -103,10 +106,12 @@ pub async fn run(
         .database
         .unwrap_or_else(|| default_database(&cli.command).into());
     let outcome = match cli.command {
-        // These open no store of the database: bench talks HTTP, backup and restore copy files.
+        // These open no store of the database: bench talks HTTP, backup and restore copy files,
+        // office-screenshots drives a browser.
         Command::Bench(args) => bench::bench(args).await,
         Command::Backup(args) => backup::backup(&database, args).await,
         Command::Restore(args) => backup::restore(&database, args).await,
+        Command::OfficeScreenshots(args) => screenshots::screenshots(args).await,
         command => with_store(&database, command, clock, serve).await,
     };
     if let Err(err) = &outcome
@@ -155,7 +160,10 @@ async fn command_on(
             }
             imported
         }
-        Command::Bench(_) | Command::Backup(_) | Command::Restore(_) => {
+        Command::Bench(_)
+        | Command::Backup(_)
+        | Command::Restore(_)
+        | Command::OfficeScreenshots(_) => {
             anyhow::bail!("this command opens no store (run() handles it)")
         }
         Command::Merchant(cmd) => operator::merchant(store, &clock, cmd).await,

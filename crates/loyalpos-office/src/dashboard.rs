@@ -159,13 +159,14 @@ fn figures(lang: Lang, d: &Dashboard) -> Vec<Figure> {
 
 /// One bar per day of the turnover, scaled to the largest day.
 fn chart(lang: Lang, d: &Dashboard) -> (Vec<Bar>, String) {
-    let max = d
+    let largest = d
         .days
         .iter()
         .map(|(_, f)| f.turnover)
         .max()
         .unwrap_or(0)
-        .max(1);
+        .max(0);
+    let max = largest.max(1);
     let last = d.days.len().saturating_sub(1);
     let bars = d
         .days
@@ -190,7 +191,7 @@ fn chart(lang: Lang, d: &Dashboard) -> (Vec<Bar>, String) {
             }
         })
         .collect();
-    (bars, lang.money(max, "EUR"))
+    (bars, lang.money(largest, "EUR"))
 }
 
 /// The merchant's new loyalty transactions as they are booked, as Server-Sent Events of the
