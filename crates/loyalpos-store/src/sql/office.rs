@@ -239,8 +239,13 @@ impl OfficeTx for SqlTx<'_> {
                 page!(" AND card_id IN (SELECT id FROM cards WHERE cardnumber = $4)"),
                 Some(number.clone()),
             ),
+            // The last four digits find the candidates through `cards_last4`; the rest of the
+            // digits filter them.
             CardSearch::NumberEnding(digits) => (
-                page!(" AND card_id IN (SELECT id FROM cards WHERE cardnumber LIKE $4 ESCAPE '\\')"),
+                page!(
+                    " AND card_id IN (SELECT id FROM cards WHERE substr(cardnumber, 13, 4) = $5 \
+                     AND cardnumber LIKE $4 ESCAPE '\\')"
+                ),
                 Some(format!("%{}", like_escaped(digits))),
             ),
             CardSearch::Customer(text) => (
@@ -255,8 +260,12 @@ impl OfficeTx for SqlTx<'_> {
         if let Some(term) = &term {
             statement = statement.bind(term);
         }
-        if let CardSearch::Customer(text) = search {
-            statement = statement.bind(text);
+        match search {
+            CardSearch::Customer(text) => statement = statement.bind(text),
+            CardSearch::NumberEnding(digits) => {
+                statement = statement.bind(&digits[digits.len().saturating_sub(4)..])
+            }
+            CardSearch::All | CardSearch::Number(_) => {}
         }
         statement.fetch_all()
     }
