@@ -19,7 +19,7 @@ server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 
-cargo build --release -p loyalpos >/dev/null 2>&1
+cargo build --release --quiet -p loyalpos
 bin=target/release/loyalpos
 
 start_server() {
@@ -37,16 +37,16 @@ start_server() {
 # The demo tenant and its schema, then the bulk rows.
 start_server; kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 t0=$SECONDS
-sqlite3 "$db" <<SQL
+sqlite3 -bail "$db" <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = OFF;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $CARDS)
-INSERT INTO cards (id, cardnumber, account_id, created)
-SELECT printf('CRD_BENCH%021d', i), printf('9276%012d', i), NULL, 1700000000 + i FROM n;
+INSERT INTO cards (id, cardnumber, created)
+SELECT printf('CRD_BENCH%025d', i), printf('9276%012d', i), 1700000000 + i FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $CARDS / 5)
 INSERT INTO customers (id, merchant_id, merchant_contact, customernumber, note, consent, additional_data, created)
-SELECT printf('CUS_BENCH%021d', i), 'MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG',
+SELECT printf('CUS_BENCH%025d', i), 'MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG',
        printf('{"forename":"Kunde","surname":"Nummer%d","email":"kunde%d@example.com"}', i, i),
        printf('K%d', i), NULL, NULL, NULL, 1700000000 + i FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $CARDS)
@@ -54,10 +54,10 @@ INSERT INTO merchantcards (id, merchant_id, card_id, cardgroup_id, created_for_m
     created_for_store_id, customer_id, customer_assignment_date, is_base_card, cash_balance,
     bonus_balance, points, last_usage, last_charge, stock_status, lock_status, lock_reason,
     lock_note, expiry_date, csc_hash, passcode_hash, created)
-SELECT printf('MCD_BENCH%021d', i), 'MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG', printf('CRD_BENCH%021d', i),
+SELECT printf('MCD_BENCH%025d', i), 'MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG', printf('CRD_BENCH%025d', i),
        'CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK', 'MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG',
        'STO_2ZCZRU9V6U8QA7B49K94667UP6C4PJ',
-       CASE WHEN i % 5 = 0 THEN printf('CUS_BENCH%021d', i / 5) END, NULL, 0, 2500, 400, 0, NULL, NULL,
+       CASE WHEN i % 5 = 0 THEN printf('CUS_BENCH%025d', i / 5) END, NULL, 0, 2500, 400, 0, NULL, NULL,
        'active', 'unlocked', NULL, NULL, NULL, NULL, NULL, 1700000000 + i FROM n;
 COMMIT;
 BEGIN;
@@ -65,14 +65,15 @@ WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $LTXS)
 INSERT INTO loyalty_transactions (id, merchant_id, merchantcard_id, cardgroup_id, store_id, trans_id,
     tid, status, amount, currency, balance, description, purpose, additional_data, receipt, figures,
     is_cancelling, revenue, smart_transaction_id, parent_id, child_id, created, last_change)
-SELECT printf('LTX_BENCH%021d', i), 'MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG',
-       printf('MCD_BENCH%021d', 1 + i % $CARDS), 'CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK',
+SELECT printf('LTX_BENCH%025d', i), 'MRC_35SZ3R5GGQQP4T0U2T5GFAN9P6C4PG',
+       printf('MCD_BENCH%025d', 1 + i % $CARDS), 'CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK',
        'STO_2ZCZRU9V6U8QA7B49K94667UP6C4PJ', 100000000 + i, NULL, 'ok', 80, 'EUR', 2900, 'Umsatz',
        NULL, NULL, '[]', NULL, 0, 796, NULL, NULL, NULL,
-       strftime('%s', 'now') - 63072000 + i * (63072000 / $LTXS), strftime('%s', 'now') FROM n;
+       strftime('%s', 'now') - 63072000 + CAST(i * (63072000.0 / $LTXS) AS INTEGER),
+       strftime('%s', 'now') FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $LTXS)
 INSERT INTO bookings (ltx_id, seq, merchantcard_id, kind, balance_kind, amount)
-SELECT printf('LTX_BENCH%021d', i), s.seq, printf('MCD_BENCH%021d', 1 + i % $CARDS), s.kind, s.balance, s.amount
+SELECT printf('LTX_BENCH%025d', i), s.seq, printf('MCD_BENCH%025d', 1 + i % $CARDS), s.kind, s.balance, s.amount
 FROM n, (SELECT 0 AS seq, 'bonus_collected' AS kind, 'bonus' AS balance, 80 AS amount
          UNION ALL SELECT 1, 'cash_spent', 'cash', -100) s;
 COMMIT;
@@ -109,8 +110,8 @@ measure() {
     measure "cards: last 6 digits" "/office/cards?q=654321"
     measure "cards: customer e-mail" "/office/cards?q=kunde4711@example.com"
     measure "cards: customer number" "/office/cards?q=K4711"
-    measure "card page (5 bookings)" "/office/cards/MCD_BENCH000000000000000471100"
+    measure "card page (5 bookings)" "/office/cards/MCD_BENCH0000000000000000000471100"
     measure "dashboard (30 days, 20 newest)" "/office/dashboard"
     measure "audit" "/office/audit"
-    measure "bookings CSV of one day (~6,850)" "/office/reports/bookings.csv?from=$(date -d yesterday +%F)&to=$(date -d yesterday +%F)"
+    measure "bookings CSV of one day (~6,850 rows)" "/office/reports/bookings.csv?from=$(date -d yesterday +%F)&to=$(date -d yesterday +%F)"
 } | tee "$out"

@@ -71,6 +71,12 @@ from_record!(AuditRow {
     detail
 });
 
+/// One failed sign-in's time.
+pub(crate) struct FailureRow {
+    pub at: i64,
+}
+from_record!(FailureRow { at });
+
 /// A merchant card's id and its card's number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CardNumberRow {
@@ -121,8 +127,8 @@ pub trait OfficeTx {
     fn office_user(&mut self, username: &str) -> Result<Option<OfficeUserRow>>;
     fn set_user_role(&mut self, user_id: &str, role: &str) -> Result<()>;
 
-    /// Failed sign-ins of this username at or after `since`.
-    fn sign_in_failures_since(&mut self, username: &str, since: i64) -> Result<i64>;
+    /// The times of this username's latest failed sign-ins, newest first, at most `limit`.
+    fn latest_sign_in_failures(&mut self, username: &str, limit: i64) -> Result<Vec<i64>>;
     fn record_sign_in_failure(&mut self, username: &str, at: i64) -> Result<()>;
     /// Forgets the username's failures (a successful sign-in) and every failure before `before`.
     fn clear_sign_in_failures(&mut self, username: &str, before: i64) -> Result<()>;

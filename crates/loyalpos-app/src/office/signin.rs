@@ -16,7 +16,7 @@ use crate::secret::{
 
 /// Failures within [`LOCKOUT_SECONDS`] that lock a username…
 pub const MAX_FAILURES: i64 = 5;
-/// …for this long after the last of them.
+/// …for this long after the one that locked it.
 pub const LOCKOUT_SECONDS: i64 = 15 * 60;
 /// A session ends after this long without a request…
 pub const IDLE_SECONDS: i64 = 30 * 60;
@@ -38,13 +38,30 @@ pub enum Attempt {
 /// Reads the lockout and the user. The demo user's public password signs in only on a demo
 /// installation (`demo`), as for the appuser grant: elsewhere it is no user.
 pub fn begin(tx: &mut dyn Tx, username: &str, demo: bool, now: i64) -> Result<Attempt, StoreError> {
-    if tx.sign_in_failures_since(username, now - LOCKOUT_SECONDS)? >= MAX_FAILURES {
+    if locked_out(&latest_failures(tx, username)?, now) {
         return Ok(Attempt::LockedOut);
     }
     let user = tx.office_user(username)?;
     Ok(Attempt::Check(
         user.filter(|u| demo || u.id != DEMO_USER_ID),
     ))
+}
+
+fn latest_failures(tx: &mut dyn Tx, username: &str) -> Result<Vec<i64>, StoreError> {
+    tx.latest_sign_in_failures(username, MAX_FAILURES)
+}
+
+/// Locked: the newest failure made [`MAX_FAILURES`] within [`LOCKOUT_SECONDS`], and it is less than
+/// [`LOCKOUT_SECONDS`] old. (Attempts while locked are not recorded, so the newest failure is the
+/// one that locked.) `failures` are the latest failure times, newest first.
+fn locked_out(failures: &[i64], now: i64) -> bool {
+    let max = MAX_FAILURES as usize;
+    match (failures.first(), failures.get(max - 1)) {
+        (Some(newest), Some(oldest)) => {
+            newest - oldest < LOCKOUT_SECONDS && now - newest < LOCKOUT_SECONDS
+        }
+        _ => false,
+    }
 }
 
 /// The password check of an [`Attempt::Check`], made by the edge.
@@ -107,22 +124,24 @@ pub fn finish(
     lang: Option<&str>,
     now: i64,
 ) -> Result<SignIn, StoreError> {
-    let failures = tx.sign_in_failures_since(username, now - LOCKOUT_SECONDS)?;
-    if failures >= MAX_FAILURES {
+    let mut failures = latest_failures(tx, username)?;
+    if locked_out(&failures, now) {
         return Ok(SignIn::LockedOut);
     }
     let (user, upgraded_hash) = match (user, verdict) {
         (Some(user), Verdict::Right { upgraded_hash }) => (user, upgraded_hash),
         _ => {
             tx.record_sign_in_failure(username, now)?;
-            return Ok(if failures + 1 >= MAX_FAILURES {
+            failures.insert(0, now);
+            return Ok(if locked_out(&failures, now) {
                 SignIn::LockedOut
             } else {
                 SignIn::Refused
             });
         }
     };
-    tx.clear_sign_in_failures(username, now - LOCKOUT_SECONDS)?;
+    // A lock can rest on failures up to twice the window old: older ones never count again.
+    tx.clear_sign_in_failures(username, now - 2 * LOCKOUT_SECONDS)?;
     tx.purge_office_sessions(now - IDLE_SECONDS, now - ABSOLUTE_SECONDS)?;
     if let Some(hash) = upgraded_hash {
         tx.update_user_password(&user.id, &hash)?;
@@ -220,4 +239,28 @@ pub fn sign_out(tx: &mut dyn Tx, session: &Session, now: i64) -> Result<(), Stor
         "",
         now,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60;
+
+    #[test]
+    fn five_failures_within_15_minutes_lock_for_15_minutes_after_the_fifth() {
+        let failures = [14 * MIN, 3 * MIN, 2 * MIN, MIN, 0];
+        assert!(locked_out(&failures, 14 * MIN));
+        assert!(
+            locked_out(&failures, 28 * MIN + 59),
+            "15 minutes after the fifth, not the first"
+        );
+        assert!(!locked_out(&failures, 29 * MIN));
+    }
+
+    #[test]
+    fn four_failures_or_five_spread_over_more_than_15_minutes_do_not_lock() {
+        assert!(!locked_out(&[3 * MIN, 2 * MIN, MIN, 0], 3 * MIN));
+        assert!(!locked_out(&[15 * MIN, 3 * MIN, 2 * MIN, MIN, 0], 15 * MIN));
+    }
 }

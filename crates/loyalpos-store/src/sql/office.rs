@@ -13,11 +13,10 @@ impl OfficeTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn sign_in_failures_since(&mut self, username: &str, since: i64) -> Result<i64> {
-        self.q("SELECT COUNT(*) FROM sign_in_failures WHERE username = $1 AND at >= $2")
-            .bind(username)
-            .bind(since)
-            .scalar()
+    fn latest_sign_in_failures(&mut self, username: &str, limit: i64) -> Result<Vec<i64>> {
+        let q = "SELECT at FROM sign_in_failures WHERE username = $1 ORDER BY at DESC LIMIT $2";
+        let rows: Vec<crate::office::FailureRow> = self.q(q).bind(username).bind(limit).fetch_all()?;
+        Ok(rows.into_iter().map(|r| r.at).collect())
     }
 
     fn record_sign_in_failure(&mut self, username: &str, at: i64) -> Result<()> {
@@ -194,10 +193,13 @@ impl OfficeTx for SqlTx<'_> {
     }
 
     fn bookings_per_hour(&mut self, merchant_id: &MerchantId, since: i64) -> Result<Vec<HourOfBookings>> {
+        // CROSS JOIN keeps SQLite's planner from scanning every booking: the period's transactions
+        // (by their merchant/created index) drive, each finds its bookings by key. PostgreSQL reads
+        // it (the condition in WHERE, as PostgreSQL's CROSS JOIN takes no ON) as the inner join it is.
         let q = "SELECT l.created / 3600 AS hour, b.kind AS kind, \
                  CAST(SUM(b.amount) AS BIGINT) AS amount \
-                 FROM loyalty_transactions l JOIN bookings b ON b.ltx_id = l.id \
-                 WHERE l.merchant_id = $1 AND l.created >= $2 \
+                 FROM loyalty_transactions l CROSS JOIN bookings b \
+                 WHERE b.ltx_id = l.id AND l.merchant_id = $1 AND l.created >= $2 \
                  GROUP BY l.created / 3600, b.kind";
         self.q(q).bind(merchant_id).bind(since).fetch_all()
     }
