@@ -7,18 +7,18 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use loyalpos_app::loyalty::cardgroups::{BonusPatch, CardgroupPatch, FilterPatch};
 use loyalpos_app::loyalty::rules::{BonusProductJson, bonus_products, filter_codes};
+use loyalpos_app::office::OfficeUser;
 use loyalpos_app::office::cardgroups::{self as commands, Sample};
 use loyalpos_app::{ApiError, ApiResult};
 use loyalpos_domain::basket::Line;
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::plan::Plan;
-use loyalpos_store::CardgroupRow;
+use loyalpos_store::{CardgroupRow, Tx};
 use serde::Deserialize;
 
 use crate::Office;
 use crate::lang::Lang;
 use crate::render::{Frame, html};
-use crate::session::Visit;
 
 pub struct GroupLine {
     pub id: String,
@@ -306,43 +306,19 @@ pub async fn group(
     html(200, &page)
 }
 
-async fn group_form(
-    office: &Office,
-    headers: &HeaderMap,
-    id: &str,
-    body: &[u8],
-) -> Result<(Visit, GroupForm), Response> {
-    let path = format!("/office/cardgroups/{id}");
-    let visit = office.visit(headers, &path, None).await?;
-    let form = visit.form(body).map_err(|refused| *refused)?;
-    Ok((visit, form))
-}
-
 pub async fn save(
     State(office): State<Office>,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (visit, form) = match group_form(&office, &headers, &id, &body).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
+    let path = format!("/office/cardgroups/{id}");
+    let back = format!("{path}?done=1");
+    let command = move |tx: &mut dyn Tx, user: &OfficeUser, form: GroupForm, now| {
+        commands::update(tx, user, &id, form.patch()?, now).map(drop)
     };
-    let patch = match form.patch() {
-        Ok(patch) => patch,
-        Err(e) => return visit.refused(&e),
-    };
-    let user = visit.user().clone();
-    let now = office.clock.now();
-    let group = id.clone();
-    let saved = office
-        .store
-        .write(move |tx| commands::update(tx, &user, &group, patch, now))
-        .await;
-    match saved {
-        Ok(_) => Redirect::to(&format!("/office/cardgroups/{id}?done=1")).into_response(),
-        Err(e) => visit.refused(&e),
-    }
+    let answer = move |()| Redirect::to(&back).into_response();
+    office.submit(&headers, &path, &body, command, answer).await
 }
 
 pub async fn preview(
@@ -351,9 +327,16 @@ pub async fn preview(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (visit, form) = match group_form(&office, &headers, &id, &body).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
+    let visit = match office
+        .visit(&headers, &format!("/office/cardgroups/{id}"), None)
+        .await
+    {
+        Ok(v) => v,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let form: GroupForm = match visit.form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
     let (patch, sample) = match form.patch().and_then(|p| Ok((p, form.sample()?))) {
         Ok(parsed) => parsed,

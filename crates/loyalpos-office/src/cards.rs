@@ -7,10 +7,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use loyalpos_app::office::OfficeUser;
 use loyalpos_app::office::cards::{self as commands, CardDetail, Correction};
 use loyalpos_app::{ApiError, ApiResult};
 use loyalpos_domain::card::LockStatus;
-use loyalpos_store::{CustomerRow, LtxRow};
+use loyalpos_store::{CustomerRow, LtxRow, Tx};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -257,7 +258,7 @@ fn ledger_line(office: &Office, lang: Lang, ltx: &LtxRow) -> LedgerLine {
     }
 }
 
-/// Runs one card form: the session, the CSRF token, the form, the command; then back to the card.
+/// Runs one card form's command, then back to the card (post/redirect/get).
 async fn card_form<F, C>(
     office: Office,
     headers: HeaderMap,
@@ -267,36 +268,14 @@ async fn card_form<F, C>(
 ) -> Response
 where
     F: serde::de::DeserializeOwned + Send + 'static,
-    C: FnOnce(
-            &mut dyn loyalpos_store::Tx,
-            &loyalpos_app::office::OfficeUser,
-            &str,
-            F,
-            i64,
-        ) -> ApiResult<()>
-        + Send
-        + 'static,
+    C: FnOnce(&mut dyn Tx, &OfficeUser, &str, F, i64) -> ApiResult<()> + Send + 'static,
 {
     let path = format!("/office/cards/{id}");
-    let visit = match office.visit(&headers, &path, None).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let form: F = match visit.form(&body) {
-        Ok(form) => form,
-        Err(refused) => return *refused,
-    };
-    let user = visit.user().clone();
-    let now = office.clock.now();
-    let card = id.clone();
-    let done: Result<(), ApiError> = office
-        .store
-        .write(move |tx| command(tx, &user, &card, form, now))
-        .await;
-    match done {
-        Ok(()) => Redirect::to(&format!("{path}?done=1")).into_response(),
-        Err(e) => visit.refused(&e),
-    }
+    let back = format!("{path}?done=1");
+    let run =
+        move |tx: &mut dyn Tx, user: &OfficeUser, form: F, now| command(tx, user, &id, form, now);
+    let answer = move |()| Redirect::to(&back).into_response();
+    office.submit(&headers, &path, &body, run, answer).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,7 +6,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use loyalpos_app::office::{self as office_commands, devices as commands};
+use loyalpos_app::office::{self as office_commands, OfficeUser, devices as commands};
+use loyalpos_store::Tx;
 use serde::Deserialize;
 
 use crate::Office;
@@ -98,45 +99,24 @@ pub struct RegistrationForm {
 }
 
 pub async fn confirm(State(office): State<Office>, headers: HeaderMap, body: Bytes) -> Response {
-    let visit = match office.visit(&headers, "/office/devices", None).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
+    let command = |tx: &mut dyn Tx, user: &OfficeUser, form: RegistrationForm, now| {
+        commands::confirm(tx, user, &form.user_code, Some(&form.store), now)
     };
-    let form: RegistrationForm = match visit.form(&body) {
-        Ok(form) => form,
-        Err(refused) => return *refused,
+    let to_device = |device: String| {
+        Redirect::to(&format!("/office/devices?confirmed={device}")).into_response()
     };
-    let user = visit.user().clone();
-    let now = office.clock.now();
-    let done = office
-        .store
-        .write(move |tx| commands::confirm(tx, &user, &form.user_code, Some(&form.store), now))
-        .await;
-    match done {
-        Ok(device) => Redirect::to(&format!("/office/devices?confirmed={device}")).into_response(),
-        Err(e) => visit.refused(&e),
-    }
+    office
+        .submit(&headers, "/office/devices", &body, command, to_device)
+        .await
 }
 
 pub async fn reject(State(office): State<Office>, headers: HeaderMap, body: Bytes) -> Response {
-    let visit = match office.visit(&headers, "/office/devices", None).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
+    let command = |tx: &mut dyn Tx, user: &OfficeUser, form: RegistrationForm, now| {
+        commands::reject(tx, user, &form.user_code, now)
     };
-    let form: RegistrationForm = match visit.form(&body) {
-        Ok(form) => form,
-        Err(refused) => return *refused,
-    };
-    let user = visit.user().clone();
-    let now = office.clock.now();
-    let done = office
-        .store
-        .write(move |tx| commands::reject(tx, &user, &form.user_code, now))
-        .await;
-    match done {
-        Ok(()) => Redirect::to("/office/devices").into_response(),
-        Err(e) => visit.refused(&e),
-    }
+    office
+        .submit(&headers, "/office/devices", &body, command, back)
+        .await
 }
 
 pub async fn revoke(
@@ -145,21 +125,14 @@ pub async fn revoke(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let visit = match office.visit(&headers, "/office/devices", None).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
+    let command = move |tx: &mut dyn Tx, user: &OfficeUser, _: Vec<(String, String)>, now| {
+        commands::revoke(tx, user, &id, now)
     };
-    if let Err(refused) = visit.form::<Vec<(String, String)>>(&body) {
-        return *refused;
-    }
-    let user = visit.user().clone();
-    let now = office.clock.now();
-    let done = office
-        .store
-        .write(move |tx| commands::revoke(tx, &user, &id, now))
-        .await;
-    match done {
-        Ok(()) => Redirect::to("/office/devices").into_response(),
-        Err(e) => visit.refused(&e),
-    }
+    office
+        .submit(&headers, "/office/devices", &body, command, back)
+        .await
+}
+
+fn back(_: ()) -> Response {
+    Redirect::to("/office/devices").into_response()
 }

@@ -7,7 +7,8 @@ use axum::http::uri::Scheme;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use loyalpos_app::office::signin::{self, Session};
-use loyalpos_app::{ApiError, office::OfficeUser};
+use loyalpos_app::{ApiError, ApiResult, office::OfficeUser};
+use loyalpos_store::Tx;
 use serde::de::DeserializeOwned;
 
 use crate::Office;
@@ -137,6 +138,42 @@ impl Office {
             lang,
             path: path.to_owned(),
         })
+    }
+
+    /// Runs a form's command as the signed-in user: the session, the CSRF token and the form are
+    /// checked first (each refusal is its page), then `command` runs as one unit of work; what it
+    /// returns goes to `answer`, a refused command to the error page.
+    pub async fn submit<F, T, C>(
+        &self,
+        headers: &HeaderMap,
+        path: &str,
+        body: &[u8],
+        command: C,
+        answer: impl FnOnce(T) -> Response,
+    ) -> Response
+    where
+        F: DeserializeOwned + Send + 'static,
+        T: Send + 'static,
+        C: FnOnce(&mut dyn Tx, &OfficeUser, F, i64) -> ApiResult<T> + Send + 'static,
+    {
+        let visit = match self.visit(headers, path, None).await {
+            Ok(v) => v,
+            Err(to_sign_in) => return to_sign_in,
+        };
+        let form: F = match visit.form(body) {
+            Ok(form) => form,
+            Err(refused) => return *refused,
+        };
+        let user = visit.user().clone();
+        let now = self.clock.now();
+        match self
+            .store
+            .write(move |tx| command(tx, &user, form, now))
+            .await
+        {
+            Ok(done) => answer(done),
+            Err(e) => visit.refused(&e),
+        }
     }
 
     fn unavailable(&self, headers: &HeaderMap, err: ApiError) -> Response {
