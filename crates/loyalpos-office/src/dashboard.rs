@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use loyalpos_app::office::dashboard::{self as commands, Dashboard, DayFigures};
 use loyalpos_app::office::{self as office_commands};
 use loyalpos_store::{LtxRow, MerchantId};
@@ -240,6 +240,8 @@ fn bookings_of(
             }
         }
     })
+    // Fused: a body wrapper (the compression layer) may poll again after the end.
+    .fuse()
 }
 
 /// The dashboard's row of a loyalty transaction from its event data (the API's view).

@@ -2,18 +2,20 @@
 //! language, card numbers masked unless an admin asks for full numbers.
 
 use askama::Template;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream, StreamExt};
 use loyalpos_app::ApiError;
+use loyalpos_app::office::OfficeUser;
 use loyalpos_app::office::reports::{self as commands, ReportLine, ReportPeriod};
 use serde::Deserialize;
 
 use crate::Office;
 use crate::lang::Lang;
 use crate::render::{Frame, html};
-use crate::session::Visit;
 
 #[derive(Template)]
 #[template(path = "reports.html")]
@@ -76,52 +78,70 @@ pub async fn bookings_csv(
         to,
         full_numbers: query.full.is_some(),
     };
-    match csv(&office, &visit, period).await {
-        Ok(body) => {
-            let name = format!(
-                "attachment; filename=\"bookings-{}-{}.csv\"",
-                query.from.trim(),
-                query.to.trim()
-            );
-            let name = name.replace(|c: char| !c.is_ascii_graphic() && c != ' ', "");
-            (
-                [
-                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (CONTENT_DISPOSITION, name),
-                ],
-                body,
-            )
-                .into_response()
-        }
-        Err(e) => visit.refused(&e),
-    }
-}
-
-/// Reads the period chunk by chunk, each chunk one read of the store.
-async fn csv(office: &Office, visit: &Visit, period: ReportPeriod) -> Result<String, ApiError> {
     let user = visit.user().clone();
     let now = office.clock.now();
-    office
+    let begun = office
         .store
         .write(move |tx| commands::begin_report(tx, &user, period, now))
-        .await?;
-    let lang = visit.lang;
-    let mut out = String::from(header(lang));
-    let mut after = 0;
-    loop {
-        let user = visit.user().clone();
-        let chunk = office
-            .store
-            .read(move |tx| commands::bookings_chunk(tx, &user, period, after))
-            .await?;
-        let Some(last) = chunk.last() else {
-            return Ok(out);
-        };
-        after = last.ta_code;
-        for line in &chunk {
-            row(office, lang, line, &mut out);
-        }
+        .await;
+    if let Err(e) = begun {
+        return visit.refused(&e);
     }
+    let name = format!(
+        "attachment; filename=\"bookings-{}-{}.csv\"",
+        query.from.trim(),
+        query.to.trim()
+    );
+    let name = name.replace(|c: char| !c.is_ascii_graphic() && c != ' ', "");
+    let body = Body::from_stream(csv(office, visit.user().clone(), visit.lang, period));
+    (
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_DISPOSITION, name),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The CSV as it is read: the header, then one piece per chunk of the period, each chunk one read
+/// of the store — a long period never sits in memory. A read that fails ends the download early
+/// (its status is already sent) and is logged.
+fn csv(
+    office: Office,
+    user: OfficeUser,
+    lang: Lang,
+    period: ReportPeriod,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+    let head = stream::once(async move { Ok(Bytes::from_static(header(lang).as_bytes())) });
+    let rows = stream::unfold(Some(0), move |after| {
+        let (office, user) = (office.clone(), user.clone());
+        async move {
+            let after = after?;
+            let reader = user.clone();
+            let chunk = office
+                .store
+                .read(move |tx| commands::bookings_chunk(tx, &reader, period, after))
+                .await;
+            match chunk {
+                Ok(chunk) if chunk.is_empty() => None,
+                Ok(chunk) => {
+                    let mut out = String::new();
+                    for line in &chunk {
+                        row(&office, lang, line, &mut out);
+                    }
+                    let next = chunk.last().map(|l| l.ta_code);
+                    Some((Ok(Bytes::from(out)), next))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e.details, user = %user.username, "the bookings CSV stopped early");
+                    Some((Err(std::io::Error::other(e.details)), None))
+                }
+            }
+        }
+    });
+    // Fused: a body wrapper (the compression layer) may poll again after the end.
+    head.chain(rows).fuse()
 }
 
 fn header(lang: Lang) -> &'static str {
