@@ -7,14 +7,13 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::http::uri::Scheme;
 use axum::response::{IntoResponse, Redirect, Response};
-use loyalpos_app::ApiError;
 use loyalpos_app::office::signin::{self, Attempt, SignIn};
 use loyalpos_app::office::{self as commands};
 use serde::Deserialize;
 
 use crate::Office;
 use crate::lang::Lang;
-use crate::render::{Frame, error_page, html};
+use crate::render::{Frame, error_page, html, signed_out_error};
 use crate::session::{lang_of, set_cookie, with_cookie};
 
 /// The query every page understands: the language switch.
@@ -96,7 +95,7 @@ pub async fn sign_in(
         .await
     {
         Ok(attempt) => attempt,
-        Err(e) => return unavailable(lang, e.into()),
+        Err(e) => return signed_out_error(lang, &e.into()),
     };
     let user = match attempt {
         Attempt::LockedOut => return refused(429, lang.texts().locked_out, username),
@@ -119,16 +118,8 @@ pub async fn sign_in(
         }
         Ok(SignIn::Refused) => refused(401, lang.texts().sign_in_refused, username),
         Ok(SignIn::LockedOut) => refused(429, lang.texts().locked_out, username),
-        Err(e) => unavailable(lang, e.into()),
+        Err(e) => signed_out_error(lang, &e.into()),
     }
-}
-
-fn unavailable(lang: Lang, err: ApiError) -> Response {
-    error_page(
-        Frame::signed_out(lang, "/office"),
-        err.code.status(),
-        &err.details,
-    )
 }
 
 pub async fn sign_out(

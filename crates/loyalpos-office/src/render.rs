@@ -83,6 +83,16 @@ pub fn error_page(frame: Frame, status: u16, message: &str) -> Response {
     )
 }
 
+/// The page for a request refused before any session is known (the store unavailable at sign-in
+/// or while a session is looked up).
+pub fn signed_out_error(lang: Lang, err: &loyalpos_app::ApiError) -> Response {
+    error_page(
+        Frame::signed_out(lang, "/office"),
+        err.code.status(),
+        &err.details,
+    )
+}
+
 /// Characters per line of the drawn till slip (a 58 mm printer's line).
 const SLIP_WIDTH: usize = 40;
 

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::Office;
 use crate::lang::Lang;
-use crate::render::{Frame, error_page};
+use crate::render::{Frame, error_page, signed_out_error};
 
 pub const COOKIE_NAME: &str = "loyalpos_office";
 
@@ -177,12 +177,7 @@ impl Office {
     }
 
     fn unavailable(&self, headers: &HeaderMap, err: ApiError) -> Response {
-        let lang = lang_of(headers, None, None);
-        error_page(
-            Frame::signed_out(lang, "/office"),
-            err.code.status(),
-            &err.details,
-        )
+        signed_out_error(lang_of(headers, None, None), &err)
     }
 }
 
