@@ -30,6 +30,14 @@ impl Clock {
             .to_string()
     }
 
+    /// The zone's name (IANA, else its offset): what a kept calendar day belongs to.
+    pub fn zone_name(&self) -> String {
+        match self.tz.iana_name() {
+            Some(name) => name.to_owned(),
+            None => self.zoned(0).offset().to_string(),
+        }
+    }
+
     pub fn render_opt(&self, seconds: Option<i64>) -> Option<String> {
         seconds.map(|s| self.render(s))
     }

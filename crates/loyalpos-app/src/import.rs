@@ -7,7 +7,7 @@ mod document;
 
 use loyalpos_domain::ids::MerchantId;
 use loyalpos_store::LtxId;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use loyalpos_domain::DomainError;
 use loyalpos_domain::booking::{BalanceKind, BookingType, LtxStatus};
@@ -92,6 +92,8 @@ struct Pass<'a> {
     ids: HashSet<String>,
     /// The currency of every card group of the document.
     currency_of: BTreeMap<String, String>,
+    /// Merchants that got opening bookings, which may lie in past days.
+    booked_for: BTreeSet<MerchantId>,
 }
 
 impl<'a> Pass<'a> {
@@ -113,6 +115,7 @@ impl<'a> Pass<'a> {
             owners: BTreeMap::new(),
             ids: HashSet::new(),
             currency_of: BTreeMap::new(),
+            booked_for: BTreeSet::new(),
         }
     }
 
@@ -149,6 +152,10 @@ impl<'a> Pass<'a> {
         }
         for (i, item) in doc.users.iter().enumerate() {
             self.user(&format!("users[{i}]"), item)?;
+        }
+        // The back office's kept day figures do not know the opening bookings of past days.
+        for merchant in std::mem::take(&mut self.booked_for) {
+            self.tx.forget_day_figures(&merchant)?;
         }
         if self.problems.is_empty() {
             Ok(self.report)
@@ -846,6 +853,7 @@ impl<'a> Pass<'a> {
             last_change: created,
         };
         self.tx.insert_ltx(&row, &bookings)?;
+        self.booked_for.insert(row.merchant_id);
         Ok(())
     }
 

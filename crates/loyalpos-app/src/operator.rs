@@ -181,6 +181,26 @@ pub fn create_user(
     if password.is_empty() {
         return Err(OperatorError::Empty("--password"));
     }
+    insert_user(
+        tx,
+        merchant_id,
+        username,
+        &hash_password(password),
+        role,
+        now,
+    )
+}
+
+/// Writes a new user of an existing merchant with an already hashed password (hashing takes tens
+/// of milliseconds: the back office does it before its unit of work); returns its account id.
+pub fn insert_user(
+    tx: &mut dyn Tx,
+    merchant_id: &MerchantId,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+    now: i64,
+) -> Result<String, OperatorError> {
     existing_merchant(tx, merchant_id)?;
     // Asked first so the operator reads which name is taken, not the database's UNIQUE error;
     // the index still decides between two commands at the same moment.
@@ -192,7 +212,7 @@ pub fn create_user(
         id: id.clone(),
         merchant_id: merchant_id.into(),
         username: username.into(),
-        password_hash: hash_password(password),
+        password_hash: password_hash.into(),
         created: now,
     })
     .map_err(taken(format!("username {username}")))?;

@@ -193,17 +193,23 @@ async fn photograph(
     for (name, path) in [
         ("dashboard", "/office/dashboard"),
         ("cards", "/office/cards"),
+        ("customers", "/office/customers"),
+        ("transactions", "/office/transactions"),
         ("cardgroups", "/office/cardgroups"),
         ("devices", "/office/devices"),
         ("reports", "/office/reports"),
+        ("users", "/office/users"),
         ("audit", "/office/audit"),
     ] {
         client.goto(&format!("{base}{path}")).await?;
         shoot(name).await?;
     }
-    // The card of the newest booking, with its receipt open; the first card group.
+    // The card of the newest booking, with its receipt open; the newest customer and transaction;
+    // the first card group.
     for (name, list, link) in [
         ("card", "/office/dashboard", "#bookings tbody a"),
+        ("customer", "/office/customers", "a.customer-link"),
+        ("transaction", "/office/transactions", "a.transaction-link"),
         ("cardgroup", "/office/cardgroups", "a.group-link"),
     ] {
         client.goto(&format!("{base}{list}")).await?;

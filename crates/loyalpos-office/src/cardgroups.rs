@@ -47,19 +47,13 @@ pub async fn groups(
     headers: HeaderMap,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let switch = query.lang.as_deref().and_then(Lang::parse);
-    let visit = match office.visit(&headers, "/office/cardgroups", switch).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let user = visit.user().clone();
-    let rows = match office
-        .store
-        .read(move |tx| commands::groups(tx, &user))
+    let lang = query.lang.as_deref();
+    let (visit, rows) = match office
+        .read_page(&headers, "/office/cardgroups", lang, commands::groups)
         .await
     {
-        Ok(rows) => rows,
-        Err(e) => return visit.refused(&e),
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let groups = rows
         .into_iter()
@@ -280,20 +274,12 @@ pub async fn group(
     Path(id): Path<String>,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let switch = query.lang.as_deref().and_then(Lang::parse);
     let path = format!("/office/cardgroups/{id}");
-    let visit = match office.visit(&headers, &path, switch).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let user = visit.user().clone();
-    let row = match office
-        .store
-        .read(move |tx| commands::group(tx, &user, &id))
-        .await
-    {
-        Ok(row) => row,
-        Err(e) => return visit.refused(&e),
+    let read = move |tx: &mut dyn Tx, user: &OfficeUser| commands::group(tx, user, &id);
+    let lang = query.lang.as_deref();
+    let (visit, row) = match office.read_page(&headers, &path, lang, read).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let page = GroupPage {
         frame: visit.frame(),

@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use loyalpos_app::loyalty::Merchantcard;
 use loyalpos_app::office::OfficeUser;
 use loyalpos_app::office::cards::{self as commands, CardDetail, Correction};
 use loyalpos_app::{ApiError, ApiResult};
@@ -40,13 +41,14 @@ struct CardsPage {
     next: Option<String>,
 }
 
+/// A search page's query string (the cards and customers pages).
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {
-    lang: Option<String>,
+    pub lang: Option<String>,
     #[serde(default)]
-    q: String,
+    pub q: String,
     #[serde(default)]
-    page: u32,
+    pub page: u32,
 }
 
 pub async fn search(
@@ -54,37 +56,18 @@ pub async fn search(
     headers: HeaderMap,
     Query(query): Query<SearchQuery>,
 ) -> Response {
-    let switch = query.lang.as_deref().and_then(Lang::parse);
-    let visit = match office.visit(&headers, "/office/cards", switch).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let user = visit.user().clone();
     let (text, page) = (query.q.clone(), query.page);
-    let found = office
-        .store
-        .read(move |tx| commands::search(tx, &user, &text, page))
-        .await;
-    let found = match found {
+    let read = move |tx: &mut dyn Tx, user: &OfficeUser| commands::search(tx, user, &text, page);
+    let lang = query.lang.as_deref();
+    let (visit, found) = match office
+        .read_page(&headers, "/office/cards", lang, read)
+        .await
+    {
         Ok(found) => found,
-        Err(e) => return visit.refused(&e),
+        Err(page) => return page,
     };
     let lang = visit.lang;
-    let cards = found
-        .cards
-        .iter()
-        .map(|c| {
-            let currency = &c.parts.group.currency;
-            CardLine {
-                id: c.row.id.to_string(),
-                number: c.parts.card.cardnumber.clone(),
-                customer: customer_name(c.parts.customer.as_ref()),
-                group: c.parts.group.display_name.clone(),
-                balance: lang.money(total(&c.row), currency),
-                lock: lock_text(lang, c.row.lock_status),
-            }
-        })
-        .collect();
+    let cards = found.cards.iter().map(|c| card_line(lang, c)).collect();
     let link = |page: u32| format!("/office/cards?{}", encode_query(&query.q, page));
     let page = CardsPage {
         frame: visit.frame(),
@@ -94,6 +77,18 @@ pub async fn search(
         next: found.more.then(|| link(query.page + 1)),
     };
     html(200, &page)
+}
+
+/// A card as a list shows it (the search, a customer's cards).
+pub(crate) fn card_line(lang: Lang, c: &Merchantcard) -> CardLine {
+    CardLine {
+        id: c.row.id.to_string(),
+        number: c.parts.card.cardnumber.clone(),
+        customer: customer_name(c.parts.customer.as_ref()),
+        group: c.parts.group.display_name.clone(),
+        balance: lang.money(total(&c.row), &c.parts.group.currency),
+        lock: lock_text(lang, c.row.lock_status),
+    }
 }
 
 fn encode_query(q: &str, page: u32) -> String {
@@ -113,7 +108,7 @@ fn lock_text(lang: Lang, status: LockStatus) -> &'static str {
 
 /// The customer as staff recognise them: the contact's name, else its e-mail, else the customer
 /// number.
-fn customer_name(customer: Option<&CustomerRow>) -> String {
+pub(crate) fn customer_name(customer: Option<&CustomerRow>) -> String {
     let Some(customer) = customer else {
         return String::new();
     };
@@ -181,20 +176,12 @@ pub async fn card(
     Path(id): Path<String>,
     Query(query): Query<CardQuery>,
 ) -> Response {
-    let switch = query.lang.as_deref().and_then(Lang::parse);
     let path = format!("/office/cards/{id}");
-    let visit = match office.visit(&headers, &path, switch).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let user = visit.user().clone();
-    let detail = match office
-        .store
-        .read(move |tx| commands::card(tx, &user, &id))
-        .await
-    {
-        Ok(detail) => detail,
-        Err(e) => return visit.refused(&e),
+    let read = move |tx: &mut dyn Tx, user: &OfficeUser| commands::card(tx, user, &id);
+    let lang = query.lang.as_deref();
+    let (visit, detail) = match office.read_page(&headers, &path, lang, read).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     html(
         200,

@@ -81,10 +81,23 @@ pub async fn dashboard(
             Ok::<_, loyalpos_app::ApiError>((figures, office_commands::recent_bookings(tx, &user)?))
         })
         .await;
-    let (dashboard, recent) = match found {
+    let (read, recent) = match found {
         Ok(found) => found,
         Err(e) => return visit.refused(&e),
     };
+    if !read.newly_summed.is_empty() {
+        let (user, clock) = (visit.user().clone(), office.clock.clone());
+        let days = read.newly_summed;
+        let kept = office
+            .store
+            .write(move |tx| commands::keep_days(tx, &user, &clock, &days))
+            .await;
+        // The page is right either way; unkept days are summed again next time.
+        if let Err(e) = kept {
+            tracing::warn!(error = %e.details, "the dashboard's ended days were not kept");
+        }
+    }
+    let dashboard = read.dashboard;
     let lang = visit.lang;
     let (bars, chart_max) = chart(lang, &dashboard);
     let page = DashboardPage {

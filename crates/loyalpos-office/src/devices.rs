@@ -11,7 +11,6 @@ use loyalpos_store::Tx;
 use serde::Deserialize;
 
 use crate::Office;
-use crate::lang::Lang;
 use crate::render::{Frame, html};
 
 pub struct DeviceLine {
@@ -46,24 +45,19 @@ pub async fn devices(
     headers: HeaderMap,
     Query(query): Query<DevicesQuery>,
 ) -> Response {
-    let switch = query.lang.as_deref().and_then(Lang::parse);
-    let visit = match office.visit(&headers, "/office/devices", switch).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let user = visit.user().clone();
     let now = office.clock.now();
     let page = query.page;
-    let found = office
-        .store
-        .read(move |tx| {
-            let devices = commands::devices(tx, &user, page, now)?;
-            Ok::<_, loyalpos_app::ApiError>((devices, office_commands::stores(tx, &user)?))
-        })
-        .await;
-    let ((rows, more), stores) = match found {
+    let read = move |tx: &mut dyn Tx, user: &OfficeUser| {
+        let devices = commands::devices(tx, user, page, now)?;
+        Ok((devices, office_commands::stores(tx, user)?))
+    };
+    let lang = query.lang.as_deref();
+    let (visit, ((rows, more), stores)) = match office
+        .read_page(&headers, "/office/devices", lang, read)
+        .await
+    {
         Ok(found) => found,
-        Err(e) => return visit.refused(&e),
+        Err(page) => return page,
     };
     let lang = visit.lang;
     let devices = rows

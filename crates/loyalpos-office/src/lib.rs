@@ -4,6 +4,7 @@
 
 mod cardgroups;
 mod cards;
+mod customers;
 mod dashboard;
 mod devices;
 mod lang;
@@ -11,6 +12,8 @@ mod pages;
 mod render;
 mod reports;
 mod session;
+mod transactions;
+mod users;
 
 use axum::Router;
 use axum::http::HeaderValue;
@@ -69,6 +72,29 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
         .route("/office/cards/{id}/unlock", post(cards::unlock))
         .route("/office/cards/{id}/move", post(cards::move_to_group))
         .route("/office/cards/{id}/correction", post(cards::correct))
+        .route(
+            "/office/customers",
+            get(customers::search).post(customers::create),
+        )
+        .route("/office/customers/new", get(customers::new_customer))
+        .route(
+            "/office/customers/{id}",
+            get(customers::customer).post(customers::update),
+        )
+        .route(
+            "/office/customers/{id}/anonymise",
+            get(customers::anonymise_page).post(customers::anonymise),
+        )
+        .route("/office/users", get(users::users).post(users::create))
+        .route("/office/users/{id}/role", post(users::set_role))
+        .route("/office/users/{id}/disable", post(users::disable))
+        .route("/office/users/{id}/password", post(users::reset_password))
+        .route("/office/transactions", get(transactions::list))
+        .route("/office/transactions/{id}", get(transactions::detail))
+        .route(
+            "/office/transactions/{id}/cancel",
+            post(transactions::cancel),
+        )
         .route("/office/cardgroups", get(cardgroups::groups))
         .route(
             "/office/cardgroups/{id}",

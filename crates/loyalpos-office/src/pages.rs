@@ -8,7 +8,8 @@ use axum::http::HeaderMap;
 use axum::http::uri::Scheme;
 use axum::response::{IntoResponse, Redirect, Response};
 use loyalpos_app::office::signin::{self, Attempt, SignIn};
-use loyalpos_app::office::{self as commands};
+use loyalpos_app::office::{self as commands, OfficeUser};
+use loyalpos_store::Tx;
 use serde::Deserialize;
 
 use crate::Office;
@@ -175,20 +176,15 @@ pub async fn audit(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let switch = q.lang.as_deref().and_then(Lang::parse);
-    let visit = match office.visit(&headers, "/office/audit", switch).await {
-        Ok(v) => v,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let user = visit.user().clone();
     let before = q.before;
-    let (rows, more) = match office
-        .store
-        .read(move |tx| commands::audit_page(tx, &user, before))
+    let read = move |tx: &mut dyn Tx, user: &OfficeUser| commands::audit_page(tx, user, before);
+    let lang = q.lang.as_deref();
+    let (visit, (rows, more)) = match office
+        .read_page(&headers, "/office/audit", lang, read)
         .await
     {
         Ok(found) => found,
-        Err(e) => return visit.refused(&e),
+        Err(page) => return page,
     };
     let older = more
         .then(|| {

@@ -105,8 +105,15 @@ pub struct SlipLine {
 /// The receipt lines of api.md §8.9 (as stored with the booking) drawn as a till slip: separators
 /// as a rule with their caption, name and value at either edge, text lines aligned as decorated.
 pub fn till_slip(receipt_json: &str) -> Vec<SlipLine> {
-    let lines: Vec<Value> = serde_json::from_str(receipt_json).unwrap_or_default();
-    lines.iter().map(slip_line).collect()
+    till_slip_of(&serde_json::from_str(receipt_json).unwrap_or_default())
+}
+
+/// The same from the receipt lines as a JSON value (a Smart Transaction's `receipt`).
+pub fn till_slip_of(receipt: &Value) -> Vec<SlipLine> {
+    receipt
+        .as_array()
+        .map(|lines| lines.iter().map(slip_line).collect())
+        .unwrap_or_default()
 }
 
 fn slip_line(line: &Value) -> SlipLine {

@@ -140,6 +140,30 @@ impl Office {
         })
     }
 
+    /// A page's data, read as the signed-in user: the session first (else the sign-in page, with a
+    /// `?lang=` switch kept in the session), then `read` as one read of the store (refused: the
+    /// error page).
+    pub async fn read_page<T, R>(
+        &self,
+        headers: &HeaderMap,
+        path: &str,
+        lang: Option<&str>,
+        read: R,
+    ) -> Result<(Visit, T), Response>
+    where
+        T: Send + 'static,
+        R: FnOnce(&mut dyn Tx, &OfficeUser) -> ApiResult<T> + Send + 'static,
+    {
+        let visit = self
+            .visit(headers, path, lang.and_then(Lang::parse))
+            .await?;
+        let user = visit.user().clone();
+        match self.store.read(move |tx| read(tx, &user)).await {
+            Ok(found) => Ok((visit, found)),
+            Err(e) => Err(visit.refused(&e)),
+        }
+    }
+
     /// Runs a form's command as the signed-in user: the session, the CSRF token and the form are
     /// checked first (each refusal is its page), then `command` runs as one unit of work; what it
     /// returns goes to `answer`, a refused command to the error page.

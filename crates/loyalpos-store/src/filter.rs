@@ -42,7 +42,8 @@ pub enum Field {
     Created,
     /// Lower-case status word (`smart.transactions`, `loyalty.transactions`).
     Status,
-    /// The 16-digit card number (of the card, or of the merchant card's / transaction's card).
+    /// The 16-digit card number (of the card, or of the merchant card's / transaction's card; of a
+    /// smart transaction: a card one of its loyalty transactions booked on).
     CardNumber,
     /// The card id (`CRD_`) of a merchant card or loyalty transaction.
     CardId,
@@ -54,6 +55,8 @@ pub enum Field {
     TransactionRef,
     /// The device (`SDV_`) of a smart transaction (`device_source`).
     DeviceId,
+    /// The store (`STO_`) of a smart transaction.
+    StoreId,
     /// The merchant card (`MCD_`) of a loyalty transaction.
     MerchantcardId,
     /// The smart transaction (`STX_`) of a loyalty transaction.
@@ -62,7 +65,7 @@ pub enum Field {
     CardgroupId,
     /// The customer (`CUS_`) of a merchant card.
     CustomerId,
-    /// Signed amount of a loyalty transaction.
+    /// Signed amount of a loyalty transaction; the basket's sum of a smart transaction.
     Amount,
     /// Balance after a loyalty transaction.
     Balance,
@@ -77,6 +80,9 @@ pub enum Field {
 pub struct Page {
     pub offset: u64,
     pub count: u64,
+    /// Also count every matching row (the API's `count`). Counting reads all of them, so a page
+    /// that only needs to know whether another follows asks for one row more instead.
+    pub total: bool,
 }
 
 /// What a list asks the store for.
@@ -91,7 +97,7 @@ pub struct ListQuery<'a> {
 /// The rows a list query found, in the default order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed<T> {
-    /// How many rows match in all (not only this page).
+    /// How many rows match in all (not only this page); without [`Page::total`], the rows read.
     pub total: u64,
     pub rows: Vec<T>,
 }

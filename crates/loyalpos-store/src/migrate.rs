@@ -33,6 +33,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 9, "0009_events"),
     migration!("sqlite", 10, "0010_sessions"),
     migration!("sqlite", 11, "0011_office"),
+    migration!("sqlite", 12, "0012_office_figures"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -47,6 +48,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 9, "0009_events"),
     migration!("postgres", 10, "0010_sessions"),
     migration!("postgres", 11, "0011_office"),
+    migration!("postgres", 12, "0012_office_figures"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

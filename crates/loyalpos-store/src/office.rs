@@ -5,7 +5,7 @@
 use loyalpos_domain::ids::{MerchantId, MerchantcardId};
 
 use crate::driver::from_record;
-use crate::{LtxRow, MerchantcardRow, Result};
+use crate::{CustomerRow, LtxRow, MerchantcardRow, Result};
 
 /// A merchant user who may sign in to the office (not disabled).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,23 @@ from_record!(OfficeUserRow {
     username,
     password_hash,
     role
+});
+
+/// A user of the merchant as the users page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeUserListRow {
+    pub id: String,
+    pub username: String,
+    pub role: String,
+    pub created: i64,
+    pub disabled_at: Option<i64>,
+}
+from_record!(OfficeUserListRow {
+    id,
+    username,
+    role,
+    created,
+    disabled_at
 });
 
 /// A signed-in session, with its user's current name, role and merchant.
@@ -109,6 +126,25 @@ pub struct HourOfBookings {
 }
 from_record!(HourOfBookings { hour, kind, amount });
 
+/// The kept sums of one ended calendar day (`YYYY-MM-DD` of the zone), in cents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayFiguresRow {
+    pub day: String,
+    pub turnover: i64,
+    pub bookings: i64,
+    pub bonus_granted: i64,
+    pub bonus_redeemed: i64,
+    pub cash_redeemed: i64,
+}
+from_record!(DayFiguresRow {
+    day,
+    turnover,
+    bookings,
+    bonus_granted,
+    bonus_redeemed,
+    cash_redeemed
+});
+
 /// What the cards page searches for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CardSearch {
@@ -126,6 +162,10 @@ pub trait OfficeTx {
     /// The user by username, unless disabled.
     fn office_user(&mut self, username: &str) -> Result<Option<OfficeUserRow>>;
     fn set_user_role(&mut self, user_id: &str, role: &str) -> Result<()>;
+    /// The merchant's users, disabled ones included, by username.
+    fn merchant_users(&mut self, merchant_id: &MerchantId) -> Result<Vec<OfficeUserListRow>>;
+    /// Ends every office session of the user (its password was reset).
+    fn end_office_sessions_of(&mut self, user_id: &str) -> Result<()>;
 
     /// The times of this username's latest failed sign-ins, newest first, at most `limit`.
     fn latest_sign_in_failures(&mut self, username: &str, limit: i64) -> Result<Vec<i64>>;
@@ -201,10 +241,37 @@ pub trait OfficeTx {
         merchant_id: &MerchantId,
         since: i64,
     ) -> Result<Vec<HourOfBookings>>;
-    /// Merchant cards with a loyalty transaction since `since`.
+    /// Merchant cards whose last booking is at or after `since`.
     fn cards_in_use_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64>;
+    /// The kept figures of the merchant's ended days `from..=to` in `zone`.
+    fn day_figures(
+        &mut self,
+        merchant_id: &MerchantId,
+        zone: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<DayFiguresRow>>;
+    /// Keeps the figures of ended days; a day kept already stays as it is.
+    fn keep_day_figures(
+        &mut self,
+        merchant_id: &MerchantId,
+        zone: &str,
+        days: &[DayFiguresRow],
+    ) -> Result<()>;
+    /// Forgets every kept day of the merchant (an import may book into past days).
+    fn forget_day_figures(&mut self, merchant_id: &MerchantId) -> Result<()>;
     /// Merchant cards created since `since`.
     fn new_cards_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64>;
+
+    /// One page of the merchant's customers, newest first: all of them, or those whose customer
+    /// number is `text` or whose contact contains it (any case).
+    fn search_customers(
+        &mut self,
+        merchant_id: &MerchantId,
+        text: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<CustomerRow>>;
 
     /// One page of the merchant's cards that match, newest first.
     fn search_merchantcards(

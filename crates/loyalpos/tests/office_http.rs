@@ -278,3 +278,284 @@ on_both_backends! {
         }
     }
 }
+
+/// How many transactions a list page shows, and whether it links to the next page.
+fn listed(page: &Page) -> (usize, bool) {
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    (
+        page.body.matches("class=\"transaction\"").count(),
+        page.body.contains("rel=\"next\""),
+    )
+}
+
+/// A sale on `card`: created and started cash; returns the transaction id.
+async fn cash_sale(app: &TestApp, card: &str, basket: serde_json::Value, sum: i64) -> String {
+    let stx = app.create_stx(card_body(card, basket, sum)).await;
+    assert_eq!(app.start(&stx, "cash").await.ok()["status"], "ok");
+    stx
+}
+
+on_both_backends! {
+    async fn the_transactions_list_filters_by_card_status_and_amount_and_pages_in_the_database(app: TestApp) {
+        let booked = cash_sale(&app, CARD_B, docs_basket(), 796).await;
+        let open = app.create_stx(card_body(CARD_B, one_line("4000000000017", "Torte", 1500, 7), 1500)).await;
+        let small = cash_sale(&app, CARD_C, one_line("4000000000024", "Brezel", 250, 7), 250).await;
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+
+        // The card filter finds what booked on the card (the open transaction has not).
+        let on_b = office.get(&format!("/office/transactions?card={CARD_B}")).await;
+        assert!(on_b.body.contains(&booked) && !on_b.body.contains(&open) && !on_b.body.contains(&small), "{}", on_b.body);
+        let open_ones = office.get("/office/transactions?status=created&min=15&max=15,00").await;
+        assert!(open_ones.body.contains(&open) && !open_ones.body.contains(&booked), "{}", open_ones.body);
+        let by_amount = office.get("/office/transactions?min=2,50&max=2.5").await;
+        assert!(by_amount.body.contains(&small) && !by_amount.body.contains(&booked), "{}", by_amount.body);
+        let long_ago = office.get("/office/transactions?day=2001-01-01").await;
+        assert_eq!(listed(&long_ago), (0, false));
+        for unknown in ["store=STO_NOTHERE", "device=SDV_NOTHERE"] {
+            assert_eq!(listed(&office.get(&format!("/office/transactions?{unknown}")).await), (0, false));
+        }
+        let bad = office.get("/office/transactions?min=7%E2%82%AC").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+
+        // 26 transactions of 0,07 €: a page of 25 that links to the next, which holds the last.
+        for _ in 0..26 {
+            app.create_stx(card_body(CARD_D, one_line("4000000000031", "Bonbon", 7, 7), 7)).await;
+        }
+        let first = office.get("/office/transactions?min=0,07&max=0,07").await;
+        assert_eq!(listed(&first), (25, true));
+        let second = office.get("/office/transactions?min=0%2C07&max=0%2C07&page=1").await;
+        assert_eq!(listed(&second), (1, false));
+        assert!(second.body.contains("rel=\"prev\""));
+
+        // Another merchant's user sees none of it.
+        let other = other_merchant(&app).await;
+        app.cli(&["user", "create", "--merchant", &other.id, "--username", "other-owner", "--password", "pw-other"]);
+        let mut stranger = Office::signed_in(&app, "other-owner", "pw-other").await;
+        assert_eq!(stranger.get(&format!("/office/transactions/{booked}")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(listed(&stranger.get("/office/transactions").await), (0, false));
+    }
+
+    async fn cancelling_a_transaction_on_its_page_reverses_its_booking_in_the_api_ledger(app: TestApp) {
+        let stx = cash_sale(&app, CARD_B, docs_basket(), 796).await;
+        let ledger_before = ledger_size(&app, MCD_B).await;
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let path = format!("/office/transactions/{stx}");
+        let page = office.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let ta = app.stx(&stx).await["trans_id"].as_str().unwrap().to_owned();
+        for shown in ["Sandwich Romano", "7,96 €", "abgeschlossen", "id=\"receipt-slip\"", ta.as_str(), MCD_B, "id=\"cancel\""] {
+            assert!(page.body.contains(shown), "{shown} missing: {}", page.body);
+        }
+
+        // Without the session's token: 403 and nothing happens.
+        let refused = office.post(&format!("{path}/cancel"), &[("csrf", "forged")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.stx(&stx).await["status"], "ok");
+
+        let cancelled = office.post(&format!("{path}/cancel"), &[("csrf", &page.csrf())]).await;
+        assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.body);
+        assert_eq!(cancelled.location.as_deref(), Some(format!("{path}?done=1").as_str()));
+        assert_eq!(app.stx(&stx).await["status"], "cancelled");
+        assert_eq!(ledger_size(&app, MCD_B).await, ledger_before + 1, "the reversal is a booking of the card");
+        let after = office.get(&path).await;
+        assert!(after.body.contains("storniert") && !after.body.contains("id=\"cancel\""), "{}", after.body);
+        assert_eq!(after.body.matches("class=\"booking\"").count(), 2, "the booking and its reversal");
+        let audit = office.get("/office/audit").await;
+        assert!(audit.body.contains("transaction_cancel") && audit.body.contains(&stx), "{}", audit.body);
+    }
+}
+
+/// The dashboard's number of bookings in the last 30 days.
+fn period_bookings(page: &Page) -> i64 {
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let figures = &page.body[page.body.find("id=\"figures\"").expect("the figures table")..];
+    let row = figures
+        .split("<tr>")
+        .find(|r| r.contains(">Buchungen<"))
+        .expect("the bookings row");
+    let period = row
+        .split("<td class=\"num\">")
+        .nth(2)
+        .expect("the period's cell");
+    period.split('<').next().unwrap().parse().unwrap()
+}
+
+on_both_backends! {
+    async fn an_ended_day_is_summed_once_and_kept_until_an_import_books_into_the_past(app: TestApp) {
+        let stx = cash_sale(&app, CARD_C, docs_basket(), 796).await;
+        let moved = |days: i64| format!("UPDATE loyalty_transactions SET created = created - {} \
+            WHERE smart_transaction_id = '{stx}'", days * 86_400);
+        raw_sql(&app.db.url, &moved(3)).await;
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let counted = period_bookings(&office.get("/office/dashboard").await);
+        assert!(counted >= 1, "the booking three days ago is in the period");
+
+        // Three days ago has ended: its sums were kept, so moving the booking out of the period
+        // behind the server's back changes nothing on the dashboard.
+        raw_sql(&app.db.url, &moved(100)).await;
+        assert_eq!(period_bookings(&office.get("/office/dashboard").await), counted);
+
+        // An import books opening balances, possibly into past days: the kept days are forgotten
+        // and summed again (the opening, long ago, is not in the period; the moved booking is gone).
+        let doc = serde_json::json!({
+            "loyalty.cards": [{"id": "CRD_OFFICEFIGURES00000000000000001", "cardnumber": "9276000099990001"}],
+            "loyalty.merchantcards": [{"id": "MCD_OFFICEFIGURES00000000000000001", "merchant": {"id": MERCHANT},
+                "card": {"id": "CRD_OFFICEFIGURES00000000000000001"},
+                "cardgroup": {"id": "CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK"}, "cash_balance": 500,
+                "opening_transaction": {"created": "2001-02-03T12:00:00Z"}}]
+        });
+        let (ok, _, err) = import(&app, &doc);
+        assert!(ok, "import failed: {err}");
+        assert_eq!(period_bookings(&office.get("/office/dashboard").await), counted - 1);
+    }
+}
+
+/// The id of a new customer from the redirect after the customer form.
+fn created_customer(page: &Page) -> String {
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let location = page.location.clone().unwrap();
+    let id = location
+        .strip_prefix("/office/customers/")
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap();
+    assert!(id.starts_with("CUS_"), "{location}");
+    id.to_owned()
+}
+
+/// The customer of a merchant card, as the API names it.
+async fn customer_of(app: &TestApp, mcd: &str) -> String {
+    let card = app
+        .get(&format!("/Loyalty/MerchantCards/{mcd}"), PINNED)
+        .await;
+    card.ok()["customer"]["id"].as_str().unwrap().to_owned()
+}
+
+on_both_backends! {
+    async fn a_customer_made_and_edited_on_the_pages_is_the_apis_customer_and_the_search_finds_them(app: TestApp) {
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let token = office.get("/office/customers/new").await.csrf();
+        let made = office.post("/office/customers", &[("csrf", &token), ("forename", "Erika"),
+            ("surname", "Mustermann"), ("email", "erika@example.com"), ("city", "Berlin"),
+            ("customernumber", "K-4711")]).await;
+        let id = created_customer(&made);
+        let api = app.get(&format!("/Loyalty/Customers/{id}"), PINNED).await;
+        let contact = &api.ok()["merchant_contact"];
+        assert_eq!((contact["surname"].as_str(), contact["address"]["city"].as_str()), (Some("Mustermann"), Some("Berlin")), "{}", api.text);
+        assert_eq!(api.body["customernumber"], "K-4711");
+
+        let edited = office.post(&format!("/office/customers/{id}"), &[("csrf", &token), ("forename", "Erika"),
+            ("surname", "Musterfrau"), ("email", ""), ("city", "Berlin")]).await;
+        assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+        let api = app.get(&format!("/Loyalty/Customers/{id}"), PINNED).await;
+        let contact = &api.ok()["merchant_contact"];
+        assert_eq!(contact["surname"], "Musterfrau");
+        assert!(contact["email"].is_null(), "an emptied field is removed: {contact}");
+        assert_eq!(api.body["customernumber"], "K-4711", "an empty number field leaves the number");
+
+        for q in ["musterfrau", "K-4711"] {
+            let found = office.get(&format!("/office/customers?q={q}")).await;
+            assert!(found.body.contains(&id), "{q}: {}", found.body);
+        }
+        assert!(office.get("/office/customers?q=nobody-at-all").await.body.contains("id=\"no-results\""));
+        let nameless = office.post("/office/customers", &[("csrf", &token), ("forename", "Nur")]).await;
+        assert_eq!(nameless.status, StatusCode::BAD_REQUEST, "{}", nameless.body);
+
+        // A demo customer's page lists their card.
+        let holder = customer_of(&app, MCD_A).await;
+        let page = office.get(&format!("/office/customers/{holder}")).await;
+        assert!(page.body.contains(MCD_A) && page.body.contains(CARD_A), "{}", page.body);
+    }
+
+    async fn anonymising_asks_twice_then_clears_every_personal_field_and_keeps_the_card(app: TestApp) {
+        let holder = customer_of(&app, MCD_A).await;
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let asked = office.get(&format!("/office/customers/{holder}/anonymise")).await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.body.contains("id=\"confirmed\""), "{}", asked.body);
+        let path = format!("/office/customers/{holder}/anonymise");
+        let unconfirmed = office.post(&path, &[("csrf", &asked.csrf())]).await;
+        assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST, "{}", unconfirmed.body);
+        let before = app.get(&format!("/Loyalty/Customers/{holder}"), PINNED).await;
+        assert!(before.ok()["merchant_contact"].is_object(), "nothing changed yet: {}", before.text);
+        let balance_before = balances(&app, MCD_A).await;
+
+        let done = office.post(&path, &[("csrf", &asked.csrf()), ("confirmed", "yes")]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let after = app.get(&format!("/Loyalty/Customers/{holder}"), PINNED).await;
+        for field in ["merchant_contact", "customernumber", "note"] {
+            assert!(after.ok()[field].is_null(), "{field}: {}", after.text);
+        }
+        assert_eq!(customer_of(&app, MCD_A).await, holder, "the card keeps its customer");
+        assert_eq!(balances(&app, MCD_A).await, balance_before);
+        let audit = office.get("/office/audit").await;
+        assert!(audit.body.contains("customer_anonymise") && audit.body.contains(&holder));
+
+        let other = other_merchant(&app).await;
+        app.cli(&["user", "create", "--merchant", &other.id, "--username", "other-owner", "--password", "pw-other"]);
+        let mut stranger = Office::signed_in(&app, "other-owner", "pw-other").await;
+        assert_eq!(stranger.get(&format!("/office/customers/{holder}")).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// The account id of a user, from the users page's forms.
+fn user_id_on(page: &Page, username: &str) -> String {
+    let row = page
+        .body
+        .split("<tr class=\"user\">")
+        .find(|r| r.contains(&format!(">{username}")))
+        .expect("the user's row");
+    let start = row.find("/office/users/").expect("the user's forms") + "/office/users/".len();
+    row[start..].split('/').next().unwrap().to_owned()
+}
+
+on_both_backends! {
+    async fn an_admin_creates_a_staff_user_sets_roles_resets_passwords_and_disables_but_never_themselves(app: TestApp) {
+        let mut admin = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let token = admin.get("/office/users").await.csrf();
+        let short = admin.post("/office/users", &[("csrf", &token), ("username", "verkauf-1"), ("password", "kurz"), ("role", "staff")]).await;
+        assert_eq!(short.status, StatusCode::BAD_REQUEST, "{}", short.body);
+        let made = admin.post("/office/users", &[("csrf", &token), ("username", "verkauf-1"), ("password", "lang-genug-123"), ("role", "staff")]).await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let taken = admin.post("/office/users", &[("csrf", &token), ("username", "verkauf-1"), ("password", "lang-genug-123"), ("role", "staff")]).await;
+        assert_eq!(taken.status, StatusCode::BAD_REQUEST, "{}", taken.body);
+
+        let mut staff = Office::signed_in(&app, "verkauf-1", "lang-genug-123").await;
+        assert_eq!(staff.get("/office/users").await.status, StatusCode::FORBIDDEN);
+        let staff_token = staff.get("/office/dashboard").await.csrf();
+        let sneaky = staff.post("/office/users", &[("csrf", &staff_token), ("username", "sneaky"), ("password", "lang-genug-123"), ("role", "admin")]).await;
+        assert_eq!(sneaky.status, StatusCode::FORBIDDEN);
+
+        let id = user_id_on(&admin.get("/office/users").await, "verkauf-1");
+        let promoted = admin.post(&format!("/office/users/{id}/role"), &[("csrf", &token), ("role", "admin")]).await;
+        assert_eq!(promoted.status, StatusCode::SEE_OTHER, "{}", promoted.body);
+        assert_eq!(staff.get("/office/users").await.status, StatusCode::OK, "the role counts at the next request");
+
+        // A new password ends the user's sessions; the old one no longer signs in.
+        let reset = admin.post(&format!("/office/users/{id}/password"), &[("csrf", &token), ("password", "noch-ein-passwort")]).await;
+        assert_eq!(reset.status, StatusCode::SEE_OTHER, "{}", reset.body);
+        assert_eq!(staff.get("/office/dashboard").await.location.as_deref(), Some("/office/signin?ended=1"));
+        assert_eq!(Office::new(&app).sign_in("verkauf-1", "lang-genug-123").await.status, StatusCode::UNAUTHORIZED);
+        Office::signed_in(&app, "verkauf-1", "noch-ein-passwort").await;
+
+        let disabled = admin.post(&format!("/office/users/{id}/disable"), &[("csrf", &token)]).await;
+        assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.body);
+        assert_eq!(Office::new(&app).sign_in("verkauf-1", "noch-ein-passwort").await.status, StatusCode::UNAUTHORIZED);
+
+        // Not oneself (the merchant keeps the acting admin), and not another merchant's user.
+        let list = app.cli(&["user", "list", "--merchant", MERCHANT]);
+        let me = list.lines().find(|l| l.contains("johns-bakery")).unwrap().split_whitespace().next().unwrap().to_owned();
+        for action in ["disable", "role"] {
+            let refused = admin.post(&format!("/office/users/{me}/{action}"), &[("csrf", &token), ("role", "staff")]).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{action}: {}", refused.body);
+        }
+        let other = other_merchant(&app).await;
+        let out = app.cli(&["user", "create", "--merchant", &other.id, "--username", "other-owner", "--password", "pw-other"]);
+        let foreign = app.cli(&["user", "list", "--merchant", &other.id]);
+        let foreign = foreign.lines().find(|l| l.contains("other-owner")).unwrap_or_else(|| panic!("{out}")).split_whitespace().next().unwrap().to_owned();
+        let refused = admin.post(&format!("/office/users/{foreign}/disable"), &[("csrf", &token)]).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
+        Office::signed_in(&app, "other-owner", "pw-other").await;
+    }
+}

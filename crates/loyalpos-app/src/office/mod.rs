@@ -5,10 +5,13 @@
 
 pub mod cardgroups;
 pub mod cards;
+pub mod customers;
 pub mod dashboard;
 pub mod devices;
 pub mod reports;
 pub mod signin;
+pub mod transactions;
+pub mod users;
 
 use loyalpos_domain::ids::MerchantId;
 use loyalpos_store::{AuditRow, LtxRow, StoreError, StoreRow, Tx};

@@ -56,6 +56,7 @@ impl Plan {
             page: self.paged.then(|| Page {
                 offset: as_u64(self.params.offset),
                 count: as_u64(self.params.count),
+                total: true,
             }),
         }
     }

@@ -20,6 +20,19 @@ const LIST_MERCHANT_REF: &str = if LIST_ON_POSTGRES {
 } else {
     "lower(replace(merchant_ref, '\u{212A}', 'k'))"
 };
+// Fields of a smart transaction's document that have no column (the office's filters): they are
+// read while the merchant's transactions are walked newest first, so they suit a page that stops
+// after its rows, best with a day or another indexed condition beside them.
+const LIST_STX_STORE: &str = if LIST_ON_POSTGRES {
+    "(doc::json ->> 'store_id')"
+} else {
+    "json_extract(doc, '$.store_id')"
+};
+const LIST_STX_SUM: &str = if LIST_ON_POSTGRES {
+    "((doc::json ->> 'sum')::bigint)"
+} else {
+    "json_extract(doc, '$.sum')"
+};
 const LIST_TRANSACTION_REF: &str = if LIST_ON_POSTGRES {
     "lower(replace(transaction_ref, '\u{212A}', 'k') COLLATE \"C\")"
 } else {
@@ -32,13 +45,14 @@ enum ListCol {
     /// A column (or expression) of the listed table.
     Plain(&'static str),
     /// A field of a related table: `outer IN (select WHERE <condition on inner>)`, or for an
-    /// equality `outer = (select WHERE inner = …)` (so that the planner sees an indexable equality),
-    /// which needs `select` to find at most one row per value. `$merchant` in `select` is the
+    /// equality when `single` (`select` finds at most one row per value) `outer = (select WHERE
+    /// inner = …)`, so that the planner sees an indexable equality. `$merchant` in `select` is the
     /// merchant id.
     Via {
         outer: &'static str,
         select: &'static str,
         inner: &'static str,
+        single: bool,
     },
 }
 
@@ -62,16 +76,30 @@ const LIST_STXS: ListTable = ListTable {
     scope: "merchant_id = $1",
     order: LIST_BY_ID,
     column: |f| {
-        Some(ListCol::Plain(match f {
-            Field::Id => "id",
-            Field::Created => "created",
-            Field::Status => "status",
-            Field::TransId => "trans_id",
-            Field::MerchantRef => LIST_MERCHANT_REF,
-            Field::TransactionRef => LIST_TRANSACTION_REF,
-            Field::DeviceId => "device_id",
-            _ => return None,
-        }))
+        Some(match f {
+            // Through the card's bookings (index loyalty_transactions_merchantcard).
+            Field::CardNumber => ListCol::Via {
+                outer: "id",
+                select: "SELECT l.smart_transaction_id FROM loyalty_transactions l \
+                         JOIN merchantcards m ON m.id = l.merchantcard_id \
+                         JOIN cards c ON c.id = m.card_id \
+                         WHERE l.merchant_id = $merchant AND m.merchant_id = $merchant AND",
+                inner: "c.cardnumber",
+                single: false,
+            },
+            f => ListCol::Plain(match f {
+                Field::Id => "id",
+                Field::Created => "created",
+                Field::Status => "status",
+                Field::TransId => "trans_id",
+                Field::MerchantRef => LIST_MERCHANT_REF,
+                Field::TransactionRef => LIST_TRANSACTION_REF,
+                Field::DeviceId => "device_id",
+                Field::StoreId => LIST_STX_STORE,
+                Field::Amount => LIST_STX_SUM,
+                _ => return None,
+            }),
+        })
     },
 };
 
@@ -88,6 +116,7 @@ const LIST_MERCHANTCARDS: ListTable = ListTable {
                 outer: "card_id",
                 select: "SELECT id FROM cards WHERE",
                 inner: "cardnumber",
+                single: true,
             },
             f => ListCol::Plain(match f {
                 Field::Id => "id",
@@ -163,11 +192,13 @@ const LIST_LTXS: ListTable = ListTable {
                 select: "SELECT m.id FROM merchantcards m JOIN cards c ON c.id = m.card_id \
                          WHERE m.merchant_id = $merchant AND",
                 inner: "c.cardnumber",
+                single: true,
             },
             Field::CardId => ListCol::Via {
                 outer: "merchantcard_id",
                 select: "SELECT id FROM merchantcards WHERE merchant_id = $merchant AND",
                 inner: "card_id",
+                single: true,
             },
             f => ListCol::Plain(match f {
                 Field::Id => "id",
@@ -237,6 +268,13 @@ impl ListStatement {
         let count = format!("SELECT COUNT(*) {from}");
         let rows = match q.page {
             None => format!("SELECT {} {from} ORDER BY {}", t.cols, t.order),
+            Some(page) if !page.total => format!(
+                "SELECT {} {from} ORDER BY {} LIMIT ${} OFFSET ${}",
+                t.cols,
+                t.order,
+                binds.len() + 2,
+                binds.len() + 3
+            ),
             Some(_) => format!(
                 "SELECT {}, COUNT(*) OVER () AS list_total {from} ORDER BY {} LIMIT ${} OFFSET ${}",
                 t.cols,
@@ -295,8 +333,9 @@ impl ListSql<'_> {
                         outer,
                         select,
                         inner,
+                        single,
                     } => {
-                        let op = if matches!(filter, Filter::Eq(..)) {
+                        let op = if single && matches!(filter, Filter::Eq(..)) {
                             "="
                         } else {
                             "IN"
@@ -386,7 +425,7 @@ macro_rules! list_rows {
             total = u64::try_from(first).unwrap_or(0);
         }
         let rows: Vec<$row> = found.into_iter().map(|p| p.row).collect();
-        if $q.page.is_some() && rows.is_empty() {
+        if $q.page.is_some_and(|p| p.total) && rows.is_empty() {
             // An empty page (past the end, or count 0) carries no total: count separately.
             let n: i64 = $self
                 .q(&statement.count)

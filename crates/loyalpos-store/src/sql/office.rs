@@ -13,6 +13,19 @@ impl OfficeTx for SqlTx<'_> {
         Ok(())
     }
 
+    fn merchant_users(&mut self, merchant_id: &MerchantId) -> Result<Vec<OfficeUserListRow>> {
+        let q = "SELECT id, username, role, created, disabled_at FROM users \
+                 WHERE merchant_id = $1 ORDER BY username";
+        self.q(q).bind(merchant_id).fetch_all()
+    }
+
+    fn end_office_sessions_of(&mut self, user_id: &str) -> Result<()> {
+        self.q("DELETE FROM office_sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute()?;
+        Ok(())
+    }
+
     fn latest_sign_in_failures(&mut self, username: &str, limit: i64) -> Result<Vec<i64>> {
         let q = "SELECT at FROM sign_in_failures WHERE username = $1 ORDER BY at DESC LIMIT $2";
         let rows: Vec<crate::office::FailureRow> = self.q(q).bind(username).bind(limit).fetch_all()?;
@@ -205,9 +218,59 @@ impl OfficeTx for SqlTx<'_> {
     }
 
     fn cards_in_use_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64> {
-        let q = "SELECT COUNT(DISTINCT merchantcard_id) FROM loyalty_transactions \
-                 WHERE merchant_id = $1 AND created >= $2";
+        // Index merchantcards_last_usage: one entry per card used since, no booking read.
+        let q = "SELECT COUNT(*) FROM merchantcards WHERE merchant_id = $1 AND last_usage >= $2";
         self.q(q).bind(merchant_id).bind(since).scalar()
+    }
+
+    fn day_figures(
+        &mut self,
+        merchant_id: &MerchantId,
+        zone: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<DayFiguresRow>> {
+        let q = "SELECT day, turnover, bookings, bonus_granted, bonus_redeemed, cash_redeemed \
+                 FROM office_day_figures \
+                 WHERE merchant_id = $1 AND zone = $2 AND day >= $3 AND day <= $4 ORDER BY day";
+        self.q(q)
+            .bind(merchant_id)
+            .bind(zone)
+            .bind(from)
+            .bind(to)
+            .fetch_all()
+    }
+
+    fn keep_day_figures(
+        &mut self,
+        merchant_id: &MerchantId,
+        zone: &str,
+        days: &[DayFiguresRow],
+    ) -> Result<()> {
+        for d in days {
+            self.q(
+                "INSERT INTO office_day_figures (merchant_id, zone, day, turnover, bookings, \
+                 bonus_granted, bonus_redeemed, cash_redeemed) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            )
+            .bind(merchant_id)
+            .bind(zone)
+            .bind(d.day.as_str())
+            .bind(d.turnover)
+            .bind(d.bookings)
+            .bind(d.bonus_granted)
+            .bind(d.bonus_redeemed)
+            .bind(d.cash_redeemed)
+            .execute()?;
+        }
+        Ok(())
+    }
+
+    fn forget_day_figures(&mut self, merchant_id: &MerchantId) -> Result<()> {
+        self.q("DELETE FROM office_day_figures WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .execute()?;
+        Ok(())
     }
 
     fn new_cards_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64> {
@@ -215,6 +278,46 @@ impl OfficeTx for SqlTx<'_> {
             .bind(merchant_id)
             .bind(since)
             .scalar()
+    }
+
+    fn search_customers(
+        &mut self,
+        merchant_id: &MerchantId,
+        text: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<CustomerRow>> {
+        const ALL: &str = concat!(
+            "SELECT ",
+            customer_cols!(),
+            " FROM customers WHERE merchant_id = $1 ORDER BY created DESC, id LIMIT $2 OFFSET $3"
+        );
+        // The same match as the cards page's customer search.
+        const MATCHING: &str = concat!(
+            "SELECT ",
+            customer_cols!(),
+            " FROM customers WHERE merchant_id = $1 \
+             AND (customernumber = $5 OR LOWER(merchant_contact) LIKE $4 ESCAPE '\\') \
+             ORDER BY created DESC, id LIMIT $2 OFFSET $3"
+        );
+        match text {
+            None => self
+                .q(ALL)
+                .bind(merchant_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(),
+            Some(text) => {
+                let pattern = format!("%{}%", like_escaped(&text.to_lowercase()));
+                self.q(MATCHING)
+                    .bind(merchant_id)
+                    .bind(limit)
+                    .bind(offset)
+                    .bind(pattern.as_str())
+                    .bind(text)
+                    .fetch_all()
+            }
+        }
     }
 
     fn search_merchantcards(
