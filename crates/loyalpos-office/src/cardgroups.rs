@@ -4,8 +4,10 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
 use loyalpos_app::loyalty::cardgroups::{BonusPatch, CardgroupPatch, FilterPatch};
+use loyalpos_app::loyalty::issue::Issued;
 use loyalpos_app::loyalty::rules::{BonusProductJson, bonus_products, filter_codes};
 use loyalpos_app::office::OfficeUser;
 use loyalpos_app::office::cardgroups::{self as commands, Sample};
@@ -347,4 +349,43 @@ pub async fn preview(
         done: false,
     };
     html(200, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    prefix: String,
+}
+
+/// Issues cards and answers their numbers and CSCs as a CSV download: the only time the CSCs are
+/// shown (they are stored hashed), so the answer is never cached.
+pub async fn issue(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let path = format!("/office/cardgroups/{id}");
+    let name = format!("attachment; filename=\"cards-{id}.csv\"");
+    let run = move |tx: &mut dyn Tx, user: &OfficeUser, form: IssueForm, now| {
+        commands::issue(tx, user, &id, &form.count, &form.prefix, now)
+    };
+    let answer = move |issued: Vec<Issued>| {
+        let mut csv = String::from("card_number;csc;merchantcard_id\r\n");
+        for card in &issued {
+            let line = format!(
+                "{};{};{}\r\n",
+                card.card.cardnumber, card.csc, card.merchantcard.id
+            );
+            csv.push_str(&line);
+        }
+        let headers = [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_DISPOSITION, name),
+        ];
+        (headers, csv).into_response()
+    };
+    office.submit(&headers, &path, &body, run, answer).await
 }

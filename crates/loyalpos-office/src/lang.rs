@@ -255,6 +255,10 @@ pub struct Texts {
     pub set_password: &'static str,
     pub min_characters: &'static str,
     pub you: &'static str,
+    pub issue_cards: &'static str,
+    pub issue_count: &'static str,
+    pub issue_prefix: &'static str,
+    pub issue_hint: &'static str,
     /// The Smart Transaction statuses (`created`, …) as the page names them.
     pub statuses: [(&'static str, &'static str); 5],
 }
@@ -444,6 +448,10 @@ static DE: Texts = Texts {
     set_password: "Passwort setzen",
     min_characters: "Zeichen mindestens",
     you: "Sie",
+    issue_cards: "Karten ausgeben (CSV)",
+    issue_count: "Anzahl neuer Karten (höchstens 1.000)",
+    issue_prefix: "Kartennummer beginnt mit",
+    issue_hint: "Die Datei mit Kartennummern und Prüfnummern (CSC) gibt es nur dieses eine Mal: gespeichert wird die CSC nur als Hash.",
     statuses: [
         ("created", "angelegt"),
         ("processing", "in Bearbeitung"),
@@ -629,6 +637,10 @@ static EN: Texts = Texts {
     set_password: "Set password",
     min_characters: "characters at least",
     you: "you",
+    issue_cards: "Issue cards (CSV)",
+    issue_count: "Number of new cards (at most 1,000)",
+    issue_prefix: "Card numbers start with",
+    issue_hint: "The file with the card numbers and security codes (CSC) is given out this once only: the CSC is stored only hashed.",
     statuses: [
         ("created", "created"),
         ("processing", "processing"),

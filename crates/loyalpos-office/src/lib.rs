@@ -101,6 +101,7 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
             get(cardgroups::group).post(cardgroups::save),
         )
         .route("/office/cardgroups/{id}/preview", post(cardgroups::preview))
+        .route("/office/cardgroups/{id}/issue", post(cardgroups::issue))
         .route("/office/reports", get(reports::reports))
         .route("/office/reports/bookings.csv", get(reports::bookings_csv))
         .route("/office/devices", get(devices::devices))

@@ -559,3 +559,47 @@ on_both_backends! {
         Office::signed_in(&app, "other-owner", "pw-other").await;
     }
 }
+
+/// How many merchant cards the demo merchant has, as the API counts them.
+async fn merchantcards_count(app: &TestApp) -> i64 {
+    let listed = app.get("/Loyalty/MerchantCards?count=1", PINNED).await;
+    listed.ok()["count"].as_i64().unwrap()
+}
+
+on_both_backends! {
+    async fn issuing_cards_on_the_card_group_page_answers_their_numbers_and_cscs_once_as_csv(app: TestApp) {
+        const GROUP: &str = "CRG_442AC7B8XCVU3XG2NX9E5XHJWH4CRK";
+        let path = format!("/office/cardgroups/{GROUP}");
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let token = office.get(&path).await.csrf();
+        let before = merchantcards_count(&app).await;
+        let csv = office.post(&format!("{path}/issue"), &[("csrf", &token), ("count", "3"), ("prefix", "92761")]).await;
+        assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+        let mut lines = csv.body.lines();
+        assert_eq!(lines.next(), Some("card_number;csc;merchantcard_id"));
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
+        assert_eq!(rows.len(), 3);
+        for row in &rows {
+            let (number, csc, mcd) = (row[0], row[1], row[2]);
+            assert!(number.len() == 16 && number.starts_with("92761"), "{number}");
+            assert!(csc.len() == 4 && csc.bytes().all(|b| b.is_ascii_digit()), "{csc}");
+            let card = app.get(&format!("/Loyalty/MerchantCards/{mcd}"), PINNED).await;
+            assert_eq!(card.ok()["card"]["cardnumber"], number);
+            assert_eq!(card.body["cardgroup"]["id"], GROUP);
+        }
+        assert_eq!(merchantcards_count(&app).await, before + 3);
+
+        for count in ["0", "1001", "drei"] {
+            let refused = office.post(&format!("{path}/issue"), &[("csrf", &token), ("count", count)]).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{count}: {}", refused.body);
+        }
+        app.cli(&["user", "create", "--merchant", MERCHANT, "--username", "tresen", "--password", "pw-tresen", "--role", "staff"]);
+        let mut staff = Office::signed_in(&app, "tresen", "pw-tresen").await;
+        let staff_token = staff.get("/office/dashboard").await.csrf();
+        let refused = staff.post(&format!("{path}/issue"), &[("csrf", &staff_token), ("count", "5")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(merchantcards_count(&app).await, before + 3, "nothing issued for staff");
+        let audit = office.get("/office/audit").await;
+        assert!(audit.body.contains("cards_issue") && audit.body.contains("3 cards, prefix 92761"), "{}", audit.body);
+    }
+}
