@@ -197,6 +197,7 @@ async fn photograph(
         ("transactions", "/office/transactions"),
         ("cardgroups", "/office/cardgroups"),
         ("devices", "/office/devices"),
+        ("stores", "/office/stores"),
         ("reports", "/office/reports"),
         ("users", "/office/users"),
         ("audit", "/office/audit"),

@@ -12,6 +12,7 @@ mod pages;
 mod render;
 mod reports;
 mod session;
+mod stores;
 mod transactions;
 mod users;
 
@@ -85,6 +86,12 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
             "/office/customers/{id}/anonymise",
             get(customers::anonymise_page).post(customers::anonymise),
         )
+        .route("/office/stores", get(stores::stores).post(stores::create))
+        .route(
+            "/office/stores/{id}",
+            get(stores::store).post(stores::update),
+        )
+        .route("/office/stores/{id}/default", post(stores::set_default))
         .route("/office/users", get(users::users).post(users::create))
         .route("/office/users/{id}/role", post(users::set_role))
         .route("/office/users/{id}/disable", post(users::disable))

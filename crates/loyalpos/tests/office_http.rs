@@ -603,3 +603,39 @@ on_both_backends! {
         assert!(audit.body.contains("cards_issue") && audit.body.contains("3 cards, prefix 92761"), "{}", audit.body);
     }
 }
+
+on_both_backends! {
+    async fn stores_are_created_edited_and_made_default_on_the_page_as_the_api_sees_them(app: TestApp) {
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let token = office.get("/office/stores").await.csrf();
+        let made = office.post("/office/stores", &[("csrf", &token), ("name", "Filiale Nord"), ("street", "Hauptstr."),
+            ("street_number", "2"), ("postal_code", "01234"), ("city", "Nordstadt"), ("country", "DE")]).await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let list = office.get("/office/stores").await;
+        let row = list.body.split("<tr class=\"store\">").find(|r| r.contains("Filiale Nord")).expect("the new store");
+        let id = row.split("/office/stores/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let api = app.get(&format!("/General/Stores/{id}"), PINNED).await;
+        assert_eq!(api.ok()["address_formatted"], "Hauptstr. 2, 01234 Nordstadt", "{}", api.text);
+
+        let edited = office.post(&format!("/office/stores/{id}"), &[("csrf", &token), ("name", "Filiale Süd"),
+            ("street", "Hauptstr."), ("street_number", "2"), ("postal_code", "01234"), ("city", "Südstadt")]).await;
+        assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+        let api = app.get(&format!("/General/Stores/{id}"), PINNED).await;
+        assert_eq!((api.ok()["name"].as_str(), api.body["address_formatted"].as_str()),
+            (Some("Filiale Süd"), Some("Hauptstr. 2, 01234 Südstadt")));
+        let nameless = office.post(&format!("/office/stores/{id}"), &[("csrf", &token), ("name", " ")]).await;
+        assert_eq!(nameless.status, StatusCode::BAD_REQUEST);
+
+        let default = office.post(&format!("/office/stores/{id}/default"), &[("csrf", &token)]).await;
+        assert_eq!(default.status, StatusCode::SEE_OTHER, "{}", default.body);
+        assert_eq!(app.get("/General/Merchants/me", PINNED).await.ok()["store_name"], "Filiale Süd");
+
+        app.cli(&["user", "create", "--merchant", MERCHANT, "--username", "tresen", "--password", "pw-tresen", "--role", "staff"]);
+        let mut staff = Office::signed_in(&app, "tresen", "pw-tresen").await;
+        assert_eq!(staff.get("/office/stores").await.status, StatusCode::FORBIDDEN);
+        let staff_token = staff.get("/office/dashboard").await.csrf();
+        let refused = staff.post("/office/stores", &[("csrf", &staff_token), ("name", "Schwarzbau")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.get("/General/Stores", PINNED).await.ok()["count"], 2, "nothing made for staff");
+    }
+}

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod devices;
 pub mod reports;
 pub mod signin;
+pub mod store_admin;
 pub mod transactions;
 pub mod users;
 
