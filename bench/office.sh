@@ -140,5 +140,7 @@ measure() {
     measure "transactions: amount, one day" "/office/transactions?day=$(date -d yesterday +%F)&min=7&max=7,10"
     measure "transactions: a store" "/office/transactions?store=STO_2ZCZRU9V6U8QA7B49K94667UP6C4PJ"
     measure "transaction page" "/office/transactions/STX_BENCH0000000000000000000471100"
+    measure "end of day: one day" "/office/reports/end-of-day?from=$(date -d yesterday +%F)&to=$(date -d yesterday +%F)"
+    measure "end of day: 31 days" "/office/reports/end-of-day?from=$(date -d '31 days ago' +%F)&to=$(date -d yesterday +%F)"
     measure "bookings CSV of one day (~6,850 rows)" "/office/reports/bookings.csv?from=$(date -d yesterday +%F)&to=$(date -d yesterday +%F)"
 } | tee "$out"

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
 use loyalpos_app::loyalty::cardgroups::{BonusPatch, CardgroupPatch, FilterPatch};
 use loyalpos_app::loyalty::issue::Issued;
@@ -21,6 +20,7 @@ use serde::Deserialize;
 use crate::Office;
 use crate::lang::Lang;
 use crate::render::{Frame, html};
+use crate::reports::csv_download;
 
 pub struct GroupLine {
     pub id: String,
@@ -368,7 +368,7 @@ pub async fn issue(
     body: Bytes,
 ) -> Response {
     let path = format!("/office/cardgroups/{id}");
-    let name = format!("attachment; filename=\"cards-{id}.csv\"");
+    let name = format!("cards-{id}.csv");
     let run = move |tx: &mut dyn Tx, user: &OfficeUser, form: IssueForm, now| {
         commands::issue(tx, user, &id, &form.count, &form.prefix, now)
     };
@@ -381,11 +381,7 @@ pub async fn issue(
             );
             csv.push_str(&line);
         }
-        let headers = [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (CONTENT_DISPOSITION, name),
-        ];
-        (headers, csv).into_response()
+        csv_download(&name, csv)
     };
     office.submit(&headers, &path, &body, run, answer).await
 }

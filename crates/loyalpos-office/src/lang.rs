@@ -266,6 +266,9 @@ pub struct Texts {
     pub address: &'static str,
     pub default_store: &'static str,
     pub make_default: &'static str,
+    pub end_of_day: &'static str,
+    pub payments: &'static str,
+    pub show: &'static str,
     /// The Smart Transaction statuses (`created`, …) as the page names them.
     pub statuses: [(&'static str, &'static str); 5],
 }
@@ -466,6 +469,9 @@ static DE: Texts = Texts {
     address: "Adresse",
     default_store: "Standardfiliale",
     make_default: "Zur Standardfiliale machen",
+    end_of_day: "Tagesabschluss",
+    payments: "Zahlungen",
+    show: "Anzeigen",
     statuses: [
         ("created", "angelegt"),
         ("processing", "in Bearbeitung"),
@@ -662,6 +668,9 @@ static EN: Texts = Texts {
     address: "Address",
     default_store: "Default store",
     make_default: "Make default",
+    end_of_day: "End of day",
+    payments: "Payments",
+    show: "Show",
     statuses: [
         ("created", "created"),
         ("processing", "processing"),

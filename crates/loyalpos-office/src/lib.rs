@@ -111,6 +111,11 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
         .route("/office/cardgroups/{id}/issue", post(cardgroups::issue))
         .route("/office/reports", get(reports::reports))
         .route("/office/reports/bookings.csv", get(reports::bookings_csv))
+        .route("/office/reports/end-of-day", get(reports::end_of_day))
+        .route(
+            "/office/reports/end-of-day.csv",
+            get(reports::end_of_day_csv),
+        )
         .route("/office/devices", get(devices::devices))
         .route("/office/devices/confirm", post(devices::confirm))
         .route("/office/devices/reject", post(devices::reject))

@@ -1,5 +1,8 @@
-//! The reports page and the bookings CSV: one row per booking of a period, amounts in the page's
-//! language, card numbers masked unless an admin asks for full numbers.
+//! The reports page, the bookings CSV — one row per booking of a period, amounts in the page's
+//! language, card numbers masked unless an admin asks for full numbers — and the end-of-day
+//! totals per device and day, as a printable page and as CSV.
+
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::body::{Body, Bytes};
@@ -10,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use loyalpos_app::ApiError;
 use loyalpos_app::office::OfficeUser;
-use loyalpos_app::office::reports::{self as commands, ReportLine, ReportPeriod};
+use loyalpos_app::office::reports::{self as commands, EndOfDayLine, ReportLine, ReportPeriod};
+use loyalpos_store::Tx;
 use serde::Deserialize;
 
 use crate::Office;
@@ -87,19 +91,21 @@ pub async fn bookings_csv(
     if let Err(e) = begun {
         return visit.refused(&e);
     }
-    let name = format!(
-        "attachment; filename=\"bookings-{}-{}.csv\"",
-        query.from.trim(),
-        query.to.trim()
-    );
-    let name = name.replace(|c: char| !c.is_ascii_graphic() && c != ' ', "");
+    let name = format!("bookings-{}-{}.csv", query.from.trim(), query.to.trim());
     let body = Body::from_stream(csv(office, visit.user().clone(), visit.lang, period));
+    csv_download(&name, body)
+}
+
+/// A CSV answer the browser saves as `file_name` (only printable ASCII is kept of it).
+pub fn csv_download(file_name: &str, body: impl Into<Body>) -> Response {
+    let file_name = file_name.replace(|c: char| !c.is_ascii_graphic() || c == '"', "");
+    let disposition = format!("attachment; filename=\"{file_name}\"");
     (
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (CONTENT_DISPOSITION, name),
+            (CONTENT_DISPOSITION, disposition),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
@@ -220,4 +226,121 @@ mod tests {
         assert_eq!(text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(text("Aufladung"), "Aufladung");
     }
+}
+
+/// One line of the end-of-day report as shown.
+pub struct EndOfDayRow {
+    pub day: String,
+    pub device: String,
+    pub method: String,
+    pub payments: i64,
+    pub amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "end_of_day.html")]
+struct EndOfDayPage {
+    frame: Frame,
+    from: String,
+    to: String,
+    rows: Vec<EndOfDayRow>,
+    /// Per payment method over the whole period: (method, payments, amount).
+    totals: Vec<(String, i64, String)>,
+    csv: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EndOfDayQuery {
+    lang: Option<String>,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// The lines of the end-of-day report, read as the signed-in user.
+async fn end_of_day_lines(
+    office: &Office,
+    headers: &HeaderMap,
+    path: &str,
+    query: &EndOfDayQuery,
+) -> Result<(crate::session::Visit, Vec<EndOfDayLine>), Response> {
+    let (from, to, clock) = (query.from.clone(), query.to.clone(), office.clock.clone());
+    let read = move |tx: &mut dyn Tx, user: &OfficeUser| {
+        commands::end_of_day(tx, user, &clock, &from, &to)
+    };
+    office
+        .read_page(headers, path, query.lang.as_deref(), read)
+        .await
+}
+
+/// The end-of-day totals as a page made for printing (the navigation and forms are not printed).
+pub async fn end_of_day(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Query(query): Query<EndOfDayQuery>,
+) -> Response {
+    let path = "/office/reports/end-of-day";
+    let (visit, lines) = match end_of_day_lines(&office, &headers, path, &query).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let lang = visit.lang;
+    let mut totals: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for line in &lines {
+        let total = totals.entry(line.method.as_str()).or_default();
+        total.0 += line.payments;
+        total.1 += line.amount;
+    }
+    let page = EndOfDayPage {
+        frame: visit.frame(),
+        from: query.from.clone(),
+        to: query.to.clone(),
+        rows: lines
+            .iter()
+            .map(|l| EndOfDayRow {
+                day: l.day.to_string(),
+                device: l.device.clone(),
+                method: l.method.clone(),
+                payments: l.payments,
+                amount: lang.money(l.amount, "EUR"),
+            })
+            .collect(),
+        totals: totals
+            .into_iter()
+            .map(|(method, (payments, amount))| {
+                (method.to_owned(), payments, lang.money(amount, "EUR"))
+            })
+            .collect(),
+        csv: format!(
+            "/office/reports/end-of-day.csv?{}",
+            serde_urlencoded::to_string([("from", &query.from), ("to", &query.to)])
+                .unwrap_or_default()
+        ),
+    };
+    html(200, &page)
+}
+
+/// The same totals as CSV (`;`, amounts as decimals in the page's language).
+pub async fn end_of_day_csv(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Query(query): Query<EndOfDayQuery>,
+) -> Response {
+    let path = "/office/reports/end-of-day";
+    let (visit, lines) = match end_of_day_lines(&office, &headers, path, &query).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let mut csv = String::from("day;device;payment_method;payments;amount\r\n");
+    for l in &lines {
+        let amount = decimal(visit.lang, l.amount);
+        let line = format!(
+            "{};{};{};{};{amount}\r\n",
+            l.day, l.device, l.method, l.payments
+        );
+        csv.push_str(&line);
+    }
+    let name = format!("end-of-day-{}-{}.csv", query.from.trim(), query.to.trim());
+    csv_download(&name, csv)
 }

@@ -31,8 +31,8 @@ pub use loyalpos_domain::ids::{
     StoreId, StxId,
 };
 pub use office::{
-    AuditRow, CardSearch, DayFiguresRow, HourOfBookings, HourOfTransactions, OfficeSessionRow,
-    OfficeTx, OfficeUserListRow, OfficeUserRow,
+    AuditRow, CardSearch, DayFiguresRow, HourOfBookings, HourOfPayments, HourOfTransactions,
+    OfficeSessionRow, OfficeTx, OfficeUserListRow, OfficeUserRow,
 };
 pub use rows::*;
 

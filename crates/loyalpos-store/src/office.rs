@@ -126,6 +126,24 @@ pub struct HourOfBookings {
 }
 from_record!(HourOfBookings { hour, kind, amount });
 
+/// The merchant's completed payments of one hour at one device by one payment method: how many,
+/// and what they took (the terminal's amount for `cashless`, else the basket's sum).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourOfPayments {
+    pub device_id: Option<String>,
+    pub hour: i64,
+    pub method: Option<String>,
+    pub payments: i64,
+    pub amount: i64,
+}
+from_record!(HourOfPayments {
+    device_id,
+    hour,
+    method,
+    payments,
+    amount
+});
+
 /// The kept sums of one ended calendar day (`YYYY-MM-DD` of the zone), in cents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayFiguresRow {
@@ -241,6 +259,14 @@ pub trait OfficeTx {
         merchant_id: &MerchantId,
         since: i64,
     ) -> Result<Vec<HourOfBookings>>;
+    /// The merchant's Smart Transactions in status `ok` created in `[from, to)`, per device, hour
+    /// and payment method.
+    fn payments_per_hour(
+        &mut self,
+        merchant_id: &MerchantId,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<HourOfPayments>>;
     /// Merchant cards whose last booking is at or after `since`.
     fn cards_in_use_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64>;
     /// The kept figures of the merchant's ended days `from..=to` in `zone`.

@@ -639,3 +639,43 @@ on_both_backends! {
         assert_eq!(app.get("/General/Stores", PINNED).await.ok()["count"], 2, "nothing made for staff");
     }
 }
+
+on_both_backends! {
+    async fn the_end_of_day_report_totals_completed_payments_per_device_day_and_method(app: TestApp) {
+        cash_sale(&app, CARD_B, docs_basket(), 796).await;
+        let by_terminal = app.create_stx(serde_json::json!({"basket": {"products": [{"id": 1, "desc": "Torte",
+            "quantity": 1, "priceOne": 1200, "tax": 7}]}, "basket_info": {"sum": 1200}})).await;
+        assert_eq!(app.start(&by_terminal, "cashless").await.ok()["status"], "ok");
+        let declined = app.create_stx(serde_json::json!({"basket": {"products": [{"id": 1, "desc": "Abgelehnt",
+            "quantity": 1, "priceOne": 1111, "tax": 7}]}, "basket_info": {"sum": 1111}})).await;
+        app.start(&declined, "cashless").await.assert_error(402, 4301);
+        let cancelled = cash_sale(&app, CARD_C, one_line("4000000000017", "Storno", 500, 7), 500).await;
+        app.cancel(&cancelled).await.ok();
+        let end_of_day = app.send(reqwest::Method::POST, &format!("/Smart/Transactions/{CASH_REGISTER}/endOfDay"), Some(PINNED), None).await;
+        end_of_day.ok();
+
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let reports = office.get("/office/reports").await;
+        let marker = "id=\"eod-from\" name=\"from\" type=\"date\" value=\"";
+        let start = reports.body.find(marker).expect("the end-of-day form") + marker.len();
+        let today = reports.body[start..].split('"').next().unwrap().to_owned();
+
+        let csv = office.get(&format!("/office/reports/end-of-day.csv?from={today}&to={today}")).await;
+        assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+        let lines: Vec<&str> = csv.body.lines().collect();
+        assert_eq!(lines, vec![
+            "day;device;payment_method;payments;amount".to_owned(),
+            format!("{today};{CASH_REGISTER};cash;1;7,96"),
+            format!("{today};{CASH_REGISTER};cashless;1;12,00"),
+        ], "the failed, the cancelled and the end of day itself are no payments");
+        let page = office.get(&format!("/office/reports/end-of-day?from={today}&to={today}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.body.matches("class=\"eod-line\"").count(), 2);
+        assert!(page.body.contains("12,00 €") && page.body.contains("7,96 €"), "{}", page.body);
+
+        for period in ["from=2026-01-01&to=2026-03-01", "from=2026-03-02&to=2026-03-01", "from=gestern&to=heute"] {
+            let refused = office.get(&format!("/office/reports/end-of-day?{period}")).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{period}");
+        }
+    }
+}

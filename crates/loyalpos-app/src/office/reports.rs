@@ -1,13 +1,14 @@
-//! The bookings report (office.md §2 "Reports"): one row per loyalty transaction of a period, with
-//! its cash and bonus movements, read in chunks by TA code so that a long period never holds more
-//! than one chunk in memory.
+//! The reports (office.md §2 "Reports"): the bookings of a period — one row per loyalty
+//! transaction with its cash and bonus movements, read in chunks by TA code so that a long period
+//! never holds more than one chunk in memory — and the end-of-day totals per device and day.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use loyalpos_domain::booking::BalanceKind;
 use loyalpos_store::{LtxId, MerchantcardId, Tx};
 
-use crate::error::ApiResult;
+use crate::clock::Clock;
+use crate::error::{ApiError, ApiResult};
 use crate::office::{OfficeUser, audit};
 
 /// Loyalty transactions per chunk.
@@ -148,4 +149,62 @@ mod tests {
         assert_eq!(masked("9276004429942845"), "927600******2845");
         assert_eq!(masked("123"), "***");
     }
+}
+
+/// Days the end-of-day report covers at most (a loyalpos rule: its read stays bounded).
+pub const END_OF_DAY_DAYS: i64 = 31;
+
+/// One device's completed payments of one calendar day (of the installation's zone) by one
+/// payment method: what the device's `endOfDay` totals for `cashless` (api.md §8.11), and the
+/// same for the other methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndOfDayLine {
+    pub day: jiff::civil::Date,
+    pub device: String,
+    pub method: String,
+    pub payments: i64,
+    pub amount: i64,
+}
+
+/// The end-of-day totals of the days `from..=to` (`YYYY-MM-DD`), by day, device and method. A
+/// transaction counts on the day it was created; cancelled ones do not count.
+pub fn end_of_day(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    clock: &Clock,
+    from: &str,
+    to: &str,
+) -> ApiResult<Vec<EndOfDayLine>> {
+    let (start, end) = clock.days(from, to).ok_or_else(|| {
+        ApiError::bad_request("from, to: two dates YYYY-MM-DD, from not after to")
+    })?;
+    // Calendar days, not 86,400 s: a day with a clock change is 23 or 25 hours long.
+    let first = clock.zoned(start).date();
+    let last = clock.zoned(end - 1).date();
+    if (last - first).get_days() >= END_OF_DAY_DAYS as i32 {
+        return Err(ApiError::bad_request(format!(
+            "from, to: at most {END_OF_DAY_DAYS} days"
+        )));
+    }
+    let mut lines: BTreeMap<(jiff::civil::Date, String, String), (i64, i64)> = BTreeMap::new();
+    for hour in tx.payments_per_hour(&user.merchant_id, start, end)? {
+        let key = (
+            clock.zoned(hour.hour * 3600).date(),
+            hour.device_id.unwrap_or_default(),
+            hour.method.unwrap_or_default(),
+        );
+        let line = lines.entry(key).or_default();
+        line.0 += hour.payments;
+        line.1 += hour.amount;
+    }
+    Ok(lines
+        .into_iter()
+        .map(|((day, device, method), (payments, amount))| EndOfDayLine {
+            day,
+            device,
+            method,
+            payments,
+            amount,
+        })
+        .collect())
 }

@@ -217,6 +217,39 @@ impl OfficeTx for SqlTx<'_> {
         self.q(q).bind(merchant_id).bind(since).fetch_all()
     }
 
+    fn payments_per_hour(
+        &mut self,
+        merchant_id: &MerchantId,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<HourOfPayments>> {
+        // The payment method and amounts live in the transaction's document: read for the
+        // period's rows only (index smart_transactions_status: merchant, status, created). Service
+        // transactions (endOfDay, diagnosis) have no payment method and are no payments.
+        let (method, amount) = if LIST_ON_POSTGRES {
+            (
+                "(doc::json ->> 'payment_method')",
+                "COALESCE((doc::json ->> 'terminal_amount')::bigint, (doc::json ->> 'sum')::bigint)",
+            )
+        } else {
+            (
+                "json_extract(doc, '$.payment_method')",
+                "COALESCE(json_extract(doc, '$.terminal_amount'), json_extract(doc, '$.sum'))",
+            )
+        };
+        let q = format!(
+            "SELECT device_id, created / 3600 AS hour, {method} AS method, COUNT(*) AS payments, \
+             CAST(SUM({amount}) AS BIGINT) AS amount FROM smart_transactions \
+             WHERE merchant_id = $1 AND status = 'ok' AND created >= $2 AND created < $3 \
+             AND {method} IS NOT NULL GROUP BY 1, 2, 3"
+        );
+        self.q(&q)
+            .bind(merchant_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all()
+    }
+
     fn cards_in_use_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64> {
         // Index merchantcards_last_usage: one entry per card used since, no booking read.
         let q = "SELECT COUNT(*) FROM merchantcards WHERE merchant_id = $1 AND last_usage >= $2";
