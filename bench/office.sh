@@ -142,5 +142,6 @@ measure() {
     measure "transaction page" "/office/transactions/STX_BENCH0000000000000000000471100"
     measure "end of day: one day" "/office/reports/end-of-day?from=$(date -d yesterday +%F)&to=$(date -d yesterday +%F)"
     measure "end of day: 31 days" "/office/reports/end-of-day?from=$(date -d '31 days ago' +%F)&to=$(date -d yesterday +%F)"
+    measure "bookings page of one day (first 500 rows)" "/office/reports/bookings?from=$(date -d yesterday +%F)&to=$(date -d yesterday +%F)"
     measure "bookings CSV of one day (~6,850 rows)" "/office/reports/bookings.csv?from=$(date -d yesterday +%F)&to=$(date -d yesterday +%F)"
 } | tee "$out"

@@ -4,12 +4,12 @@
 //! [`crate::loyalty`] and [`crate::smart`]: a `cancel_last` that reverses a smart transaction's
 //! booking cancels that transaction too.
 
-use loyalpos_domain::direct::{DirectAction, DirectOutcome, direct};
+use loyalpos_domain::direct::{DirectAction, DirectOutcome, bonus_correction, direct};
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::receipt::ReceiptLine;
 use loyalpos_domain::settle::LtxDescription;
 use loyalpos_store::StoreId;
-use loyalpos_store::{CardRow, CardgroupRow, LtxRow, MerchantcardRow, Tx};
+use loyalpos_store::{CardRow, CardgroupRow, LtxId, LtxRow, MerchantcardRow, Tx};
 use serde_json::{Map, Value};
 
 use crate::caller::Principal;
@@ -23,8 +23,15 @@ use crate::tenancy::own_store;
 /// What a direct transaction does: book an action's amount, or cancel the card's last booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Movement {
-    Book { action: DirectAction, amount: i64 },
+    Book {
+        action: DirectAction,
+        amount: i64,
+    },
     CancelLast,
+    /// A back-office correction of the bonus balance by a signed amount (no API action books it).
+    BonusCorrection {
+        change: i64,
+    },
 }
 
 impl Movement {
@@ -93,18 +100,16 @@ pub fn transact(
         checked => checked?,
     }
     let group = group_of(tx, &mc)?;
-    let (ltx, receipt, amount) = match request.movement {
-        Movement::CancelLast => cancel_last(tx, now, &mut mc, &group, &card)?,
-        Movement::Book { action, amount } => {
+    let outcome = booking_outcome(request.movement, request.amount_split_allowed, &mc, &group)?;
+    let (ltx, receipt, amount) = match outcome {
+        None => cancel_last(tx, now, &mut mc, &group, &card)?,
+        Some(outcome) => {
             let booking = Booking {
-                action,
-                amount,
-                split_allowed: request.amount_split_allowed,
                 store_id,
                 tid,
                 additional_data: request.additional_data,
             };
-            book(tx, now, &mut mc, &group, &card, booking)?
+            book(tx, now, &mut mc, &group, &card, outcome, booking)?
         }
     };
     Ok(Booked {
@@ -112,6 +117,58 @@ pub fn transact(
         ltx,
         receipt,
         amount,
+    })
+}
+
+/// Cancels one loyalty transaction of the card (the back office's storno of a booking) by the
+/// rules of api.md §8.10: the card's most recent one unless its group has `cancel_selected`
+/// (else 4205); a transaction of another card is as unknown as a wrong id. A locked card may be
+/// cancelled.
+pub fn cancel_booking(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    card_id: &str,
+    ltx_id: &str,
+    now: i64,
+) -> ApiResult<Booked> {
+    let address = CardAddress {
+        path: card_id.to_owned(),
+        cardnumber: None,
+    };
+    address.check()?;
+    let (mut mc, card) = locate_for_change(tx, caller, &address)?;
+    let original = tx
+        .ltx(&LtxId::from(ltx_id.to_owned()))?
+        .filter(|l| l.merchantcard_id == mc.id)
+        .ok_or_else(|| ApiError::not_found("loyalty.transactions", ltx_id))?;
+    let group = group_of(tx, &mc)?;
+    let (ltx, receipt, amount) = cancel_ltx(tx, now, &mut mc, &group, &card, &original)?;
+    Ok(Booked {
+        card: with_card_and_group(tx, mc, card, group)?,
+        ltx,
+        receipt,
+        amount,
+    })
+}
+
+/// What a booking movement books on the card; `None` for `cancel_last`, which is a reversal.
+fn booking_outcome(
+    movement: Movement,
+    split_allowed: bool,
+    mc: &MerchantcardRow,
+    group: &CardgroupRow,
+) -> ApiResult<Option<DirectOutcome>> {
+    let balances = balances_of(mc);
+    Ok(match movement {
+        Movement::CancelLast => None,
+        Movement::Book { action, amount } => Some(direct(
+            action,
+            amount,
+            split_allowed,
+            &balances,
+            &card_rules(group)?,
+        )?),
+        Movement::BonusCorrection { change } => Some(bonus_correction(change, &balances)?),
     })
 }
 
@@ -140,11 +197,8 @@ fn device_tid(tx: &mut dyn Tx, caller: &Principal) -> ApiResult<Option<String>> 
     })
 }
 
-/// A booking action with what the LTX records besides its bookings.
+/// What the LTX of a booking records besides its bookings.
 struct Booking {
-    action: DirectAction,
-    amount: i64,
-    split_allowed: bool,
     store_id: Option<StoreId>,
     tid: Option<String>,
     additional_data: Option<Map<String, Value>>,
@@ -158,16 +212,9 @@ fn book(
     mc: &mut MerchantcardRow,
     group: &CardgroupRow,
     card: &CardRow,
+    outcome: DirectOutcome,
     booking: Booking,
 ) -> ApiResult<Written> {
-    let rules = card_rules(group)?;
-    let outcome = direct(
-        booking.action,
-        booking.amount,
-        booking.split_allowed,
-        &balances_of(mc),
-        &rules,
-    )?;
     let posting = Posting {
         bookings: outcome.bookings.clone(),
         description: outcome.description,
@@ -197,6 +244,9 @@ fn layout_of(outcome: &DirectOutcome) -> Layout {
         }
     };
     match outcome.description {
+        LtxDescription::BonusCorrection => Layout::Bonus {
+            change: outcome.bookings.iter().map(|b| b.amount).sum(),
+        },
         LtxDescription::PointsCharge | LtxDescription::PointsDischarge => Layout::Points {
             charged: outcome.description == LtxDescription::PointsCharge,
             amount: booked,
@@ -226,10 +276,23 @@ fn cancel_last(
             "the card has no transaction that can be cancelled",
         )
     })?;
+    cancel_ltx(tx, now, mc, group, card, &original)
+}
+
+/// Cancels `original`, an LTX of the (locked) card, by the rules of §8.10; its smart transaction,
+/// if any, becomes `cancelled` too.
+fn cancel_ltx(
+    tx: &mut dyn Tx,
+    now: i64,
+    mc: &mut MerchantcardRow,
+    group: &CardgroupRow,
+    card: &CardRow,
+    original: &LtxRow,
+) -> ApiResult<Written> {
     let points_before = mc.points;
-    let (cancelling, receipt) = ledger::cancel(tx, now, mc, group, &card.cardnumber, &original)?;
+    let (cancelling, receipt) = ledger::cancel(tx, now, mc, group, &card.cardnumber, original)?;
     // The booking's smart transaction, if any, becomes `cancelled` in the same unit of work.
-    crate::smart::on_ltx_cancelled(tx, &original, &cancelling, now)?;
+    crate::smart::on_ltx_cancelled(tx, original, &cancelling, now)?;
     let amount = if cancelling.amount != Cents::ZERO {
         cancelling.amount.0.abs()
     } else {

@@ -191,6 +191,26 @@ pub fn create_user(
     )
 }
 
+/// Creates the installation's back-office operator (`user create --operator`): a user of no
+/// merchant that sees every merchant and works in the one it switches into (office.md §1); it is
+/// no user of the API's appuser grant. Returns its account id.
+pub fn create_operator(
+    tx: &mut dyn Tx,
+    username: &str,
+    password: &str,
+    now: i64,
+) -> Result<String, OperatorError> {
+    let username = required("--username", username)?;
+    if password.is_empty() {
+        return Err(OperatorError::Empty("--password"));
+    }
+    let id = new_id("ACC");
+    // The username is unique among all users: the index tells a taken one.
+    tx.insert_operator(&id, username, &hash_password(password), now)
+        .map_err(taken(format!("username {username}")))?;
+    Ok(id)
+}
+
 /// Writes a new user of an existing merchant with an already hashed password (hashing takes tens
 /// of milliseconds: the back office does it before its unit of work); returns its account id.
 pub fn insert_user(

@@ -77,11 +77,16 @@ pub enum ClientCommand {
 
 #[derive(Subcommand)]
 pub enum UserCommand {
-    /// Creates a merchant user for the appuser grant.
+    /// Creates a merchant user for the appuser grant, or with `--operator` the installation's
+    /// back-office operator.
     Create {
         /// The merchant (`MRC_…`) the user signs in for.
-        #[arg(long)]
-        merchant: MerchantId,
+        #[arg(long, required_unless_present = "operator")]
+        merchant: Option<MerchantId>,
+        /// The installation-wide back-office operator instead: no merchant of its own, it sees
+        /// every merchant and works in the one it switches into (no user of the API).
+        #[arg(long, conflicts_with_all = ["merchant", "role"])]
+        operator: bool,
         /// The sign-in name (unique in the installation).
         #[arg(long)]
         username: String,
@@ -294,14 +299,18 @@ pub async fn user(store: &Store, clock: &Clock, cmd: UserCommand) -> anyhow::Res
     match cmd {
         UserCommand::Create {
             merchant,
+            operator: installation_operator,
             username,
             password,
             role,
         } => {
             let now = clock.now();
             let id = store
-                .write(move |tx| {
-                    operator::create_user(tx, &merchant, &username, &password, role, now)
+                .write(move |tx| match (installation_operator, merchant) {
+                    (false, Some(merchant)) => {
+                        operator::create_user(tx, &merchant, &username, &password, role, now)
+                    }
+                    _ => operator::create_operator(tx, &username, &password, now),
                 })
                 .await
                 .context("creating the user")?;

@@ -205,6 +205,20 @@ async fn photograph(
         client.goto(&format!("{base}{path}")).await?;
         shoot(name).await?;
     }
+    // The printable reports, as the reports page's forms ask for them (today; this month).
+    for (name, button) in [
+        ("end-of-day", "show-end-of-day"),
+        ("bookings", "show-bookings"),
+    ] {
+        client.goto(&format!("{base}/office/reports")).await?;
+        client.find(Locator::Id(button)).await?.click().await?;
+        client
+            .wait()
+            .for_element(Locator::Id("period"))
+            .await
+            .with_context(|| format!("opening {name}"))?;
+        shoot(name).await?;
+    }
     // The card of the newest booking, with its receipt open; the newest customer and transaction;
     // the first card group.
     for (name, list, link) in [

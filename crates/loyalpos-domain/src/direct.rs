@@ -6,7 +6,9 @@ use crate::booking::{BalanceKind, Booking, BookingType, apply};
 use crate::money::{Cents, Currency};
 use crate::plan::{Balances, available_cash};
 use crate::program::CardRules;
-use crate::receipt::{ReceiptFigures, ReceiptLine, booking_receipt, points_receipt};
+use crate::receipt::{
+    ReceiptFigures, ReceiptLine, bonus_correction_receipt, booking_receipt, points_receipt,
+};
 use crate::settle::{LtxDescription, nonzero};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,12 +86,30 @@ impl DirectOutcome {
                 self.booked_amount,
                 points_after,
             )),
+            LtxDescription::BonusCorrection => Ok(bonus_correction_receipt(
+                card_number,
+                ta_code,
+                self.bonus_change(),
+                self.balances_after.balance()?,
+                currency,
+            )),
             _ => Ok(booking_receipt(&self.receipt_figures(
                 card_number,
                 ta_code,
                 currency,
             )?)),
         }
+    }
+
+    /// The signed change of the bonus balance.
+    fn bonus_change(&self) -> Cents {
+        Cents(
+            self.bookings
+                .iter()
+                .filter(|b| b.balance == BalanceKind::Bonus)
+                .map(|b| b.amount)
+                .sum(),
+        )
     }
 
     /// The booking-receipt figures of a money action (charge, discharge, sale revenue).
@@ -216,6 +236,42 @@ fn dischargeable(
     }
 }
 
+/// A correction of the bonus balance by `change` cents (a loyalpos rule for the back office):
+/// a credit books `bonus_collected`, a debit `bonus_spent` and may not take the bonus balance below
+/// 0 (4203). Cash and points do not move.
+pub fn bonus_correction(change: i64, balances: &Balances) -> Result<DirectOutcome, DomainError> {
+    let change = Cents::safe(change)?;
+    let kind = match change.0 {
+        0 => {
+            return Err(DomainError::InvalidRequest(
+                "a bonus correction must change the balance".into(),
+            ));
+        }
+        c if c > 0 => BookingType::BonusCollected,
+        c if balances.bonus.0 < -c => {
+            return Err(DomainError::InsufficientBalance(format!(
+                "bonus balance {} does not cover the correction of {c}",
+                balances.bonus.0
+            )));
+        }
+        _ => BookingType::BonusSpent,
+    };
+    let bookings = vec![Booking::new(kind, BalanceKind::Bonus, change.0)];
+    let after = apply(balances, &bookings)?;
+    Ok(DirectOutcome {
+        bookings,
+        booked_amount: change.0.abs(),
+        balances_after: after,
+        description: LtxDescription::BonusCorrection,
+        revenue: Cents::ZERO,
+        bonus_collected: if change.is_positive() {
+            change
+        } else {
+            Cents::ZERO
+        },
+    })
+}
+
 /// Records revenue and credits the bonus it earns; there are no lines, so no article filter applies.
 fn sale_revenue(
     amount: Cents,
@@ -249,6 +305,44 @@ mod tests {
             points,
             ..bal(cash, bonus)
         }
+    }
+
+    #[test]
+    fn a_bonus_credit_books_bonus_collected_and_leaves_cash_and_points() {
+        let o = bonus_correction(250, &points(1000, 100, 7)).unwrap();
+        assert_eq!(
+            o.bookings,
+            vec![b(BookingType::BonusCollected, BalanceKind::Bonus, 250)]
+        );
+        assert_eq!(o.balances_after, points(1000, 350, 7));
+        assert_eq!((o.booked_amount, o.bonus_collected), (250, Cents(250)));
+        assert_eq!(o.description, LtxDescription::BonusCorrection);
+        let receipt = o.receipt("9276123456789012", 7, &Currency::eur()).unwrap();
+        let text = format!("{receipt:?}");
+        assert!(
+            text.contains("Bonuskorrektur:") && text.contains("2,50 EUR"),
+            "{text}"
+        );
+        assert!(text.contains("13,50 EUR"), "{text}");
+    }
+
+    #[test]
+    fn a_bonus_debit_books_bonus_spent_and_never_takes_the_bonus_below_zero() {
+        let o = bonus_correction(-100, &points(0, 100, 0)).unwrap();
+        assert_eq!(
+            o.bookings,
+            vec![b(BookingType::BonusSpent, BalanceKind::Bonus, -100)]
+        );
+        assert_eq!(o.balances_after, points(0, 0, 0));
+        assert_eq!((o.booked_amount, o.bonus_collected), (100, Cents::ZERO));
+        assert!(matches!(
+            bonus_correction(-101, &points(5000, 100, 0)),
+            Err(DomainError::InsufficientBalance(_))
+        ));
+        assert!(matches!(
+            bonus_correction(0, &points(0, 100, 0)),
+            Err(DomainError::InvalidRequest(_))
+        ));
     }
 
     #[test]

@@ -202,6 +202,47 @@ fn layout(
     out
 }
 
+/// Receipt of a bonus correction (a loyalpos rule): the signed change of the bonus balance and
+/// the balance after it.
+pub fn bonus_correction_receipt(
+    card_number: &str,
+    ta_code: i64,
+    change: Cents,
+    balance_after: Cents,
+    currency: &Currency,
+) -> Vec<ReceiptLine> {
+    let mut out = header("Kundenkarte", card_number, ta_code);
+    out.extend([
+        ReceiptLine::Space,
+        ReceiptLine::text("Bonuskorrektur:"),
+        ReceiptLine::important(&format_amount(change, currency)),
+        ReceiptLine::Space,
+        ReceiptLine::text(BALANCE),
+        ReceiptLine::important(&format_amount(balance_after, currency)),
+    ]);
+    out
+}
+
+/// STORNO receipt of a cancelled bonus correction: the change negated, the new TA code and the
+/// balance after the reversal.
+pub fn bonus_correction_storno_receipt(
+    card_number: &str,
+    cancel_ta_code: i64,
+    change: Cents,
+    balance_after: Cents,
+    currency: &Currency,
+) -> Vec<ReceiptLine> {
+    let mut out = vec![storno_line()];
+    out.extend(bonus_correction_receipt(
+        card_number,
+        cancel_ta_code,
+        change.neg(),
+        balance_after,
+        currency,
+    ));
+    out
+}
+
 /// Receipt of a direct points booking (§9); points are printed as plain integers.
 pub fn points_receipt(
     card_number: &str,

@@ -19,10 +19,12 @@ pub enum LtxDescription {
     PointsCharge,
     PointsDischarge,
     Revenue,
+    /// A back-office correction of the bonus balance (office.md §2 "Card"; a loyalpos rule).
+    BonusCorrection,
 }
 
 impl LtxDescription {
-    pub const ALL: [LtxDescription; 7] = [
+    pub const ALL: [LtxDescription; 8] = [
         LtxDescription::Opening,
         LtxDescription::Charge,
         LtxDescription::Discharge,
@@ -30,6 +32,7 @@ impl LtxDescription {
         LtxDescription::PointsCharge,
         LtxDescription::PointsDischarge,
         LtxDescription::Revenue,
+        LtxDescription::BonusCorrection,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -41,6 +44,7 @@ impl LtxDescription {
             LtxDescription::PointsCharge => "Punkte Aufladung",
             LtxDescription::PointsDischarge => "Punkte Entladung",
             LtxDescription::Revenue => "Umsatz",
+            LtxDescription::BonusCorrection => "Bonuskorrektur",
         }
     }
 

@@ -87,6 +87,8 @@ fn percent(rate: i64) -> String {
 pub struct GroupForm {
     #[serde(default)]
     display_name: String,
+    /// Absent from a form that predates the field: the currency stays.
+    currency: Option<String>,
     #[serde(default)]
     rate: String,
     #[serde(default)]
@@ -114,6 +116,7 @@ impl GroupForm {
     fn of(row: &CardgroupRow) -> GroupForm {
         GroupForm {
             display_name: row.display_name.clone(),
+            currency: Some(row.currency.clone()),
             rate: row.bonus_rate.to_string(),
             base: row.bonus_base.clone(),
             filter_mode: row.filter_mode.clone(),
@@ -144,6 +147,7 @@ impl GroupForm {
     fn patch(&self) -> ApiResult<CardgroupPatch> {
         Ok(CardgroupPatch {
             display_name: Some(self.display_name.clone()),
+            currency: self.currency.as_deref().map(|c| c.trim().to_owned()),
             overdraft_allowed: Some(self.overdraft_allowed.is_some()),
             overdraft_limit: Some(number("overdraft_limit", &self.overdraft_limit)?),
             passcode_policy: Some(number("passcode_policy", &self.passcode_policy)?),
@@ -158,6 +162,11 @@ impl GroupForm {
             }),
             ..CardgroupPatch::default()
         })
+    }
+
+    /// The currency field as the form shows it.
+    fn currency_field(&self) -> &str {
+        self.currency.as_deref().unwrap_or_default()
     }
 
     fn sample(&self) -> ApiResult<Sample> {

@@ -9,10 +9,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use loyalpos_app::loyalty::Merchantcard;
 use loyalpos_app::office::OfficeUser;
-use loyalpos_app::office::cards::{self as commands, CardDetail, Correction};
+use loyalpos_app::office::cards::{self as commands, CardDetail, Correction, LedgerEntry};
 use loyalpos_app::{ApiError, ApiResult};
 use loyalpos_domain::card::LockStatus;
-use loyalpos_store::{CustomerRow, LtxRow, Tx};
+use loyalpos_store::{CustomerRow, Tx};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -146,6 +146,9 @@ pub struct CardView {
 
 /// One booking of the ledger, with its receipt as a till slip.
 pub struct LedgerLine {
+    pub id: String,
+    /// The storno button is offered (api.md §8.10 allows it now).
+    pub cancellable: bool,
     pub time: String,
     pub ta_code: i64,
     pub kind: String,
@@ -228,14 +231,17 @@ fn card_page(office: &Office, visit: &Visit, detail: CardDetail, done: bool) -> 
             .collect(),
         ledger: ledger
             .iter()
-            .map(|l| ledger_line(office, lang, l))
+            .map(|entry| ledger_line(office, lang, entry))
             .collect(),
         done,
     }
 }
 
-fn ledger_line(office: &Office, lang: Lang, ltx: &LtxRow) -> LedgerLine {
+fn ledger_line(office: &Office, lang: Lang, entry: &LedgerEntry) -> LedgerLine {
+    let ltx = &entry.ltx;
     LedgerLine {
+        id: ltx.id.to_string(),
+        cancellable: entry.cancellable,
         time: lang.time(&office.clock, ltx.created),
         ta_code: ltx.trans_id,
         kind: ltx.description.clone(),
@@ -359,6 +365,24 @@ pub async fn correct(
                 }
             };
             commands::correct(tx, user, id, kind, amount, &f.text, now).map(drop)
+        },
+    )
+    .await
+}
+
+pub async fn cancel_booking(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path((id, ltx)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    card_form(
+        office,
+        headers,
+        id,
+        body,
+        move |tx, user, id, _: Vec<(String, String)>, now| {
+            commands::cancel_booking(tx, user, id, &ltx, now).map(drop)
         },
     )
     .await

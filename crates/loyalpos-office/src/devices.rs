@@ -1,5 +1,5 @@
 //! The devices page: the merchant's devices with store and online state; confirming or rejecting a
-//! register's registration by its user code; revoking a device.
+//! register's registration by its user code; renaming a device, moving it to a store, revoking it.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -15,9 +15,11 @@ use crate::render::{Frame, html};
 
 pub struct DeviceLine {
     pub id: String,
+    pub name: String,
     pub vendor: String,
     pub uid: String,
     pub store: String,
+    pub store_id: String,
     pub online: bool,
     pub created: String,
 }
@@ -28,6 +30,8 @@ struct DevicesPage {
     frame: Frame,
     devices: Vec<DeviceLine>,
     stores: Vec<(String, String)>,
+    /// The longest name the rename form takes.
+    max_name: usize,
     confirmed: Option<String>,
     next: Option<String>,
 }
@@ -64,9 +68,11 @@ pub async fn devices(
         .into_iter()
         .map(|d| DeviceLine {
             id: d.device.id.to_string(),
+            name: d.device.description.unwrap_or_default(),
             vendor: d.device.vendor.unwrap_or_default(),
             uid: d.device.vendor_uid.unwrap_or_default(),
             store: d.store_name.unwrap_or_default(),
+            store_id: d.device.store_id.to_string(),
             online: d.online,
             created: lang.time(&office.clock, d.device.created),
         })
@@ -78,6 +84,7 @@ pub async fn devices(
             .into_iter()
             .map(|s| (s.id.to_string(), s.name))
             .collect(),
+        max_name: commands::MAX_DEVICE_NAME,
         confirmed: query.confirmed,
         next: more.then(|| format!("/office/devices?page={}", query.page + 1)),
     };
@@ -121,6 +128,46 @@ pub async fn revoke(
 ) -> Response {
     let command = move |tx: &mut dyn Tx, user: &OfficeUser, _: Vec<(String, String)>, now| {
         commands::revoke(tx, user, &id, now)
+    };
+    office
+        .submit(&headers, "/office/devices", &body, command, back)
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn rename(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let command = move |tx: &mut dyn Tx, user: &OfficeUser, form: RenameForm, now| {
+        commands::rename(tx, user, &id, &form.name, now)
+    };
+    office
+        .submit(&headers, "/office/devices", &body, command, back)
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    store: String,
+}
+
+pub async fn move_to_store(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let command = move |tx: &mut dyn Tx, user: &OfficeUser, form: MoveForm, now| {
+        commands::move_to_store(tx, user, &id, &form.store, now)
     };
     office
         .submit(&headers, "/office/devices", &body, command, back)

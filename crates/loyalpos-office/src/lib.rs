@@ -8,6 +8,7 @@ mod customers;
 mod dashboard;
 mod devices;
 mod lang;
+mod merchants;
 mod pages;
 mod render;
 mod reports;
@@ -63,6 +64,9 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
             get(pages::sign_in_page).post(pages::sign_in),
         )
         .route("/office/signout", post(pages::sign_out))
+        .route("/office/merchants", get(merchants::merchants))
+        .route("/office/merchants/switch", post(merchants::switch))
+        .route("/office/merchants/leave", post(merchants::leave))
         .route("/office/dashboard", get(dashboard::dashboard))
         .route("/office/live", get(dashboard::live))
         .route("/office/static/live.js", get(live_script))
@@ -73,6 +77,10 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
         .route("/office/cards/{id}/unlock", post(cards::unlock))
         .route("/office/cards/{id}/move", post(cards::move_to_group))
         .route("/office/cards/{id}/correction", post(cards::correct))
+        .route(
+            "/office/cards/{id}/bookings/{ltx}/cancel",
+            post(cards::cancel_booking),
+        )
         .route(
             "/office/customers",
             get(customers::search).post(customers::create),
@@ -110,6 +118,7 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
         .route("/office/cardgroups/{id}/preview", post(cardgroups::preview))
         .route("/office/cardgroups/{id}/issue", post(cardgroups::issue))
         .route("/office/reports", get(reports::reports))
+        .route("/office/reports/bookings", get(reports::bookings))
         .route("/office/reports/bookings.csv", get(reports::bookings_csv))
         .route("/office/reports/end-of-day", get(reports::end_of_day))
         .route(
@@ -119,6 +128,8 @@ pub fn router(store: Store, clock: Clock, config: OfficeConfig) -> Router {
         .route("/office/devices", get(devices::devices))
         .route("/office/devices/confirm", post(devices::confirm))
         .route("/office/devices/reject", post(devices::reject))
+        .route("/office/devices/{id}/rename", post(devices::rename))
+        .route("/office/devices/{id}/move", post(devices::move_to_store))
         .route("/office/devices/{id}/revoke", post(devices::revoke))
         // Not a fallback: the API's dispatcher is the server's fallback.
         .route("/office/{*rest}", axum::routing::any(pages::not_found))

@@ -115,7 +115,11 @@ pub async fn sign_in(
     match recorded {
         Ok(SignIn::SignedIn(session)) => {
             let cookie = set_cookie(Some(&session.session_id), office.secure(scheme));
-            with_cookie(Redirect::to("/office/dashboard").into_response(), cookie)
+            let landing = match session.account.operator {
+                true => "/office/merchants",
+                false => "/office/dashboard",
+            };
+            with_cookie(Redirect::to(landing).into_response(), cookie)
         }
         Ok(SignIn::Refused) => refused(401, lang.texts().sign_in_refused, username),
         Ok(SignIn::LockedOut) => refused(429, lang.texts().locked_out, username),
@@ -129,7 +133,7 @@ pub async fn sign_out(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let visit = match office.visit(&headers, "/office/signout", None).await {
+    let visit = match office.signed(&headers, "/office/signout", None).await {
         Ok(v) => v,
         Err(to_sign_in) => return to_sign_in,
     };

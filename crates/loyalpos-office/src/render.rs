@@ -18,6 +18,13 @@ pub struct Frame {
     /// The signed-in user's name (empty on the sign-in page).
     pub username: String,
     pub is_admin: bool,
+    /// The installation's operator signed in.
+    pub operator: bool,
+    /// The merchant the pages act for (none: the operator has not switched into one): the
+    /// merchant pages are shown in the navigation only then.
+    pub in_merchant: bool,
+    /// The operator's merchant: its id and name, for the banner.
+    pub operator_merchant: Option<(String, String)>,
     /// The session's CSRF token, for the forms of the page.
     pub csrf: String,
     /// The page's path, for the language switch.
@@ -29,8 +36,14 @@ impl Frame {
         Frame {
             t: lang.texts(),
             lang,
-            username: session.user.username.clone(),
-            is_admin: session.user.role == Role::Admin,
+            username: session.account.username.clone(),
+            is_admin: session.user.as_ref().is_some_and(|u| u.role == Role::Admin),
+            operator: session.account.operator,
+            in_merchant: session.user.is_some(),
+            operator_merchant: session.user.as_ref().filter(|u| u.operator).map(|u| {
+                let name = session.merchant_name.clone().unwrap_or_default();
+                (u.merchant_id.to_string(), name)
+            }),
             csrf: session.csrf.clone(),
             path: path.to_owned(),
         }
@@ -42,6 +55,9 @@ impl Frame {
             lang,
             username: String::new(),
             is_admin: false,
+            operator: false,
+            in_merchant: false,
+            operator_merchant: None,
             csrf: String::new(),
             path: path.to_owned(),
         }

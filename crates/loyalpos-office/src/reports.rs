@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use loyalpos_app::ApiError;
 use loyalpos_app::office::OfficeUser;
-use loyalpos_app::office::reports::{self as commands, EndOfDayLine, ReportLine, ReportPeriod};
+use loyalpos_app::office::reports::{
+    self as commands, EndOfDayLine, ReportForm, ReportLine, ReportPeriod,
+};
 use loyalpos_store::Tx;
 use serde::Deserialize;
 
@@ -62,6 +64,137 @@ pub struct BookingsQuery {
     #[serde(default)]
     to: String,
     full: Option<String>,
+    lang: Option<String>,
+    /// The printable page starts after this TA code.
+    #[serde(default)]
+    after: i64,
+}
+
+impl BookingsQuery {
+    fn link(&self, after: Option<i64>) -> String {
+        let mut pairs = vec![("from", self.from.clone()), ("to", self.to.clone())];
+        if self.full.is_some() {
+            pairs.push(("full", "1".to_owned()));
+        }
+        if let Some(after) = after {
+            pairs.push(("after", after.to_string()));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+/// Checks the period and the user's right to it, and audits the export; the period on success.
+async fn begin_bookings(
+    office: &Office,
+    visit: &crate::session::Visit,
+    query: &BookingsQuery,
+    form: ReportForm,
+) -> Result<ReportPeriod, Response> {
+    let Some((from, to)) = office.clock.days(&query.from, &query.to) else {
+        let err = ApiError::bad_request("from, to: two dates YYYY-MM-DD, from not after to");
+        return Err(visit.refused(&err));
+    };
+    let period = ReportPeriod {
+        from,
+        to,
+        full_numbers: query.full.is_some(),
+    };
+    let user = visit.user().clone();
+    let now = office.clock.now();
+    office
+        .store
+        .write(move |tx| commands::begin_report(tx, &user, period, form, now))
+        .await
+        .map_err(|e| visit.refused(&e))?;
+    Ok(period)
+}
+
+/// One line of the printable bookings page.
+pub struct BookingRow {
+    pub time: String,
+    pub store: String,
+    pub tid: String,
+    pub card: String,
+    pub ta_code: i64,
+    pub kind: String,
+    pub cash: String,
+    pub bonus: String,
+    pub balance_after: String,
+}
+
+#[derive(Template)]
+#[template(path = "bookings.html")]
+struct BookingsReportPage {
+    frame: Frame,
+    from: String,
+    to: String,
+    rows: Vec<BookingRow>,
+    /// `(currency, cash, bonus)` over this page's rows.
+    sums: Vec<(String, String, String)>,
+    csv: String,
+    next: Option<String>,
+}
+
+/// The bookings of a period as a page made for printing, [`commands::BOOKINGS_PAGE`] rows a page.
+pub async fn bookings(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Query(query): Query<BookingsQuery>,
+) -> Response {
+    let switch = query.lang.as_deref().and_then(Lang::parse);
+    let visit = match office.visit(&headers, "/office/reports", switch).await {
+        Ok(v) => v,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let period = match begin_bookings(&office, &visit, &query, ReportForm::Page).await {
+        Ok(period) => period,
+        Err(refused) => return refused,
+    };
+    let (user, after) = (visit.user().clone(), query.after);
+    let read = move |tx: &mut dyn Tx| commands::bookings_page(tx, &user, period, after);
+    let page = match office.store.read(read).await {
+        Ok(page) => page,
+        Err(e) => return visit.refused(&e),
+    };
+    let lang = visit.lang;
+    let money = |cents: i64, currency: &str| lang.money(cents, currency);
+    let rows = page
+        .lines
+        .iter()
+        .map(|l| BookingRow {
+            time: lang.time(&office.clock, l.created),
+            store: l.store.clone(),
+            tid: l.tid.clone(),
+            card: l.card.clone(),
+            ta_code: l.ta_code,
+            kind: l.kind.clone(),
+            cash: money(l.cash, &l.currency),
+            bonus: money(l.bonus, &l.currency),
+            balance_after: money(l.balance_after, &l.currency),
+        })
+        .collect();
+    let report = BookingsReportPage {
+        frame: visit.frame(),
+        from: query.from.clone(),
+        to: query.to.clone(),
+        rows,
+        sums: page
+            .sums
+            .iter()
+            .map(|(currency, cash, bonus)| {
+                (
+                    currency.clone(),
+                    money(*cash, currency),
+                    money(*bonus, currency),
+                )
+            })
+            .collect(),
+        csv: format!("/office/reports/bookings.csv?{}", query.link(None)),
+        next: page
+            .next_after
+            .map(|after| format!("/office/reports/bookings?{}", query.link(Some(after)))),
+    };
+    html(200, &report)
 }
 
 pub async fn bookings_csv(
@@ -73,24 +206,10 @@ pub async fn bookings_csv(
         Ok(v) => v,
         Err(to_sign_in) => return to_sign_in,
     };
-    let Some((from, to)) = office.clock.days(&query.from, &query.to) else {
-        let err = ApiError::bad_request("from, to: two dates YYYY-MM-DD, from not after to");
-        return visit.refused(&err);
+    let period = match begin_bookings(&office, &visit, &query, ReportForm::Csv).await {
+        Ok(period) => period,
+        Err(refused) => return refused,
     };
-    let period = ReportPeriod {
-        from,
-        to,
-        full_numbers: query.full.is_some(),
-    };
-    let user = visit.user().clone();
-    let now = office.clock.now();
-    let begun = office
-        .store
-        .write(move |tx| commands::begin_report(tx, &user, period, now))
-        .await;
-    if let Err(e) = begun {
-        return visit.refused(&e);
-    }
     let name = format!("bookings-{}-{}.csv", query.from.trim(), query.to.trim());
     let body = Body::from_stream(csv(office, visit.user().clone(), visit.lang, period));
     csv_download(&name, body)
@@ -266,12 +385,25 @@ async fn end_of_day_lines(
     query: &EndOfDayQuery,
 ) -> Result<(crate::session::Visit, Vec<EndOfDayLine>), Response> {
     let (from, to, clock) = (query.from.clone(), query.to.clone(), office.clock.clone());
+    let now = clock.now();
     let read = move |tx: &mut dyn Tx, user: &OfficeUser| {
-        commands::end_of_day(tx, user, &clock, &from, &to)
+        commands::end_of_day(tx, user, &clock, &from, &to, now)
     };
-    office
+    let (visit, read) = office
         .read_page(headers, path, query.lang.as_deref(), read)
-        .await
+        .await?;
+    if let Some(summed) = read.newly_summed {
+        let (user, clock) = (visit.user().clone(), office.clock.clone());
+        let kept = office
+            .store
+            .write(move |tx| commands::keep_payment_days(tx, &user, &clock, &summed))
+            .await;
+        // The report is right either way; days not kept are summed again next time.
+        if let Err(e) = kept {
+            tracing::warn!(error = %e.details, "the end-of-day report's ended days were not kept");
+        }
+    }
+    Ok((visit, read.lines))
 }
 
 /// The end-of-day totals as a page made for printing (the navigation and forms are not printed).

@@ -53,18 +53,35 @@ pub fn lang_of(headers: &HeaderMap, switch: Option<Lang>, session: Option<&Sessi
         })
 }
 
-/// A signed-in request.
-pub struct Visit {
+/// A signed-in request: a merchant user's, or the operator's in or outside a merchant.
+pub struct Signed {
     pub session: Session,
     pub lang: Lang,
     pub path: String,
 }
 
+/// A signed-in request that acts for a merchant: a merchant user's, or the operator's inside the
+/// merchant it switched into.
+pub struct Visit {
+    signed: Signed,
+    user: OfficeUser,
+}
+
+impl std::ops::Deref for Visit {
+    type Target = Signed;
+
+    fn deref(&self) -> &Signed {
+        &self.signed
+    }
+}
+
 impl Visit {
     pub fn user(&self) -> &OfficeUser {
-        &self.session.user
+        &self.user
     }
+}
 
+impl Signed {
     pub fn frame(&self) -> Frame {
         Frame::signed_in(self.lang, &self.session, &self.path)
     }
@@ -103,14 +120,30 @@ impl Office {
         self.config.secure_cookies || scheme.is_some_and(|Extension(s)| s == Scheme::HTTPS)
     }
 
-    /// The request's session, or the sign-in page to go to. A language switch is kept in the
-    /// session; the session's last request time is written at most once a minute.
+    /// The request's session acting for a merchant, or the page to go to instead: the sign-in
+    /// page, or for the operator outside any merchant the merchants page (nothing is read or
+    /// changed for a merchant until it switches into one).
     pub async fn visit(
         &self,
         headers: &HeaderMap,
         path: &str,
         switch: Option<Lang>,
     ) -> Result<Visit, Response> {
+        let signed = self.signed(headers, path, switch).await?;
+        match signed.session.user.clone() {
+            Some(user) => Ok(Visit { signed, user }),
+            None => Err(Redirect::to("/office/merchants").into_response()),
+        }
+    }
+
+    /// The request's session, or the sign-in page to go to. A language switch is kept in the
+    /// session; the session's last request time is written at most once a minute.
+    pub async fn signed(
+        &self,
+        headers: &HeaderMap,
+        path: &str,
+        switch: Option<Lang>,
+    ) -> Result<Signed, Response> {
         let to_sign_in = || Redirect::to("/office/signin").into_response();
         let Some(cookie) = cookie_value(headers) else {
             return Err(to_sign_in());
@@ -133,7 +166,7 @@ impl Office {
                 .await
                 .map_err(|e| self.unavailable(headers, e.into()))?;
         }
-        Ok(Visit {
+        Ok(Signed {
             session,
             lang,
             path: path.to_owned(),

@@ -31,8 +31,9 @@ pub use loyalpos_domain::ids::{
     StoreId, StxId,
 };
 pub use office::{
-    AuditRow, CardSearch, DayFiguresRow, HourOfBookings, HourOfPayments, HourOfTransactions,
-    OfficeSessionRow, OfficeTx, OfficeUserListRow, OfficeUserRow,
+    AuditRow, CardSearch, DayFiguresRow, DayPaymentsRow, HourOfBookings, HourOfPayments,
+    HourOfTransactions, OfficeMerchantRow, OfficeSessionRow, OfficeTx, OfficeUserListRow,
+    OfficeUserRow, PaymentDay,
 };
 pub use rows::*;
 

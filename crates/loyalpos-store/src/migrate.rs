@@ -34,6 +34,8 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 10, "0010_sessions"),
     migration!("sqlite", 11, "0011_office"),
     migration!("sqlite", 12, "0012_office_figures"),
+    migration!("sqlite", 13, "0013_office_operator"),
+    migration!("sqlite", 14, "0014_office_payment_days"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -49,6 +51,8 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 10, "0010_sessions"),
     migration!("postgres", 11, "0011_office"),
     migration!("postgres", 12, "0012_office_figures"),
+    migration!("postgres", 13, "0013_office_operator"),
+    migration!("postgres", 14, "0014_office_payment_days"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

@@ -7,11 +7,12 @@ use loyalpos_domain::ids::{MerchantId, MerchantcardId};
 use crate::driver::from_record;
 use crate::{CustomerRow, LtxRow, MerchantcardRow, Result};
 
-/// A merchant user who may sign in to the office (not disabled).
+/// A user who may sign in to the office (not disabled): a merchant user, or the installation's
+/// operator (`role` `operator`, no merchant).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfficeUserRow {
     pub id: String,
-    pub merchant_id: MerchantId,
+    pub merchant_id: Option<MerchantId>,
     pub username: String,
     pub password_hash: String,
     pub role: String,
@@ -41,7 +42,8 @@ from_record!(OfficeUserListRow {
     disabled_at
 });
 
-/// A signed-in session, with its user's current name, role and merchant.
+/// A signed-in session, with its user's current name, role and merchant (none for the operator),
+/// and the merchant an operator switched into (with its name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfficeSessionRow {
     pub id_hash: String,
@@ -52,7 +54,9 @@ pub struct OfficeSessionRow {
     pub last_seen: i64,
     pub username: String,
     pub role: String,
-    pub merchant_id: MerchantId,
+    pub merchant_id: Option<MerchantId>,
+    pub switched_merchant_id: Option<MerchantId>,
+    pub switched_merchant_name: Option<String>,
 }
 from_record!(OfficeSessionRow {
     id_hash,
@@ -63,10 +67,26 @@ from_record!(OfficeSessionRow {
     last_seen,
     username,
     role,
-    merchant_id
+    merchant_id,
+    switched_merchant_id,
+    switched_merchant_name
 });
 
-/// One entry of the audit trail: who (`actor`: `user:<username>`, `client:<id>`, `device:<id>`)
+/// A merchant as the operator's merchants page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeMerchantRow {
+    pub id: MerchantId,
+    pub companyname: String,
+    pub created: i64,
+}
+from_record!(OfficeMerchantRow {
+    id,
+    companyname,
+    created
+});
+
+/// One entry of the audit trail: who (`actor`: `user:<username>`, `operator:<username>`,
+/// `client:<id>`, `device:<id>`)
 /// did what to which object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
@@ -163,6 +183,37 @@ from_record!(DayFiguresRow {
     cash_redeemed
 });
 
+/// One device's payments by one method on a kept ended day (`YYYY-MM-DD` of the zone), in cents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayPaymentsRow {
+    pub day: String,
+    pub device_id: String,
+    pub method: String,
+    pub payments: i64,
+    pub amount: i64,
+}
+from_record!(DayPaymentsRow {
+    day,
+    device_id,
+    method,
+    payments,
+    amount
+});
+
+/// A kept day's name, as read.
+pub(crate) struct KeptDayRow {
+    pub day: String,
+}
+from_record!(KeptDayRow { day });
+
+/// An ended calendar day of the zone and the moments it spans, `[start, end)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentDay {
+    pub day: String,
+    pub start: i64,
+    pub end: i64,
+}
+
 /// What the cards page searches for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CardSearch {
@@ -208,6 +259,26 @@ pub trait OfficeTx {
         lang: Option<&str>,
     ) -> Result<()>;
     fn delete_office_session(&mut self, id_hash: &str) -> Result<()>;
+    /// The merchant an operator's session works in (`None`: none).
+    fn set_office_session_merchant(
+        &mut self,
+        id_hash: &str,
+        merchant_id: Option<&MerchantId>,
+    ) -> Result<()>;
+    /// Writes the installation's operator: a user without a merchant.
+    fn insert_operator(
+        &mut self,
+        id: &str,
+        username: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// One page of every merchant of the installation, by id, after merchant `after`.
+    fn merchants_page(
+        &mut self,
+        after: Option<&MerchantId>,
+        limit: i64,
+    ) -> Result<Vec<OfficeMerchantRow>>;
     /// Deletes sessions idle since before `idle_before` or created before `created_before`.
     fn purge_office_sessions(&mut self, idle_before: i64, created_before: i64) -> Result<u64>;
 
@@ -284,8 +355,32 @@ pub trait OfficeTx {
         zone: &str,
         days: &[DayFiguresRow],
     ) -> Result<()>;
-    /// Forgets every kept day of the merchant (an import may book into past days).
+    /// Forgets every kept day of the merchant, figures and payments (an import may book into past
+    /// days).
     fn forget_day_figures(&mut self, merchant_id: &MerchantId) -> Result<()>;
+    /// The merchant's count of changes that made kept payment days obsolete (0 before the first).
+    fn payment_generation(&mut self, merchant_id: &MerchantId) -> Result<i64>;
+    /// The kept ended days `from..=to` in `zone`, and their payments per device and method.
+    fn kept_payment_days(
+        &mut self,
+        merchant_id: &MerchantId,
+        zone: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(Vec<String>, Vec<DayPaymentsRow>)>;
+    /// Keeps summed ended days with their payments, unless the merchant's generation moved since
+    /// `generation` was read (a change the sums may have missed); whether they were kept.
+    fn keep_payment_days(
+        &mut self,
+        merchant_id: &MerchantId,
+        zone: &str,
+        generation: i64,
+        days: &[PaymentDay],
+        payments: &[DayPaymentsRow],
+    ) -> Result<bool>;
+    /// Forgets the kept days (of every zone) that contain the moment `at`, and counts the
+    /// merchant's generation up: a transaction created then has changed.
+    fn forget_payment_day(&mut self, merchant_id: &MerchantId, at: i64) -> Result<()>;
     /// Merchant cards created since `since`.
     fn new_cards_since(&mut self, merchant_id: &MerchantId, since: i64) -> Result<i64>;
 

@@ -26,6 +26,26 @@ async fn ledger_size(app: &TestApp, mcd: &str) -> usize {
     ledger.ok()["data"].as_array().unwrap().len()
 }
 
+/// The card's loyalty transactions as the API's ledger shows them.
+async fn ledger_of(app: &TestApp, mcd: &str) -> Vec<serde_json::Value> {
+    let ledger = app
+        .get(
+            &format!("/Loyalty/Transactions?q=merchantcard.id:{mcd}"),
+            PINNED,
+        )
+        .await;
+    ledger.ok()["data"].as_array().unwrap().clone()
+}
+
+/// The card's loyalty transaction with the highest TA code.
+async fn newest_ltx(app: &TestApp, mcd: &str) -> serde_json::Value {
+    ledger_of(app, mcd)
+        .await
+        .into_iter()
+        .max_by_key(|t| t["trans_id"].as_i64().unwrap())
+        .unwrap()
+}
+
 /// The demo tenant's "Bonus 10 %" card group as the API shows it.
 async fn bonus10(app: &TestApp) -> serde_json::Value {
     let group = app
@@ -410,6 +430,77 @@ on_both_backends! {
     }
 }
 
+/// The calendar date `days` before `date` (`YYYY-MM-DD`), by the proleptic Gregorian calendar.
+fn days_before(date: &str, days: i64) -> String {
+    let parts: Vec<i64> = date.split('-').map(|p| p.parse().unwrap()).collect();
+    // Days since 1970-01-01 and back (H. Hinnant's civil-date algorithms).
+    let (y, m, d) = (parts[0] - i64::from(parts[1] <= 2), parts[1], parts[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let z = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468 - days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+}
+
+#[test]
+fn days_before_crosses_months_years_and_leap_days() {
+    assert_eq!(days_before("2026-12-03", 3), "2026-11-30");
+    assert_eq!(days_before("2026-01-02", 3), "2025-12-30");
+    assert_eq!(days_before("2024-03-01", 1), "2024-02-29");
+    assert_eq!(days_before("2026-12-03", 0), "2026-12-03");
+}
+
+/// The end-of-day CSV's lines of one day, without the header.
+async fn end_of_day_lines(office: &mut Office, from: &str, to: &str, day: &str) -> Vec<String> {
+    let csv = office
+        .get(&format!(
+            "/office/reports/end-of-day.csv?from={from}&to={to}"
+        ))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.body
+        .lines()
+        .filter(|l| l.starts_with(day))
+        .map(str::to_owned)
+        .collect()
+}
+
+on_both_backends! {
+    async fn an_ended_days_payments_are_kept_until_one_of_its_transactions_changes(app: TestApp) {
+        let first = cash_sale(&app, CARD_B, docs_basket(), 796).await;
+        let second = cash_sale(&app, CARD_C, docs_basket(), 796).await;
+        let moved = |stx: &str, days: i64| format!("UPDATE smart_transactions SET created = created - {} \
+            WHERE id = '{stx}'", days * 86_400);
+        raw_sql(&app.db.url, &moved(&first, 3)).await;
+        raw_sql(&app.db.url, &moved(&second, 3)).await;
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let reports = office.get("/office/reports").await;
+        let marker = "id=\"eod-from\" name=\"from\" type=\"date\" value=\"";
+        let start = reports.body.find(marker).expect("the end-of-day form") + marker.len();
+        let today = reports.body[start..].split('"').next().unwrap().to_owned();
+        let (from, day) = (days_before(&today, 30), days_before(&today, 3));
+        let both = vec![format!("{day};{CASH_REGISTER};cash;2;15,92")];
+        assert_eq!(end_of_day_lines(&mut office, &from, &today, &day).await, both);
+
+        // The day has ended: its sums were kept, so moving a transaction out of it behind the
+        // server's back changes nothing.
+        raw_sql(&app.db.url, &moved(&second, 100)).await;
+        assert_eq!(end_of_day_lines(&mut office, &from, &today, &day).await, both);
+
+        // Cancelling the first (a change to a transaction of that day) forgets the kept day: it is
+        // summed again, without the cancelled one and without the moved one.
+        app.cancel(&first).await.ok();
+        assert_eq!(end_of_day_lines(&mut office, &from, &today, &day).await, Vec::<String>::new());
+    }
+}
+
 /// The id of a new customer from the redirect after the customer form.
 fn created_customer(page: &Page) -> String {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
@@ -677,5 +768,130 @@ on_both_backends! {
             let refused = office.get(&format!("/office/reports/end-of-day?{period}")).await;
             assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{period}");
         }
+    }
+    async fn bonus_corrections_book_on_the_bonus_balance_with_a_receipt_and_never_below_zero(app: TestApp) {
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let (cash, bonus, points) = balances(&app, MCD_A).await;
+        let credited = office.card_form(MCD_A, "correction",
+            &[("kind", "bonus_credit"), ("amount", "250"), ("text", "Aktion Herbst")]).await;
+        assert_eq!(credited.status, StatusCode::SEE_OTHER, "{}", credited.body);
+        assert_eq!(balances(&app, MCD_A).await, (cash, bonus + 250, points));
+        let newest = newest_ltx(&app, MCD_A).await;
+        assert_eq!(newest["description"], "Bonuskorrektur");
+        assert_eq!(newest["amount"], 250);
+        assert_eq!(newest["bookings"], serde_json::json!([{"type": "bonus_collected", "balance": "bonus", "amount": 250}]));
+        assert!(newest["receipt"].to_string().contains("Bonuskorrektur:"), "{}", newest["receipt"]);
+        assert_eq!(newest["additional_data"]["correction"], "Aktion Herbst");
+
+        let too_much = (bonus + 251).to_string();
+        let refused = office.card_form(MCD_A, "correction",
+            &[("kind", "bonus_debit"), ("amount", &too_much), ("text", "zu viel")]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_eq!(balances(&app, MCD_A).await, (cash, bonus + 250, points));
+
+        let debited = office.card_form(MCD_A, "correction",
+            &[("kind", "bonus_debit"), ("amount", "100"), ("text", "Fehlbuchung")]).await;
+        assert_eq!(debited.status, StatusCode::SEE_OTHER, "{}", debited.body);
+        assert_eq!(balances(&app, MCD_A).await, (cash, bonus + 150, points));
+        assert_eq!(newest_ltx(&app, MCD_A).await["bookings"],
+            serde_json::json!([{"type": "bonus_spent", "balance": "bonus", "amount": -100}]));
+        assert_eq!(ledger_sums(&app, MCD_A).await, balances(&app, MCD_A).await);
+    }
+
+    async fn a_booking_is_cancelled_from_the_card_page_and_the_api_ledger_shows_the_storno(app: TestApp) {
+        let mut office = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        let before = balances(&app, MCD_A).await;
+        for amount in ["300", "120"] {
+            let booked = office.card_form(MCD_A, "correction",
+                &[("kind", "bonus_credit"), ("amount", amount), ("text", "Test")]).await;
+            assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+        }
+        let newest = newest_ltx(&app, MCD_A).await;
+        let newest_id = newest["id"].as_str().unwrap().to_owned();
+        let page = office.get(&format!("/office/cards/{MCD_A}")).await;
+        assert_eq!(page.body.matches("class=\"cancel-booking\"").count(), 1,
+            "only the most recent booking may be cancelled (cancel_selected is off)");
+        assert!(page.body.contains(&format!("/bookings/{newest_id}/cancel")));
+
+        // An older booking is refused by the API's rule, nothing changes.
+        let older = ledger_of(&app, MCD_A).await.into_iter()
+            .find(|t| t["amount"] == 300).unwrap()["id"].as_str().unwrap().to_owned();
+        let token = page.csrf();
+        let refused = office.post(&format!("/office/cards/{MCD_A}/bookings/{older}/cancel"), &[("csrf", &token)]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        // Another card's booking is unknown under this card.
+        let elsewhere = office.post(&format!("/office/cards/{MCD_B}/bookings/{newest_id}/cancel"), &[("csrf", &token)]).await;
+        assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{}", elsewhere.body);
+        // Without the CSRF token: 403.
+        let forged = office.post(&format!("/office/cards/{MCD_A}/bookings/{newest_id}/cancel"), &[]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(balances(&app, MCD_A).await.1, before.1 + 420);
+
+        let cancelled = office.post(&format!("/office/cards/{MCD_A}/bookings/{newest_id}/cancel"), &[("csrf", &token)]).await;
+        assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.body);
+        assert_eq!(balances(&app, MCD_A).await.1, before.1 + 300);
+        let storno = newest_ltx(&app, MCD_A).await;
+        assert_eq!(storno["description"], "Storno");
+        assert!(storno["receipt"].to_string().contains("STORNO"), "{}", storno["receipt"]);
+        assert_eq!(storno["bookings"], serde_json::json!([{"type": "bonus_collected", "balance": "bonus", "amount": -120}]));
+        let original = ledger_of(&app, MCD_A).await.into_iter().find(|t| t["id"] == newest_id.as_str()).unwrap();
+        assert_eq!(original["status"], "cancelled");
+        // Now the older one is the most recent cancellable booking.
+        let page = office.get(&format!("/office/cards/{MCD_A}")).await;
+        assert!(page.body.contains(&format!("/bookings/{older}/cancel")));
+        let audit = office.get("/office/audit").await;
+        assert!(audit.body.contains("booking_cancel"), "the storno is audited");
+    }
+    async fn the_printable_bookings_page_lists_the_periods_bookings_with_page_sums_from_the_ledger(app: TestApp) {
+        let mut admin = Office::signed_in(&app, DEMO_SIGN_IN.0, DEMO_SIGN_IN.1).await;
+        for (kind, amount) in [("load", "700"), ("bonus_credit", "55"), ("discharge", "200")] {
+            let booked = admin.card_form(MCD_A, "correction", &[("kind", kind), ("amount", amount), ("text", "Bericht")]).await;
+            assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+        }
+        let reports = admin.get("/office/reports").await;
+        let title = reports.body.split("<title>").nth(1).unwrap().split("</title>").next().unwrap();
+        assert!(!title.contains('<'), "the title is text only: {title}");
+        assert!(reports.body.contains("formaction=\"/office/reports/bookings\""));
+
+        let period = "from=2000-01-01&to=2099-12-31";
+        let page = admin.get(&format!("/office/reports/bookings?{period}&lang=en")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let all = app.get("/Loyalty/Transactions?count=1000", PINNED).await;
+        let ledger = all.ok()["data"].as_array().unwrap().clone();
+        for ltx in &ledger {
+            let ta = format!("<td class=\"ta\">{}</td>", ltx["trans_id"]);
+            assert!(page.body.contains(&ta), "TA {} missing", ltx["trans_id"]);
+        }
+        assert!(page.body.contains("927600******2845") && !page.body.contains(CARD_A), "masked numbers");
+        // The page's sums are the sums of the API ledger's bookings on every card of the period.
+        let (mut cash, mut bonus) = (0, 0);
+        for booking in ledger.iter().flat_map(|t| t["bookings"].as_array().unwrap()) {
+            let amount = booking["amount"].as_i64().unwrap();
+            match booking["balance"].as_str().unwrap() {
+                "cash" => cash += amount,
+                "bonus" => bonus += amount,
+                _ => {}
+            }
+        }
+        let sums = page.body.split("class=\"page-sum\"").nth(1).expect("a sums row");
+        let cell = |class: &str| sums.split(&format!("class=\"num {class}\">")).nth(1).unwrap().split('<').next().unwrap().replace(',', "");
+        let euros = |cents: i64| format!("{}€{}.{:02}", if cents < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100);
+        assert_eq!((cell("cash"), cell("bonus")), (euros(cash), euros(bonus)), "{sums}");
+        assert!(!page.body.contains("id=\"next-page\""), "one page holds them all");
+
+        // Keyset paging: after the second newest TA code only the newest booking is left.
+        let mut codes: Vec<i64> = ledger.iter().map(|t| t["trans_id"].as_i64().unwrap()).collect();
+        codes.sort();
+        let after = codes[codes.len() - 2];
+        let rest = admin.get(&format!("/office/reports/bookings?{period}&after={after}")).await;
+        assert_eq!(rest.body.matches("class=\"booking-line\"").count(), 1, "{}", rest.body);
+
+        app.cli(&["user", "create", "--merchant", MERCHANT, "--username", "printer",
+            "--password", "pw-printer", "--role", "staff"]);
+        let mut staff = Office::signed_in(&app, "printer", "pw-printer").await;
+        assert_eq!(staff.get(&format!("/office/reports/bookings?{period}")).await.status, StatusCode::OK);
+        assert_eq!(staff.get(&format!("/office/reports/bookings?{period}&full=1")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(staff.get("/office/reports/bookings?from=2026-02-01&to=2026-01-01").await.status, StatusCode::BAD_REQUEST);
+        assert!(admin.get("/office/audit").await.body.contains("bookings page"), "the export is audited");
     }
 }

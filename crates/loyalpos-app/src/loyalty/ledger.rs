@@ -8,8 +8,8 @@ use loyalpos_domain::card::LockStatus;
 use loyalpos_domain::money::{Cents, Currency};
 use loyalpos_domain::plan::Balances;
 use loyalpos_domain::receipt::{
-    ReceiptFigures, ReceiptLine, booking_receipt, points_receipt, points_storno_receipt,
-    storno_receipt,
+    ReceiptFigures, ReceiptLine, bonus_correction_receipt, bonus_correction_storno_receipt,
+    booking_receipt, points_receipt, points_storno_receipt, storno_receipt,
 };
 use loyalpos_domain::reversal::{LtxState, check_cancellable, reverse};
 use loyalpos_domain::settle::LtxDescription;
@@ -41,6 +41,10 @@ pub enum Layout {
     Points {
         charged: bool,
         amount: i64,
+    },
+    /// A bonus correction; `change` is signed.
+    Bonus {
+        change: i64,
     },
 }
 
@@ -100,6 +104,9 @@ fn receipt_lines(
         }),
         Layout::Points { charged, amount } => {
             points_receipt(cardnumber, ta, *charged, *amount, after.points)
+        }
+        Layout::Bonus { change } => {
+            bonus_correction_receipt(cardnumber, ta, Cents(*change), after.balance()?, currency)
         }
     })
 }
@@ -212,6 +219,15 @@ pub fn last_cancellable(tx: &mut dyn Tx, card_id: &MerchantcardId) -> ApiResult<
     Ok(loyalpos_domain::reversal::last_cancellable(&states).map(|i| history[i].clone()))
 }
 
+/// For each LTX of a card's history (oldest first), whether §8.10 lets it be cancelled now.
+pub fn cancellable(history: &[LtxRow], group: &CardgroupRow) -> ApiResult<Vec<bool>> {
+    let cancel_selected = card_rules(group)?.cancel_selected;
+    let states: Vec<LtxState> = history.iter().map(state_of).collect();
+    Ok((0..states.len())
+        .map(|i| check_cancellable(&states, i, cancel_selected).is_ok())
+        .collect())
+}
+
 /// Cancels `original` on its (locked) card (api.md §8.10): the card-level rule, the exact reversal
 /// as a new cancelling LTX with the STORNO receipt, and the link between both.
 pub fn cancel(
@@ -265,6 +281,13 @@ pub fn cancel(
         Layout::Points { charged, amount } => {
             points_storno_receipt(cardnumber, ta, *charged, *amount, after.points)
         }
+        Layout::Bonus { change } => bonus_correction_storno_receipt(
+            cardnumber,
+            ta,
+            Cents(*change),
+            after.balance()?,
+            &currency,
+        ),
     };
     let id: LtxId = new_id("LTX").into();
     let row = LtxRow {

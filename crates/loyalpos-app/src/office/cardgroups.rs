@@ -59,8 +59,8 @@ pub fn issue(
     Ok(issued)
 }
 
-/// Saves the edit as `PUT /Loyalty/Cardgroups/{id}` does; it applies to transactions planned or
-/// started afterwards.
+/// Saves the edit as `PUT /Loyalty/Cardgroups/{id}` does — the currency included, which stays once
+/// the group has cards (400/4002); it applies to transactions planned or started afterwards.
 pub fn update(
     tx: &mut dyn Tx,
     user: &OfficeUser,
@@ -70,7 +70,7 @@ pub fn update(
 ) -> ApiResult<CardgroupRow> {
     user.require_admin()?;
     let row = cardgroups::update(tx, &user.principal(), id, patch)?;
-    let detail = bonus_programme(&row).to_string();
+    let detail = format!("currency {}, bonus {}", row.currency, bonus_programme(&row));
     audit(tx, user, "cardgroup_update", &row.id, &detail, now)?;
     Ok(row)
 }

@@ -5,9 +5,10 @@ use loyalpos_domain::direct::DirectAction;
 use loyalpos_store::{CardSearch, CardgroupRow, LtxRow, Tx};
 use serde_json::{Map, Value, json};
 
-use crate::direct::{DirectTransaction, Movement, transact};
+use crate::direct::{DirectTransaction, Movement, cancel_booking as cancel_ltx, transact};
 use crate::error::{ApiError, ApiResult};
 use crate::loyalty::Merchantcard;
+use crate::loyalty::ledger;
 use crate::loyalty::locate::CardAddress;
 use crate::loyalty::merchantcards::{self, page_with_parts};
 use crate::loyalty::security::{LockChange, LockReason, set_lock};
@@ -59,13 +60,26 @@ pub fn search(tx: &mut dyn Tx, user: &OfficeUser, text: &str, page: u32) -> ApiR
 #[derive(Debug, Clone)]
 pub struct CardDetail {
     pub card: Merchantcard,
-    pub ledger: Vec<LtxRow>,
+    pub ledger: Vec<LedgerEntry>,
     pub groups: Vec<CardgroupRow>,
+}
+
+/// One loyalty transaction of the card, and whether it may be cancelled now (api.md §8.10).
+#[derive(Debug, Clone)]
+pub struct LedgerEntry {
+    pub ltx: LtxRow,
+    pub cancellable: bool,
 }
 
 pub fn card(tx: &mut dyn Tx, user: &OfficeUser, id: &str) -> ApiResult<CardDetail> {
     let card = merchantcards::get(tx, &user.principal(), id)?;
-    let mut ledger = tx.ltxs_of_card(&card.row.id)?;
+    let history = tx.ltxs_of_card(&card.row.id)?;
+    let cancellable = ledger::cancellable(&history, &card.parts.group)?;
+    let mut ledger: Vec<LedgerEntry> = history
+        .into_iter()
+        .zip(cancellable)
+        .map(|(ltx, cancellable)| LedgerEntry { ltx, cancellable })
+        .collect();
     ledger.reverse();
     let groups = tx.cardgroups(&user.merchant_id)?;
     Ok(CardDetail {
@@ -132,13 +146,17 @@ pub fn move_to_group(
     Ok(())
 }
 
-/// What a correction booking does to the card's cash balance.
+/// What a correction booking does to the card's balances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Correction {
-    /// Loads the amount (like `loadMerchantCard`).
+    /// Loads the amount onto the cash balance (like `loadMerchantCard`).
     Load,
-    /// Takes the amount off (like `chargeMerchantCard`).
+    /// Takes the amount off the cash balance (like `chargeMerchantCard`).
     Discharge,
+    /// Credits the amount to the bonus balance.
+    BonusCredit,
+    /// Takes the amount off the bonus balance (never below 0).
+    BonusDebit,
 }
 
 impl Correction {
@@ -146,14 +164,35 @@ impl Correction {
         match s {
             "load" => Ok(Correction::Load),
             "discharge" => Ok(Correction::Discharge),
-            _ => Err(ApiError::bad_request("kind: must be load or discharge")),
+            "bonus_credit" => Ok(Correction::BonusCredit),
+            "bonus_debit" => Ok(Correction::BonusDebit),
+            _ => Err(ApiError::bad_request(
+                "kind: must be load, discharge, bonus_credit or bonus_debit",
+            )),
         }
     }
 
-    fn action(self) -> DirectAction {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Correction::Load => DirectAction::Charge,
-            Correction::Discharge => DirectAction::Discharge,
+            Correction::Load => "load",
+            Correction::Discharge => "discharge",
+            Correction::BonusCredit => "bonus_credit",
+            Correction::BonusDebit => "bonus_debit",
+        }
+    }
+
+    /// The movement booking `amount` (cents, > 0) this way.
+    fn movement(self, amount: Option<i64>) -> ApiResult<Movement> {
+        let bonus = |sign: i64| match amount {
+            Some(a) if a > 0 => Ok(Movement::BonusCorrection { change: sign * a }),
+            Some(_) => Err(ApiError::bad_request("amount: must be greater than 0")),
+            None => Err(ApiError::bad_request("amount: missing field")),
+        };
+        match self {
+            Correction::Load => Movement::parse(DirectAction::Charge, amount),
+            Correction::Discharge => Movement::parse(DirectAction::Discharge, amount),
+            Correction::BonusCredit => bonus(1),
+            Correction::BonusDebit => bonus(-1),
         }
     }
 }
@@ -174,11 +213,10 @@ pub fn correct(
     if text.is_empty() {
         return Err(ApiError::bad_request("text: a correction needs a text"));
     }
-    let action = correction.action();
     let request = DirectTransaction {
         address: address(id),
         target: id.to_owned(),
-        movement: Movement::parse(action, amount)?,
+        movement: correction.movement(amount)?,
         amount_split_allowed: false,
         store_id: None,
         tid: None,
@@ -187,7 +225,7 @@ pub fn correct(
     let booked = transact(tx, &user.principal(), request, now)?;
     let detail = format!(
         "{} {} TA {}: {text}",
-        action.as_str(),
+        correction.as_str(),
         booked.amount,
         booked.ltx.trans_id
     );
@@ -195,6 +233,27 @@ pub fn correct(
         tx,
         user,
         "card_correction",
+        &booked.card.row.id,
+        &detail,
+        now,
+    )?;
+    Ok(booked.ltx)
+}
+
+/// Cancels one booking of the card (storno, api.md §8.10's rules), with an audit entry.
+pub fn cancel_booking(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    id: &str,
+    ltx_id: &str,
+    now: i64,
+) -> ApiResult<LtxRow> {
+    let booked = cancel_ltx(tx, &user.principal(), id, ltx_id, now)?;
+    let detail = format!("{ltx_id} cancelled by TA {}", booked.ltx.trans_id);
+    audit(
+        tx,
+        user,
+        "booking_cancel",
         &booked.card.row.id,
         &detail,
         now,

@@ -1,11 +1,12 @@
 //! The devices page (office.md §2 "Devices"): the merchant's devices with their online state, and
 //! the SecuOffice step of api.md §2 — confirming (or rejecting) a register's registration by the
-//! user code it shows — plus revoking a device. Confirming, rejecting and revoking are admin work.
+//! user code it shows — plus renaming a device, moving it to another store and revoking it. All
+//! changes are admin work.
 
 use loyalpos_store::{ListQuery, Page, Tx};
 
 use crate::admin::{AdminError, revoke_device};
-use crate::devices::{self, DeviceState};
+use crate::devices::{self, DeviceChanges, DeviceState};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::oauth::{ConfirmError, confirm_registration, reject_registration};
 use crate::office::{OfficeUser, audit};
@@ -68,6 +69,53 @@ pub fn revoke(tx: &mut dyn Tx, user: &OfficeUser, id: &str, now: i64) -> ApiResu
         other => ApiError::not_found("smart.devices", &other.to_string()),
     })?;
     audit(tx, user, "device_revoke", id, "", now)?;
+    Ok(())
+}
+
+/// The longest device name the office sets (a loyalpos rule: a name is a label in lists and on the
+/// till, not a document).
+pub const MAX_DEVICE_NAME: usize = 80;
+
+/// Names a device of the merchant: the device's `description`, set as `PUT /Smart/Devices/{id}`
+/// sets it. The name is trimmed and must be 1 to [`MAX_DEVICE_NAME`] characters.
+pub fn rename(tx: &mut dyn Tx, user: &OfficeUser, id: &str, name: &str, now: i64) -> ApiResult<()> {
+    user.require_admin()?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_DEVICE_NAME {
+        return Err(ApiError::bad_request(format!(
+            "name: 1 to {MAX_DEVICE_NAME} characters"
+        )));
+    }
+    let changes = DeviceChanges {
+        description: Some(name.to_owned()),
+        ..DeviceChanges::default()
+    };
+    let state = devices::update_device(tx, &user.principal(), id, changes, now)?;
+    audit(tx, user, "device_rename", &state.device.id, name, now)?;
+    Ok(())
+}
+
+/// Moves a device of the merchant to another of the merchant's stores, as `PUT /Smart/Devices/{id}`
+/// with `store` does (another merchant's store is as unknown as a wrong id: 404).
+pub fn move_to_store(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    id: &str,
+    store: &str,
+    now: i64,
+) -> ApiResult<()> {
+    user.require_admin()?;
+    let changes = DeviceChanges {
+        store: Some(store.trim().to_owned()),
+        ..DeviceChanges::default()
+    };
+    let state = devices::update_device(tx, &user.principal(), id, changes, now)?;
+    let store = &state.device.store_id;
+    let detail = match &state.store_name {
+        Some(name) => format!("{store} ({name})"),
+        None => store.to_string(),
+    };
+    audit(tx, user, "device_move", &state.device.id, &detail, now)?;
     Ok(())
 }
 

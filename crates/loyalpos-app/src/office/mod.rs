@@ -8,6 +8,7 @@ pub mod cards;
 pub mod customers;
 pub mod dashboard;
 pub mod devices;
+pub mod merchants;
 pub mod reports;
 pub mod signin;
 pub mod store_admin;
@@ -50,13 +51,16 @@ impl Role {
     }
 }
 
-/// The signed-in user a page acts as.
+/// The signed-in user a page acts as: a merchant user, or the installation's operator inside the
+/// merchant it switched into (as that merchant's admin).
 #[derive(Debug, Clone)]
 pub struct OfficeUser {
     pub user_id: String,
     pub username: String,
     pub role: Role,
     pub merchant_id: MerchantId,
+    /// The installation's operator acting for the merchant (the audit names it as the operator).
+    pub operator: bool,
 }
 
 impl OfficeUser {
@@ -81,7 +85,8 @@ impl OfficeUser {
     }
 
     fn actor(&self) -> String {
-        format!("user:{}", self.username)
+        let kind = if self.operator { "operator" } else { "user" };
+        format!("{kind}:{}", self.username)
     }
 }
 

@@ -4,11 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use jiff::civil::Date;
 use loyalpos_domain::booking::BalanceKind;
-use loyalpos_store::{LtxId, MerchantcardId, Tx};
+use loyalpos_store::{DayPaymentsRow, LtxId, MerchantcardId, PaymentDay, Tx};
 
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
+use crate::office::dashboard::SETTLED_AFTER;
 use crate::office::{OfficeUser, audit};
 
 /// Loyalty transactions per chunk.
@@ -40,12 +42,30 @@ pub struct ReportPeriod {
     pub full_numbers: bool,
 }
 
+/// How the bookings report is handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportForm {
+    Csv,
+    /// The printable page, one page of [`BOOKINGS_PAGE`] rows at a time.
+    Page,
+}
+
+impl ReportForm {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReportForm::Csv => "bookings.csv",
+            ReportForm::Page => "bookings page",
+        }
+    }
+}
+
 /// Checks that the user may pull this report (full card numbers are admin work) and records the
 /// export in the audit trail.
 pub fn begin_report(
     tx: &mut dyn Tx,
     user: &OfficeUser,
     period: ReportPeriod,
+    form: ReportForm,
     now: i64,
 ) -> ApiResult<()> {
     if period.full_numbers {
@@ -57,7 +77,7 @@ pub fn begin_report(
         "masked"
     };
     let detail = format!("{}..{} card numbers {numbers}", period.from, period.to);
-    audit(tx, user, "report_bookings", "bookings.csv", &detail, now)?;
+    audit(tx, user, "report_bookings", form.as_str(), &detail, now)?;
     Ok(())
 }
 
@@ -68,13 +88,57 @@ pub fn bookings_chunk(
     period: ReportPeriod,
     after: i64,
 ) -> ApiResult<Vec<ReportLine>> {
-    let ltxs = tx.ltxs_in_period(
-        &user.merchant_id,
-        period.from,
-        period.to,
-        after,
-        REPORT_CHUNK,
-    )?;
+    bookings_after(tx, user, period, after, REPORT_CHUNK)
+}
+
+/// Rows on one printable page of the bookings report.
+pub const BOOKINGS_PAGE: i64 = 500;
+
+/// One printable page of the bookings report: its rows, their sums per currency, and the TA code
+/// the next page starts after (`None` on the last page).
+#[derive(Debug, Clone)]
+pub struct BookingsPage {
+    pub lines: Vec<ReportLine>,
+    /// `(currency, cash, bonus)` summed over the page's rows.
+    pub sums: Vec<(String, i64, i64)>,
+    pub next_after: Option<i64>,
+}
+
+/// The page of the report after TA code `after` (keyset pagination: one page and one row more
+/// are read).
+pub fn bookings_page(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    period: ReportPeriod,
+    after: i64,
+) -> ApiResult<BookingsPage> {
+    let mut lines = bookings_after(tx, user, period, after, BOOKINGS_PAGE + 1)?;
+    let more = lines.len() as i64 > BOOKINGS_PAGE;
+    lines.truncate(BOOKINGS_PAGE as usize);
+    let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for line in &lines {
+        let sum = sums.entry(line.currency.clone()).or_default();
+        sum.0 += line.cash;
+        sum.1 += line.bonus;
+    }
+    Ok(BookingsPage {
+        next_after: lines.last().filter(|_| more).map(|l| l.ta_code),
+        sums: sums
+            .into_iter()
+            .map(|(currency, (cash, bonus))| (currency, cash, bonus))
+            .collect(),
+        lines,
+    })
+}
+
+fn bookings_after(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    period: ReportPeriod,
+    after: i64,
+    limit: i64,
+) -> ApiResult<Vec<ReportLine>> {
+    let ltxs = tx.ltxs_in_period(&user.merchant_id, period.from, period.to, after, limit)?;
     let ids: Vec<LtxId> = ltxs.iter().map(|l| l.id.clone()).collect();
     let mut moved: HashMap<LtxId, (i64, i64)> = HashMap::new();
     for booking in tx.bookings_of_ltxs(&ids)? {
@@ -166,15 +230,33 @@ pub struct EndOfDayLine {
     pub amount: i64,
 }
 
+/// What the end-of-day report read: its lines, and the ended days it had to sum because none
+/// were kept (for [`keep_payment_days`], in a write).
+pub struct EndOfDayRead {
+    pub lines: Vec<EndOfDayLine>,
+    pub newly_summed: Option<SummedDays>,
+}
+
+/// Ended days summed by a report, with the merchant's generation read before the sums.
+pub struct SummedDays {
+    generation: i64,
+    days: Vec<PaymentDay>,
+    payments: Vec<DayPaymentsRow>,
+}
+
+type LineKey = (Date, String, String);
+
 /// The end-of-day totals of the days `from..=to` (`YYYY-MM-DD`), by day, device and method. A
-/// transaction counts on the day it was created; cancelled ones do not count.
+/// transaction counts on the day it was created; cancelled ones do not count. Ended days come from
+/// the kept sums (`office_day_payments`); the others are summed from the transactions.
 pub fn end_of_day(
     tx: &mut dyn Tx,
     user: &OfficeUser,
     clock: &Clock,
     from: &str,
     to: &str,
-) -> ApiResult<Vec<EndOfDayLine>> {
+    now: i64,
+) -> ApiResult<EndOfDayRead> {
     let (start, end) = clock.days(from, to).ok_or_else(|| {
         ApiError::bad_request("from, to: two dates YYYY-MM-DD, from not after to")
     })?;
@@ -186,7 +268,81 @@ pub fn end_of_day(
             "from, to: at most {END_OF_DAY_DAYS} days"
         )));
     }
-    let mut lines: BTreeMap<(jiff::civil::Date, String, String), (i64, i64)> = BTreeMap::new();
+    // Read before the sums: a change after this read makes the sums unfit for keeping.
+    let generation = tx.payment_generation(&user.merchant_id)?;
+    let zone = clock.zone_name();
+    let (kept_days, kept) = tx.kept_payment_days(
+        &user.merchant_id,
+        &zone,
+        &first.to_string(),
+        &last.to_string(),
+    )?;
+    let mut lines: BTreeMap<LineKey, (i64, i64)> = BTreeMap::new();
+    for row in kept {
+        let day: Date = row
+            .day
+            .parse()
+            .map_err(|e| ApiError::internal(format!("kept day {}: {e}", row.day)))?;
+        lines.insert((day, row.device_id, row.method), (row.payments, row.amount));
+    }
+    let mut summed = SummedDays {
+        generation,
+        days: Vec::new(),
+        payments: Vec::new(),
+    };
+    let mut day = first;
+    while day <= last {
+        if !kept_days.contains(&day.to_string()) {
+            let (day_start, day_end) = clock
+                .days(&day.to_string(), &day.to_string())
+                .ok_or_else(|| ApiError::internal(format!("day {day} is not in the zone")))?;
+            let day_lines = sum_payments(tx, user, clock, day_start, day_end)?;
+            if day_end + SETTLED_AFTER <= now {
+                summed.days.push(PaymentDay {
+                    day: day.to_string(),
+                    start: day_start,
+                    end: day_end,
+                });
+                summed.payments.extend(day_lines.iter().map(
+                    |((d, device, method), (n, amount))| DayPaymentsRow {
+                        day: d.to_string(),
+                        device_id: device.clone(),
+                        method: method.clone(),
+                        payments: *n,
+                        amount: *amount,
+                    },
+                ));
+            }
+            lines.extend(day_lines);
+        }
+        day = day
+            .tomorrow()
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    Ok(EndOfDayRead {
+        lines: lines
+            .into_iter()
+            .map(|((day, device, method), (payments, amount))| EndOfDayLine {
+                day,
+                device,
+                method,
+                payments,
+                amount,
+            })
+            .collect(),
+        newly_summed: (!summed.days.is_empty()).then_some(summed),
+    })
+}
+
+/// The payments created in `[start, end)`, per calendar day of the zone, device and method.
+fn sum_payments(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    clock: &Clock,
+    start: i64,
+    end: i64,
+) -> ApiResult<BTreeMap<LineKey, (i64, i64)>> {
+    let mut lines: BTreeMap<LineKey, (i64, i64)> = BTreeMap::new();
     for hour in tx.payments_per_hour(&user.merchant_id, start, end)? {
         let key = (
             clock.zoned(hour.hour * 3600).date(),
@@ -197,14 +353,22 @@ pub fn end_of_day(
         line.0 += hour.payments;
         line.1 += hour.amount;
     }
-    Ok(lines
-        .into_iter()
-        .map(|((day, device, method), (payments, amount))| EndOfDayLine {
-            day,
-            device,
-            method,
-            payments,
-            amount,
-        })
-        .collect())
+    Ok(lines)
+}
+
+/// Keeps the ended days a report had to sum, unless a transaction changed since it read them
+/// (then they are summed again next time); whether they were kept.
+pub fn keep_payment_days(
+    tx: &mut dyn Tx,
+    user: &OfficeUser,
+    clock: &Clock,
+    summed: &SummedDays,
+) -> ApiResult<bool> {
+    Ok(tx.keep_payment_days(
+        &user.merchant_id,
+        &clock.zone_name(),
+        summed.generation,
+        &summed.days,
+        &summed.payments,
+    )?)
 }

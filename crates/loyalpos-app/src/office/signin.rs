@@ -6,6 +6,7 @@
 //! user, the edge verifies the password off the store's threads (Argon2id takes tens of
 //! milliseconds of CPU that must not hold the SQLite writer), and [`finish`] records the verdict.
 
+use loyalpos_domain::ids::MerchantId;
 use loyalpos_store::{OfficeSessionRow, OfficeUserRow, StoreError, Tx};
 
 use crate::demo_ids::DEMO_USER_ID;
@@ -97,12 +98,67 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("no user has this password"))
 }
 
+/// The role of the installation's operator (a user without a merchant).
+pub const OPERATOR_ROLE: &str = "operator";
+
+/// Who signed in.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user_id: String,
+    pub username: String,
+    /// The installation's operator: no merchant of its own, sees every merchant and works in the
+    /// one it switched into.
+    pub operator: bool,
+}
+
+impl Account {
+    /// The operator acting for `merchant_id`, as its admin.
+    pub fn acting_for(&self, merchant_id: MerchantId) -> OfficeUser {
+        OfficeUser {
+            user_id: self.user_id.clone(),
+            username: self.username.clone(),
+            role: Role::Admin,
+            merchant_id,
+            operator: true,
+        }
+    }
+}
+
+/// Who a user is, and whom its pages act as: a merchant user acts as itself at its merchant; the
+/// operator acts for the merchant its session switched into, if any. A user without a merchant
+/// that is not the operator acts for none.
+fn seat(
+    user_id: &str,
+    username: &str,
+    role: &str,
+    merchant_id: Option<MerchantId>,
+    switched: Option<MerchantId>,
+) -> (Account, Option<OfficeUser>) {
+    let account = Account {
+        user_id: user_id.to_owned(),
+        username: username.to_owned(),
+        operator: merchant_id.is_none() && role == OPERATOR_ROLE,
+    };
+    let user = match merchant_id {
+        Some(merchant_id) => Some(OfficeUser {
+            user_id: user_id.to_owned(),
+            username: username.to_owned(),
+            role: role_of(role),
+            merchant_id,
+            operator: false,
+        }),
+        None if account.operator => switched.map(|m| account.acting_for(m)),
+        None => None,
+    };
+    (account, user)
+}
+
 /// A new session: the cookie's value (only its hash is stored) and the session's CSRF token.
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub session_id: String,
     pub csrf: String,
-    pub user: OfficeUser,
+    pub account: Account,
 }
 
 #[derive(Debug, Clone)]
@@ -149,17 +205,21 @@ pub fn finish(
     let session_id = new_session_secret();
     let csrf = new_session_secret();
     tx.insert_office_session(&lookup_hash(&session_id), &user.id, &csrf, lang, now)?;
-    let office_user = OfficeUser {
-        user_id: user.id.clone(),
-        username: user.username.clone(),
-        role: role_of(&user.role),
-        merchant_id: user.merchant_id.clone(),
-    };
-    audit(tx, &office_user, "sign_in", &user.id, "", now)?;
+    let (account, office_user) = seat(
+        &user.id,
+        &user.username,
+        &user.role,
+        user.merchant_id.clone(),
+        None,
+    );
+    // The operator belongs to no merchant's trail until it switches into one.
+    if let Some(office_user) = &office_user {
+        audit(tx, office_user, "sign_in", &user.id, "", now)?;
+    }
     Ok(SignIn::SignedIn(NewSession {
         session_id,
         csrf,
-        user: office_user,
+        account,
     }))
 }
 
@@ -172,7 +232,12 @@ fn role_of(role: &str) -> Role {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id_hash: String,
-    pub user: OfficeUser,
+    /// Who signed in.
+    pub account: Account,
+    /// Whom the pages act as; `None`: the operator has not switched into a merchant.
+    pub user: Option<OfficeUser>,
+    /// The name of the merchant the operator switched into.
+    pub merchant_name: Option<String>,
     pub csrf: String,
     pub lang: Option<String>,
     last_seen: i64,
@@ -203,13 +268,20 @@ pub fn session(tx: &mut dyn Tx, session_id: &str, now: i64) -> Result<Option<Ses
 }
 
 fn session_of(row: OfficeSessionRow) -> Session {
+    let (account, user) = seat(
+        &row.user_id,
+        &row.username,
+        &row.role,
+        row.merchant_id,
+        row.switched_merchant_id,
+    );
     Session {
-        user: OfficeUser {
-            user_id: row.user_id,
-            username: row.username,
-            role: role_of(&row.role),
-            merchant_id: row.merchant_id,
-        },
+        merchant_name: user
+            .as_ref()
+            .filter(|u| u.operator)
+            .and(row.switched_merchant_name),
+        account,
+        user,
         id_hash: row.id_hash,
         csrf: row.csrf,
         lang: row.lang,
@@ -231,14 +303,10 @@ pub fn touch(
 /// "Sign out": the session ends at once.
 pub fn sign_out(tx: &mut dyn Tx, session: &Session, now: i64) -> Result<(), StoreError> {
     tx.delete_office_session(&session.id_hash)?;
-    audit(
-        tx,
-        &session.user,
-        "sign_out",
-        &session.user.user_id,
-        "",
-        now,
-    )
+    match &session.user {
+        Some(user) => audit(tx, user, "sign_out", &user.user_id, "", now),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use self::shown::read_shown;
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::events;
+use crate::office::dashboard::SETTLED_AFTER;
 use crate::tenancy::{owned, path_id};
 
 fn stored_doc(row: &StxRow) -> ApiResult<StxDoc> {
@@ -50,6 +51,11 @@ fn save(tx: &mut dyn Tx, row: &mut StxRow, doc: &StxDoc, now: i64) -> ApiResult<
     row.doc = doc.to_json();
     row.updated = Some(now);
     tx.update_stx(row)?;
+    // The end-of-day report may have kept the day this transaction was created in (only a day
+    // that ended SETTLED_AFTER ago is kept, so a register's flow never gets here).
+    if row.created < now - SETTLED_AFTER {
+        tx.forget_payment_day(&row.merchant_id, row.created)?;
+    }
     // The list keys are written only when they change (a PUT), so that the writes of
     // preTransaction, start and cancel leave their indexes alone.
     if row.merchant_ref != doc.merchant_ref || row.transaction_ref != doc.transaction_ref {

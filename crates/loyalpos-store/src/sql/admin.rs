@@ -14,7 +14,9 @@ macro_rules! device_entry_cols {
 }
 macro_rules! user_entry_cols {
     () => {
-        "id, merchant_id, username, created, disabled_at FROM users"
+        // The back office's operator has no merchant: listed as `operator`.
+        "id, COALESCE(merchant_id, 'operator') AS merchant_id, username, created, disabled_at \
+         FROM users"
     };
 }
 macro_rules! of_merchant {

@@ -34,14 +34,16 @@ impl AuthTx for SqlTx<'_> {
     }
 
     fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>> {
-        // A disabled user cannot sign in (`AdminTx::user_entry` still finds it).
+        // A disabled user cannot sign in (`AdminTx::user_entry` still finds it); the back
+        // office's operator (no merchant) is no user of the API.
         let q = "SELECT id, merchant_id, username, password_hash, created FROM users \
-                 WHERE username = $1 AND disabled_at IS NULL";
+                 WHERE username = $1 AND disabled_at IS NULL AND merchant_id IS NOT NULL";
         self.q(q).bind(username).fetch_optional()
     }
 
     fn user(&mut self, id: &str) -> Result<Option<UserRow>> {
-        let q = "SELECT id, merchant_id, username, password_hash, created FROM users WHERE id = $1";
+        let q = "SELECT id, merchant_id, username, password_hash, created FROM users \
+                 WHERE id = $1 AND merchant_id IS NOT NULL";
         self.q(q).bind(id).fetch_optional()
     }
 

@@ -71,8 +71,10 @@ impl OfficeTx for SqlTx<'_> {
 
     fn office_session(&mut self, id_hash: &str) -> Result<Option<OfficeSessionRow>> {
         let q = "SELECT s.id_hash, s.user_id, s.csrf, s.lang, s.created, s.last_seen, \
-                 u.username, u.role, u.merchant_id \
+                 u.username, u.role, u.merchant_id, s.merchant_id AS switched_merchant_id, \
+                 m.companyname AS switched_merchant_name \
                  FROM office_sessions s JOIN users u ON u.id = s.user_id \
+                 LEFT JOIN merchants m ON m.id = s.merchant_id \
                  WHERE s.id_hash = $1 AND u.disabled_at IS NULL";
         self.q(q).bind(id_hash).fetch_optional()
     }
@@ -96,6 +98,47 @@ impl OfficeTx for SqlTx<'_> {
             .bind(id_hash)
             .execute()?;
         Ok(())
+    }
+
+    fn set_office_session_merchant(
+        &mut self,
+        id_hash: &str,
+        merchant_id: Option<&MerchantId>,
+    ) -> Result<()> {
+        self.q("UPDATE office_sessions SET merchant_id = $2 WHERE id_hash = $1")
+            .bind(id_hash)
+            .bind(merchant_id)
+            .execute()?;
+        Ok(())
+    }
+
+    fn insert_operator(
+        &mut self,
+        id: &str,
+        username: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.q(
+            "INSERT INTO users (id, merchant_id, username, password_hash, created, role) \
+             VALUES ($1, NULL, $2, $3, $4, 'operator')",
+        )
+        .bind(id)
+        .bind(username)
+        .bind(password_hash)
+        .bind(now)
+        .execute()?;
+        Ok(())
+    }
+
+    fn merchants_page(
+        &mut self,
+        after: Option<&MerchantId>,
+        limit: i64,
+    ) -> Result<Vec<OfficeMerchantRow>> {
+        let q = "SELECT id, companyname, created FROM merchants \
+                 WHERE (CAST($1 AS TEXT) IS NULL OR id > $1) ORDER BY id LIMIT $2";
+        self.q(q).bind(after).bind(limit).fetch_all()
     }
 
     fn purge_office_sessions(&mut self, idle_before: i64, created_before: i64) -> Result<u64> {
@@ -303,6 +346,112 @@ impl OfficeTx for SqlTx<'_> {
         self.q("DELETE FROM office_day_figures WHERE merchant_id = $1")
             .bind(merchant_id)
             .execute()?;
+        self.count_payment_generation(merchant_id)?;
+        self.q("DELETE FROM office_day_payments WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .execute()?;
+        self.q("DELETE FROM office_payment_days WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .execute()?;
+        Ok(())
+    }
+
+    fn payment_generation(&mut self, merchant_id: &MerchantId) -> Result<i64> {
+        let q = "SELECT COALESCE(MAX(generation), 0) FROM office_payment_generations \
+                 WHERE merchant_id = $1";
+        self.q(q).bind(merchant_id).scalar()
+    }
+
+    fn kept_payment_days(
+        &mut self,
+        merchant_id: &MerchantId,
+        zone: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(Vec<String>, Vec<DayPaymentsRow>)> {
+        let days: Vec<crate::office::KeptDayRow> = self
+            .q("SELECT day FROM office_payment_days \
+                WHERE merchant_id = $1 AND zone = $2 AND day >= $3 AND day <= $4 ORDER BY day")
+            .bind(merchant_id)
+            .bind(zone)
+            .bind(from)
+            .bind(to)
+            .fetch_all()?;
+        let payments = self
+            .q("SELECT day, device_id, method, payments, amount FROM office_day_payments \
+                WHERE merchant_id = $1 AND zone = $2 AND day >= $3 AND day <= $4 \
+                ORDER BY day, device_id, method")
+            .bind(merchant_id)
+            .bind(zone)
+            .bind(from)
+            .bind(to)
+            .fetch_all()?;
+        Ok((days.into_iter().map(|d| d.day).collect(), payments))
+    }
+
+    fn keep_payment_days(
+        &mut self,
+        merchant_id: &MerchantId,
+        zone: &str,
+        generation: i64,
+        days: &[PaymentDay],
+        payments: &[DayPaymentsRow],
+    ) -> Result<bool> {
+        // The generation row is locked (PostgreSQL) so that a change that forgets days waits for
+        // this keep, or this keep sees its count.
+        self.q("INSERT INTO office_payment_generations (merchant_id, generation) VALUES ($1, 0) \
+                ON CONFLICT (merchant_id) DO NOTHING")
+            .bind(merchant_id)
+            .execute()?;
+        let current: i64 = self
+            .q(concat!(
+                "SELECT generation FROM office_payment_generations WHERE merchant_id = $1",
+                for_update!()
+            ))
+            .bind(merchant_id)
+            .scalar()?;
+        if current != generation {
+            return Ok(false);
+        }
+        for d in days {
+            self.q("INSERT INTO office_payment_days (merchant_id, zone, day, day_start, day_end) \
+                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+                .bind(merchant_id)
+                .bind(zone)
+                .bind(d.day.as_str())
+                .bind(d.start)
+                .bind(d.end)
+                .execute()?;
+        }
+        for p in payments {
+            self.q("INSERT INTO office_day_payments \
+                    (merchant_id, zone, day, device_id, method, payments, amount) \
+                    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
+                .bind(merchant_id)
+                .bind(zone)
+                .bind(p.day.as_str())
+                .bind(p.device_id.as_str())
+                .bind(p.method.as_str())
+                .bind(p.payments)
+                .bind(p.amount)
+                .execute()?;
+        }
+        Ok(true)
+    }
+
+    fn forget_payment_day(&mut self, merchant_id: &MerchantId, at: i64) -> Result<()> {
+        self.count_payment_generation(merchant_id)?;
+        self.q("DELETE FROM office_day_payments WHERE merchant_id = $1 AND (zone, day) IN \
+                (SELECT zone, day FROM office_payment_days \
+                 WHERE merchant_id = $1 AND day_start <= $2 AND day_end > $2)")
+            .bind(merchant_id)
+            .bind(at)
+            .execute()?;
+        self.q("DELETE FROM office_payment_days \
+                WHERE merchant_id = $1 AND day_start <= $2 AND day_end > $2")
+            .bind(merchant_id)
+            .bind(at)
+            .execute()?;
         Ok(())
     }
 
@@ -406,6 +555,18 @@ impl OfficeTx for SqlTx<'_> {
             CardSearch::All | CardSearch::Number(_) => {}
         }
         statement.fetch_all()
+    }
+}
+
+impl SqlTx<'_> {
+    /// Counts the merchant's payment generation up (first count: 1).
+    fn count_payment_generation(&mut self, merchant_id: &MerchantId) -> Result<()> {
+        self.q("INSERT INTO office_payment_generations (merchant_id, generation) VALUES ($1, 1) \
+                ON CONFLICT (merchant_id) DO UPDATE \
+                SET generation = office_payment_generations.generation + 1")
+            .bind(merchant_id)
+            .execute()?;
+        Ok(())
     }
 }
 
