@@ -280,7 +280,8 @@ mod tests {
                 "Storno",
                 "Punkte Aufladung",
                 "Punkte Entladung",
-                "Umsatz"
+                "Umsatz",
+                "Bonuskorrektur"
             ]
         );
         for d in LtxDescription::ALL {

@@ -17,13 +17,7 @@ async fn lock_status(app: &TestApp, mcd: &str) -> String {
 }
 
 async fn ledger_size(app: &TestApp, mcd: &str) -> usize {
-    let ledger = app
-        .get(
-            &format!("/Loyalty/Transactions?q=merchantcard.id:{mcd}"),
-            PINNED,
-        )
-        .await;
-    ledger.ok()["data"].as_array().unwrap().len()
+    ledger_of(app, mcd).await.len()
 }
 
 /// The card's loyalty transactions as the API's ledger shows them.
