@@ -22,6 +22,13 @@ pub(crate) enum Arg<'a> {
     Int(i64),
     Text(&'a str),
     Bool(bool),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Arg::Bytes(v)
+    }
 }
 
 impl From<i64> for Arg<'_> {
@@ -159,6 +166,7 @@ pub(crate) enum Val {
     Int(i64),
     Text(String),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 /// One row: its values, and the column names shared by every row of the result.
@@ -240,6 +248,14 @@ impl Column for String {
         match v {
             Val::Text(s) => Ok(s),
             other => Err(format!("expected text, got {other:?}")),
+        }
+    }
+}
+impl Column for Vec<u8> {
+    fn from_val(v: Val) -> std::result::Result<Self, String> {
+        match v {
+            Val::Bytes(b) => Ok(b),
+            other => Err(format!("expected bytes, got {other:?}")),
         }
     }
 }

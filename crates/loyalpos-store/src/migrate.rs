@@ -36,6 +36,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 12, "0012_office_figures"),
     migration!("sqlite", 13, "0013_office_operator"),
     migration!("sqlite", 14, "0014_office_payment_days"),
+    migration!("sqlite", 15, "0015_events_packed"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -53,6 +54,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 12, "0012_office_figures"),
     migration!("postgres", 13, "0013_office_operator"),
     migration!("postgres", 14, "0014_office_payment_days"),
+    migration!("postgres", 15, "0015_events_packed"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

@@ -408,6 +408,7 @@ impl ToSql for Arg<'_> {
             },
             Arg::Text(s) => s.to_sql(ty, out),
             Arg::Bool(b) => b.to_sql(ty, out),
+            Arg::Bytes(b) => b.to_sql(ty, out),
         }
     }
 
@@ -500,6 +501,9 @@ fn value(row: &::postgres::Row, i: usize) -> Result<Val> {
             .try_get::<_, Option<i16>>(i)
             .map(|v| v.map(|n| Val::Int(i64::from(n)))),
         Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(Val::Bool)),
+        Type::BYTEA => row
+            .try_get::<_, Option<Vec<u8>>>(i)
+            .map(|v| v.map(Val::Bytes)),
         _ => row
             .try_get::<_, Option<String>>(i)
             .map(|v| v.map(Val::Text)),

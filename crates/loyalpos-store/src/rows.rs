@@ -12,8 +12,8 @@ use loyalpos_domain::card::{LockStatus, StockStatus};
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::status::StxStatus;
 
-use crate::Result;
 use crate::driver::{FromRecord, Record, from_record};
+use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantRow {
@@ -588,18 +588,42 @@ pub struct EventRow {
     /// The object's view as JSON (`null` when no renderer was installed, e.g. an offline tool).
     pub data: String,
 }
-from_record!(EventRow {
-    relay_pos,
-    seq,
-    id,
-    merchant_id,
-    device_id,
-    target,
-    kind,
-    object_id,
-    created,
-    data
-});
+impl FromRecord for EventRow {
+    fn from_record(mut r: Record) -> Result<Self> {
+        let data: Option<String> = r.take("data")?;
+        let packed: Option<Vec<u8>> = r.take("packed")?;
+        let data = match (packed, data) {
+            (Some(packed), _) => unpack_event_data(&packed)?,
+            (None, Some(data)) => data,
+            (None, None) => "null".to_owned(),
+        };
+        Ok(EventRow {
+            relay_pos: r.take("relay_pos")?,
+            seq: r.take("seq")?,
+            id: r.take("id")?,
+            merchant_id: r.take("merchant_id")?,
+            device_id: r.take("device_id")?,
+            target: r.take("target")?,
+            kind: r.take("kind")?,
+            object_id: r.take("object_id")?,
+            created: r.take("created")?,
+            data,
+        })
+    }
+}
+
+/// An event's data as the outbox keeps it: an LZ4 block, its length first (migration
+/// `0015_events_packed`).
+pub(crate) fn pack_event_data(data: &str) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(data.as_bytes())
+}
+
+fn unpack_event_data(packed: &[u8]) -> Result<String> {
+    let bytes = lz4_flex::decompress_size_prepended(packed)
+        .map_err(|e| StoreError::Internal(format!("event data cannot be unpacked: {e}")))?;
+    String::from_utf8(bytes)
+        .map_err(|e| StoreError::Internal(format!("event data is not UTF-8: {e}")))
+}
 
 /// An outbox row the relay has yet to number (PostgreSQL).
 #[derive(Debug)]
@@ -608,3 +632,65 @@ pub(crate) struct UnnumberedEvent {
     pub merchant_id: MerchantId,
 }
 from_record!(UnnumberedEvent { pos, merchant_id });
+
+#[cfg(test)]
+mod event_data_tests {
+    use super::*;
+    use crate::driver::Val;
+
+    fn event_record(data: Val, packed: Val) -> Record {
+        let names = [
+            "relay_pos",
+            "seq",
+            "id",
+            "merchant_id",
+            "device_id",
+            "target",
+            "kind",
+            "object_id",
+            "created",
+            "data",
+            "packed",
+        ];
+        Record {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            vals: vec![
+                Val::Int(7),
+                Val::Int(3),
+                Val::Text("EAC_1".into()),
+                Val::Text("MRC_1".into()),
+                Val::Null,
+                Val::Text("smart.transactions".into()),
+                Val::Text("changed".into()),
+                Val::Text("STX_1".into()),
+                Val::Int(1_700_000_000),
+                data,
+                packed,
+            ],
+        }
+    }
+
+    #[test]
+    fn packed_event_data_reads_back_as_written() {
+        let data = r#"{"object":"smart.transactions","desc":"Käse, 7 % MwSt","lines":[1,2,3]}"#;
+        let packed = pack_event_data(data);
+        let row = EventRow::from_record(event_record(Val::Null, Val::Bytes(packed))).unwrap();
+        assert_eq!(row.data, data);
+        assert_eq!((row.relay_pos, row.seq), (7, 3));
+    }
+
+    #[test]
+    fn an_event_written_before_packing_reads_its_plain_data() {
+        let row =
+            EventRow::from_record(event_record(Val::Text("{\"a\":1}".into()), Val::Null)).unwrap();
+        assert_eq!(row.data, "{\"a\":1}");
+        let empty = EventRow::from_record(event_record(Val::Null, Val::Null)).unwrap();
+        assert_eq!(empty.data, "null");
+    }
+
+    #[test]
+    fn damaged_packed_data_is_an_error_not_a_panic() {
+        let damaged = event_record(Val::Null, Val::Bytes(vec![200, 0, 0, 0, 1, 2]));
+        assert!(EventRow::from_record(damaged).is_err());
+    }
+}

@@ -696,6 +696,7 @@ impl ToSql for Arg<'_> {
             Arg::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
             Arg::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Arg::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(b))),
+            Arg::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
     }
 }
@@ -765,9 +766,7 @@ impl Driver for SqliteDriver<'_> {
                     ValueRef::Real(r) => {
                         return Err(StoreError::Internal(format!("unexpected REAL value {r}")));
                     }
-                    ValueRef::Blob(_) => {
-                        return Err(StoreError::Internal("unexpected BLOB value".into()));
-                    }
+                    ValueRef::Blob(b) => Val::Bytes(b.to_vec()),
                 });
             }
             records.push(Record {

@@ -1,7 +1,7 @@
 // The transactional outbox (push.md §1). See the migrations `0009_events` for the numbering.
 
-const EVENT_COLS: &str = "relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, \
-                          COALESCE(data, 'null') AS data";
+const EVENT_COLS: &str =
+    "relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, data, packed";
 
 /// The row of `event_counters` that holds the last relay position.
 const RELAY_COUNTER: &str = "*";
@@ -63,11 +63,20 @@ impl EventTx for SqlTx<'_> {
         }
         const COLS: usize = 8;
         let numbered = events_numbered_at_insert!();
-        let rows: Vec<String> = (0..events.len())
-            .map(|r| {
+        let rows: Vec<String> = events
+            .iter()
+            .enumerate()
+            .map(|(r, (e, _))| {
                 let params: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
                 match numbered {
-                    true => format!("({}, {})", r + 1, params.join(",")),
+                    // The row's place in the unit, and among the unit's rows of its merchant.
+                    true => {
+                        let of_merchant = events[..r]
+                            .iter()
+                            .filter(|(earlier, _)| earlier.merchant_id == e.merchant_id)
+                            .count();
+                        format!("({}, {}, {})", r + 1, of_merchant + 1, params.join(","))
+                    }
                     false => format!("({})", params.join(",")),
                 }
             })
@@ -75,26 +84,30 @@ impl EventTx for SqlTx<'_> {
         let (before, after) = outbox_insert_around!();
         let sql = if numbered {
             // Both numbers follow the newest kept row (the retention keeps each merchant's
-            // newest); SQLite reads the table before it inserts into it.
+            // newest). An INSERT that reads its own table reads all of it before it inserts (SQL's
+            // statement snapshot), so every row adds its place to the same maxima.
             format!(
-                "WITH new (n, id, merchant_id, device_id, target, kind, object_id, created, data) \
+                "WITH new (n, k, id, merchant_id, device_id, target, kind, object_id, created, packed) \
                  AS (VALUES {}) \
-                 INSERT INTO events (relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, data) \
+                 INSERT INTO events (relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, packed) \
                  SELECT (SELECT COALESCE(MAX(relay_pos), 0) FROM events) + n, \
-                 (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.merchant_id = new.merchant_id) \
-                 + ROW_NUMBER() OVER (PARTITION BY merchant_id ORDER BY n), \
-                 id, merchant_id, device_id, target, kind, object_id, created, data FROM new ORDER BY n",
+                 (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.merchant_id = new.merchant_id) + k, \
+                 id, merchant_id, device_id, target, kind, object_id, created, packed FROM new",
                 rows.join(",")
             )
         } else {
             format!(
-                "{before}INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, data) \
+                "{before}INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, packed) \
                  VALUES {}{after}",
                 rows.join(",")
             )
         };
+        let packed: Vec<Vec<u8>> = events
+            .iter()
+            .map(|(_, data)| crate::rows::pack_event_data(data))
+            .collect();
         let mut q = self.q(&sql);
-        for (e, data) in events {
+        for ((e, _), packed) in events.iter().zip(&packed) {
             q = q
                 .bind(&e.id)
                 .bind(&e.merchant_id)
@@ -103,7 +116,7 @@ impl EventTx for SqlTx<'_> {
                 .bind(e.kind)
                 .bind(&e.object_id)
                 .bind(e.created)
-                .bind(data.as_str());
+                .bind(packed.as_slice());
         }
         q.execute()?;
         Ok(())
