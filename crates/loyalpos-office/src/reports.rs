@@ -2,8 +2,6 @@
 //! language, card numbers masked unless an admin asks for full numbers — and the end-of-day
 //! totals per device and day, as a printable page and as CSV.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -14,7 +12,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use loyalpos_app::ApiError;
 use loyalpos_app::office::OfficeUser;
 use loyalpos_app::office::reports::{
-    self as commands, EndOfDayLine, ReportForm, ReportLine, ReportPeriod,
+    self as commands, EndOfDayRead, ReportForm, ReportLine, ReportPeriod,
 };
 use loyalpos_store::Tx;
 use serde::Deserialize;
@@ -383,16 +381,16 @@ async fn end_of_day_lines(
     headers: &HeaderMap,
     path: &str,
     query: &EndOfDayQuery,
-) -> Result<(crate::session::Visit, Vec<EndOfDayLine>), Response> {
+) -> Result<(crate::session::Visit, EndOfDayRead), Response> {
     let (from, to, clock) = (query.from.clone(), query.to.clone(), office.clock.clone());
     let now = clock.now();
     let read = move |tx: &mut dyn Tx, user: &OfficeUser| {
         commands::end_of_day(tx, user, &clock, &from, &to, now)
     };
-    let (visit, read) = office
+    let (visit, mut read) = office
         .read_page(headers, path, query.lang.as_deref(), read)
         .await?;
-    if let Some(summed) = read.newly_summed {
+    if let Some(summed) = read.newly_summed.take() {
         let (user, clock) = (visit.user().clone(), office.clock.clone());
         let kept = office
             .store
@@ -403,7 +401,7 @@ async fn end_of_day_lines(
             tracing::warn!(error = %e.details, "the end-of-day report's ended days were not kept");
         }
     }
-    Ok((visit, read.lines))
+    Ok((visit, read))
 }
 
 /// The end-of-day totals as a page made for printing (the navigation and forms are not printed).
@@ -413,22 +411,17 @@ pub async fn end_of_day(
     Query(query): Query<EndOfDayQuery>,
 ) -> Response {
     let path = "/office/reports/end-of-day";
-    let (visit, lines) = match end_of_day_lines(&office, &headers, path, &query).await {
+    let (visit, read) = match end_of_day_lines(&office, &headers, path, &query).await {
         Ok(found) => found,
         Err(page) => return page,
     };
     let lang = visit.lang;
-    let mut totals: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for line in &lines {
-        let total = totals.entry(line.method.as_str()).or_default();
-        total.0 += line.payments;
-        total.1 += line.amount;
-    }
     let page = EndOfDayPage {
         frame: visit.frame(),
         from: query.from.clone(),
         to: query.to.clone(),
-        rows: lines
+        rows: read
+            .lines
             .iter()
             .map(|l| EndOfDayRow {
                 day: l.day.to_string(),
@@ -438,11 +431,10 @@ pub async fn end_of_day(
                 amount: lang.money(l.amount, "EUR"),
             })
             .collect(),
-        totals: totals
-            .into_iter()
-            .map(|(method, (payments, amount))| {
-                (method.to_owned(), payments, lang.money(amount, "EUR"))
-            })
+        totals: read
+            .totals
+            .iter()
+            .map(|t| (t.method.clone(), t.payments, lang.money(t.amount, "EUR")))
             .collect(),
         csv: format!(
             "/office/reports/end-of-day.csv?{}",
@@ -460,12 +452,12 @@ pub async fn end_of_day_csv(
     Query(query): Query<EndOfDayQuery>,
 ) -> Response {
     let path = "/office/reports/end-of-day";
-    let (visit, lines) = match end_of_day_lines(&office, &headers, path, &query).await {
+    let (visit, read) = match end_of_day_lines(&office, &headers, path, &query).await {
         Ok(found) => found,
         Err(page) => return page,
     };
     let mut csv = String::from("day;device;payment_method;payments;amount\r\n");
-    for l in &lines {
+    for l in &read.lines {
         let amount = decimal(visit.lang, l.amount);
         let line = format!(
             "{};{};{};{};{amount}\r\n",

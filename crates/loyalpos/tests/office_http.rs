@@ -756,6 +756,7 @@ on_both_backends! {
         let page = office.get(&format!("/office/reports/end-of-day?from={today}&to={today}")).await;
         assert_eq!(page.status, StatusCode::OK);
         assert_eq!(page.body.matches("class=\"eod-line\"").count(), 2);
+        assert_eq!(page.body.matches("class=\"eod-total\"").count(), 2, "one total per payment method");
         assert!(page.body.contains("12,00 €") && page.body.contains("7,96 €"), "{}", page.body);
 
         for period in ["from=2026-01-01&to=2026-03-01", "from=2026-03-02&to=2026-03-01", "from=gestern&to=heute"] {

@@ -206,12 +206,42 @@ pub fn masked(number: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::masked;
+    use super::{EndOfDayLine, MethodTotal, masked, method_totals};
 
     #[test]
     fn a_card_number_keeps_only_its_bin_and_last_four_digits() {
         assert_eq!(masked("9276004429942845"), "927600******2845");
         assert_eq!(masked("123"), "***");
+    }
+
+    fn line(day: &str, device: &str, method: &str, payments: i64, amount: i64) -> EndOfDayLine {
+        EndOfDayLine {
+            day: day.parse().unwrap(),
+            device: device.into(),
+            method: method.into(),
+            payments,
+            amount,
+        }
+    }
+
+    #[test]
+    fn end_of_day_totals_add_every_day_and_device_of_a_method() {
+        let lines = [
+            line("2026-12-01", "SDV_A", "cash", 3, 1_250),
+            line("2026-12-01", "SDV_B", "cashless", 1, 999),
+            line("2026-12-02", "SDV_A", "cash", 2, -300),
+            line("2026-12-02", "SDV_B", "cash", 1, 5),
+        ];
+        let total = |method: &str, payments, amount| MethodTotal {
+            method: method.into(),
+            payments,
+            amount,
+        };
+        assert_eq!(
+            method_totals(&lines),
+            vec![total("cash", 6, 955), total("cashless", 1, 999)]
+        );
+        assert!(method_totals(&[]).is_empty());
     }
 }
 
@@ -230,11 +260,38 @@ pub struct EndOfDayLine {
     pub amount: i64,
 }
 
-/// What the end-of-day report read: its lines, and the ended days it had to sum because none
-/// were kept (for [`keep_payment_days`], in a write).
+/// One payment method's total over the report's whole period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodTotal {
+    pub method: String,
+    pub payments: i64,
+    pub amount: i64,
+}
+
+/// What the end-of-day report read: its lines, the totals per payment method, and the ended days
+/// it had to sum because none were kept (for [`keep_payment_days`], in a write).
 pub struct EndOfDayRead {
     pub lines: Vec<EndOfDayLine>,
+    pub totals: Vec<MethodTotal>,
     pub newly_summed: Option<SummedDays>,
+}
+
+/// The totals per payment method (in the methods' order) of a report's lines.
+fn method_totals(lines: &[EndOfDayLine]) -> Vec<MethodTotal> {
+    let mut totals: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for line in lines {
+        let total = totals.entry(line.method.as_str()).or_default();
+        total.0 += line.payments;
+        total.1 += line.amount;
+    }
+    totals
+        .into_iter()
+        .map(|(method, (payments, amount))| MethodTotal {
+            method: method.to_owned(),
+            payments,
+            amount,
+        })
+        .collect()
 }
 
 /// Ended days summed by a report, with the merchant's generation read before the sums.
@@ -319,17 +376,19 @@ pub fn end_of_day(
             .tomorrow()
             .map_err(|e| ApiError::internal(e.to_string()))?;
     }
+    let lines: Vec<EndOfDayLine> = lines
+        .into_iter()
+        .map(|((day, device, method), (payments, amount))| EndOfDayLine {
+            day,
+            device,
+            method,
+            payments,
+            amount,
+        })
+        .collect();
     Ok(EndOfDayRead {
-        lines: lines
-            .into_iter()
-            .map(|((day, device, method), (payments, amount))| EndOfDayLine {
-                day,
-                device,
-                method,
-                payments,
-                amount,
-            })
-            .collect(),
+        totals: method_totals(&lines),
+        lines,
         newly_summed: (!summed.days.is_empty()).then_some(summed),
     })
 }
