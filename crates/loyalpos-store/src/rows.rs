@@ -618,7 +618,20 @@ pub(crate) fn pack_event_data(data: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(data.as_bytes())
 }
 
+/// An LZ4 block never unpacks to more than 255 bytes per byte it holds (a match's length grows by
+/// at most 255 per byte that encodes it).
+const LZ4_MAX_RATIO: usize = 255;
+
 fn unpack_event_data(packed: &[u8]) -> Result<String> {
+    // Checked before unpacking: a damaged length prefix is an error, not a request for gigabytes.
+    let plausible = packed.first_chunk::<4>().is_some_and(|prefix| {
+        u32::from_le_bytes(*prefix) as usize <= (packed.len() - 4 + 1) * LZ4_MAX_RATIO
+    });
+    if !plausible {
+        return Err(StoreError::Internal(
+            "event data cannot be unpacked: its length prefix is damaged".into(),
+        ));
+    }
     let bytes = lz4_flex::decompress_size_prepended(packed)
         .map_err(|e| StoreError::Internal(format!("event data cannot be unpacked: {e}")))?;
     String::from_utf8(bytes)
@@ -680,6 +693,16 @@ mod event_data_tests {
     }
 
     #[test]
+    fn the_most_compressible_data_passes_the_length_check() {
+        for size in [0, 1, 300, 16 << 20] {
+            let data = "a".repeat(size);
+            let packed = pack_event_data(&data);
+            let row = EventRow::from_record(event_record(Val::Null, Val::Bytes(packed))).unwrap();
+            assert_eq!(row.data.len(), size);
+        }
+    }
+
+    #[test]
     fn an_event_written_before_packing_reads_its_plain_data() {
         let row =
             EventRow::from_record(event_record(Val::Text("{\"a\":1}".into()), Val::Null)).unwrap();
@@ -692,5 +715,9 @@ mod event_data_tests {
     fn damaged_packed_data_is_an_error_not_a_panic() {
         let damaged = event_record(Val::Null, Val::Bytes(vec![200, 0, 0, 0, 1, 2]));
         assert!(EventRow::from_record(damaged).is_err());
+        let huge_prefix = event_record(Val::Null, Val::Bytes(vec![255, 255, 255, 255, 0]));
+        assert!(EventRow::from_record(huge_prefix).is_err());
+        let no_prefix = event_record(Val::Null, Val::Bytes(vec![1, 0]));
+        assert!(EventRow::from_record(no_prefix).is_err());
     }
 }
