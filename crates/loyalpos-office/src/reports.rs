@@ -432,7 +432,7 @@ pub async fn end_of_day(
             })
             .collect(),
         totals: read
-            .totals
+            .totals()
             .iter()
             .map(|t| (t.method.clone(), t.payments, lang.money(t.amount, "EUR")))
             .collect(),

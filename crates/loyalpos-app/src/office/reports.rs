@@ -268,12 +268,18 @@ pub struct MethodTotal {
     pub amount: i64,
 }
 
-/// What the end-of-day report read: its lines, the totals per payment method, and the ended days
-/// it had to sum because none were kept (for [`keep_payment_days`], in a write).
+/// What the end-of-day report read: its lines, and the ended days it had to sum because none
+/// were kept (for [`keep_payment_days`], in a write).
 pub struct EndOfDayRead {
     pub lines: Vec<EndOfDayLine>,
-    pub totals: Vec<MethodTotal>,
     pub newly_summed: Option<SummedDays>,
+}
+
+impl EndOfDayRead {
+    /// The totals per payment method over the whole period.
+    pub fn totals(&self) -> Vec<MethodTotal> {
+        method_totals(&self.lines)
+    }
 }
 
 /// The totals per payment method (in the methods' order) of a report's lines.
@@ -376,19 +382,17 @@ pub fn end_of_day(
             .tomorrow()
             .map_err(|e| ApiError::internal(e.to_string()))?;
     }
-    let lines: Vec<EndOfDayLine> = lines
-        .into_iter()
-        .map(|((day, device, method), (payments, amount))| EndOfDayLine {
-            day,
-            device,
-            method,
-            payments,
-            amount,
-        })
-        .collect();
     Ok(EndOfDayRead {
-        totals: method_totals(&lines),
-        lines,
+        lines: lines
+            .into_iter()
+            .map(|((day, device, method), (payments, amount))| EndOfDayLine {
+                day,
+                device,
+                method,
+                payments,
+                amount,
+            })
+            .collect(),
         newly_summed: (!summed.days.is_empty()).then_some(summed),
     })
 }
