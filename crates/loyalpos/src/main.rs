@@ -15,6 +15,10 @@ use loyalpos_http::stomp::StompLimits;
 use loyalpos_office::OfficeConfig;
 use loyalpos_store::Store;
 
+/// mimalloc for every allocation of the process (see Cargo.toml for why).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Cli::parse();
