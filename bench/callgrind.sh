@@ -12,6 +12,7 @@ BIN=${1:-target/release/loyalpos}
 FLOWS=${2:-400}
 OUT_DIR=${OUT_DIR:-$(mktemp -d)}
 WORK=$(mktemp -d)
+mkdir -p "$OUT_DIR"
 PORT=18095
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 command -v valgrind >/dev/null || { echo "valgrind is missing (Debian package valgrind)"; exit 1; }

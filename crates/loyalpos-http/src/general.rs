@@ -13,6 +13,7 @@ use loyalpos_store::StoreRow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::answer::{Answer, ok_json};
 use crate::app::{App, Req};
@@ -20,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::json;
 use crate::list;
 use crate::wire::ResultBool;
-use crate::wire::{ObjRef, stored_array, stored_json};
+use crate::wire::{ObjRef, stored_array, stored_array_raw, stored_json};
 
 const MERCHANT_MAIN_FIELDS: &[&str] = &["id", "user.companyname"];
 const STORE_MAIN_FIELDS: &[&str] = &["id", "name"];
@@ -39,8 +40,10 @@ pub struct MerchantView {
     parent: Option<Value>,
     assigned_by: Vec<Value>,
     invited_by: Vec<Value>,
-    legal_details: Value,
-    urls: Value,
+    #[schemars(with = "Value")]
+    legal_details: Box<RawValue>,
+    #[schemars(with = "Value")]
+    urls: Box<RawValue>,
     store_name: Option<String>,
     acceptance_points: Vec<Value>,
     #[schemars(with = "()")]
@@ -77,8 +80,8 @@ fn merchant_view(profile: MerchantProfile) -> MerchantView {
         parent: None,
         assigned_by: Vec::new(),
         invited_by: Vec::new(),
-        legal_details: stored_array(&m.legal_details),
-        urls: stored_array(&m.urls),
+        legal_details: stored_array_raw(&m.legal_details),
+        urls: stored_array_raw(&m.urls),
         store_name: profile.default_store.map(|s| s.name),
         acceptance_points: Vec::new(),
         two_fa: None,
@@ -108,7 +111,7 @@ pub async fn merchant_categories(app: Arc<App>, req: Req) -> ApiResult<Response>
     merchant_param(app.config.demo, req.caller(), req.param(0))?;
     let caller = req.caller().clone();
     let merchant = req.read(&app, move |tx| own_merchant(tx, &caller)).await?;
-    ok_json(&stored_array(&merchant.categories))
+    ok_json(&stored_array_raw(&merchant.categories))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -193,12 +196,12 @@ pub async fn public_data(app: Arc<App>, req: Req) -> ApiResult<Response> {
     ok_json(&PublicDataView {
         object: "general.merchants",
         id: m.id.into(),
-        legal_details: stored_array(&m.legal_details),
+        legal_details: stored_array_raw(&m.legal_details),
         company: Company {
             companyname: m.companyname,
             address,
         },
-        merchant_urls: stored_array(&m.urls),
+        merchant_urls: stored_array_raw(&m.urls),
     })
 }
 
@@ -210,10 +213,10 @@ pub(crate) struct PublicDataView {
     object: &'static str,
     id: String,
     #[schemars(with = "Vec<serde_json::Map<String, Value>>")]
-    legal_details: Value,
+    legal_details: Box<RawValue>,
     company: Company,
     #[schemars(with = "Vec<serde_json::Map<String, Value>>")]
-    merchant_urls: Value,
+    merchant_urls: Box<RawValue>,
 }
 
 #[derive(Serialize, JsonSchema)]

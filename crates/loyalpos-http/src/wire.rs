@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// `{"object": "general.stores", "id": "STO_…"}`
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema, PartialEq, Eq)]
@@ -63,6 +64,19 @@ pub fn stored_array(text: &str) -> Value {
     }
 }
 
+/// A stored JSON array (a receipt, a merchant's URLs) for a view that only passes it on: checked
+/// and then written into the answer as stored, instead of built into a `Value` and rendered again
+/// (the booking's view is rendered in the writer's unit of work for its event). Anything but an
+/// array reads as `[]`, as with [`stored_array`].
+pub fn stored_array_raw(text: &str) -> Box<RawValue> {
+    let text = text.trim();
+    let raw = text
+        .starts_with('[')
+        .then(|| RawValue::from_string(text.to_owned()).ok())
+        .flatten();
+    raw.unwrap_or_else(|| RawValue::from_string("[]".to_owned()).expect("[] is JSON"))
+}
+
 /// Decodes a field that may be present with a value, present as `null`, or absent.
 /// (`Option<Option<T>>` with `#[serde(default, deserialize_with = "present")]`.)
 pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -71,4 +85,27 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{stored_array, stored_array_raw};
+
+    #[test]
+    fn a_stored_array_is_passed_on_as_stored_and_anything_else_reads_as_empty() {
+        let receipt = r#"[{"type":"space"},{"type":"textline","value":{"text":"7,96 EUR","decoration":["important"]}}]"#;
+        assert_eq!(stored_array_raw(receipt).get(), receipt);
+        assert_eq!(
+            serde_json::to_string(&stored_array_raw(receipt)).unwrap(),
+            serde_json::to_string(&stored_array(receipt)).unwrap()
+        );
+        assert_eq!(stored_array_raw(" [1] ").get(), "[1]");
+        for not_an_array in ["", "{}", "null", "[1,", "7", "[1] x"] {
+            assert_eq!(
+                stored_array_raw(not_an_array).get(),
+                "[]",
+                "{not_an_array:?}"
+            );
+        }
+    }
 }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, ApiResult};
 use crate::event_objects::EventObject;
 use crate::events;
-use crate::loyalty::receipt_json;
+use crate::loyalty::receipt_text;
 use crate::loyalty::rules::card_rules;
 use crate::loyalty::transactions::Ltx;
 use crate::secret::new_id;
@@ -147,7 +147,7 @@ pub fn post(
         description: posting.description.as_str().into(),
         purpose: posting.purpose,
         additional_data: posting.additional_data,
-        receipt: receipt_json(&receipt).to_string(),
+        receipt: receipt_text(&receipt),
         figures: Some(
             serde_json::to_string(&posting.layout)
                 .map_err(|e| ApiError::internal(e.to_string()))?,
@@ -305,7 +305,7 @@ pub fn cancel(
         description: LtxDescription::Cancellation.as_str().into(),
         purpose: original.purpose.clone(),
         additional_data: None,
-        receipt: receipt_json(&receipt).to_string(),
+        receipt: receipt_text(&receipt),
         figures: None,
         is_cancelling: true,
         revenue: -original.revenue,

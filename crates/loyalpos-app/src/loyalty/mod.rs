@@ -13,7 +13,9 @@ pub mod transactions;
 
 use loyalpos_domain::receipt::{Decoration, ReceiptLine};
 use loyalpos_store::{CardRow, CardgroupRow, CustomerRow, FullMerchantcard, MerchantcardRow, Tx};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
 
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -22,31 +24,84 @@ use crate::events;
 use crate::tenancy::{owned, path_id};
 
 /// A receipt as stored and answered: JSON lines (`space` has no `value`; `separator` no
-/// `decoration`).
-pub fn receipt_json(lines: &[ReceiptLine]) -> Value {
-    Value::Array(lines.iter().map(receipt_line).collect())
+/// `decoration`), serialised straight from the lines.
+pub struct ReceiptJson<'a>(pub &'a [ReceiptLine]);
+
+impl Serialize for ReceiptJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(LineJson))
+    }
 }
 
-fn receipt_line(line: &ReceiptLine) -> Value {
-    let decoration =
-        |d: &[Decoration]| -> Value { d.iter().map(|x| Value::from(x.as_str())).collect() };
-    match line {
-        ReceiptLine::Separator { caption } => {
-            json!({"type": "separator", "value": {"caption": caption}})
-        }
-        ReceiptLine::NameValue {
-            name,
-            value,
-            decoration: d,
-        } => {
-            json!({"type": "name-value", "value": {"name": name, "value": value, "decoration": decoration(d)}})
-        }
-        ReceiptLine::TextLine {
-            text,
-            decoration: d,
-        } => json!({"type": "textline", "value": {"text": text, "decoration": decoration(d)}}),
-        ReceiptLine::Space => json!({"type": "space"}),
+struct LineJson<'a>(&'a ReceiptLine);
+
+#[derive(Serialize)]
+struct CaptionJson<'a> {
+    caption: &'a str,
+}
+
+#[derive(Serialize)]
+struct NameValueJson<'a> {
+    name: &'a str,
+    value: &'a str,
+    decoration: DecorationJson<'a>,
+}
+
+#[derive(Serialize)]
+struct TextJson<'a> {
+    text: &'a str,
+    decoration: DecorationJson<'a>,
+}
+
+struct DecorationJson<'a>(&'a [Decoration]);
+
+impl Serialize for DecorationJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|d| d.as_str()))
     }
+}
+
+impl Serialize for LineJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", self.0.type_str())?;
+        match self.0 {
+            ReceiptLine::Separator { caption } => {
+                map.serialize_entry("value", &CaptionJson { caption })?
+            }
+            ReceiptLine::NameValue {
+                name,
+                value,
+                decoration,
+            } => map.serialize_entry(
+                "value",
+                &NameValueJson {
+                    name,
+                    value,
+                    decoration: DecorationJson(decoration),
+                },
+            )?,
+            ReceiptLine::TextLine { text, decoration } => map.serialize_entry(
+                "value",
+                &TextJson {
+                    text,
+                    decoration: DecorationJson(decoration),
+                },
+            )?,
+            ReceiptLine::Space => {}
+        }
+        map.end()
+    }
+}
+
+/// The receipt as a JSON value (a transaction's document holds it so).
+pub fn receipt_json(lines: &[ReceiptLine]) -> Value {
+    serde_json::to_value(ReceiptJson(lines)).expect("a receipt always serialises")
+}
+
+/// The receipt as stored JSON text (a loyalty transaction's row), without a `Value` in between.
+pub fn receipt_text(lines: &[ReceiptLine]) -> String {
+    serde_json::to_string(&ReceiptJson(lines)).expect("a receipt always serialises")
 }
 
 /// A card group of the caller's merchant by `CRG_` id (4003 malformed, 404 unknown or foreign).
@@ -192,4 +247,39 @@ fn customer_of(tx: &mut dyn Tx, m: &MerchantcardRow) -> ApiResult<Option<Custome
         Some(id) => tx.customer(id)?,
         None => None,
     })
+}
+
+#[cfg(test)]
+mod receipt_json_tests {
+    use loyalpos_domain::receipt::{Decoration, ReceiptLine};
+
+    use super::{receipt_json, receipt_text};
+
+    #[test]
+    fn each_receipt_line_is_written_with_its_keys_in_the_wire_order() {
+        let lines = [
+            ReceiptLine::Separator {
+                caption: "Kundenkarte".into(),
+            },
+            ReceiptLine::NameValue {
+                name: "Kartennummer: ".into(),
+                value: "9276004424644352".into(),
+                decoration: vec![],
+            },
+            ReceiptLine::Space,
+            ReceiptLine::TextLine {
+                text: "7,96 EUR".into(),
+                decoration: vec![Decoration::Important, Decoration::AlignRight],
+            },
+        ];
+        let expected = concat!(
+            r#"[{"type":"separator","value":{"caption":"Kundenkarte"}},"#,
+            r#"{"type":"name-value","value":{"name":"Kartennummer: ","value":"9276004424644352","decoration":[]}},"#,
+            r#"{"type":"space"},"#,
+            r#"{"type":"textline","value":{"text":"7,96 EUR","decoration":["important","align-right"]}}]"#
+        );
+        assert_eq!(receipt_text(&lines), expected);
+        assert_eq!(receipt_json(&lines).to_string(), expected);
+        assert_eq!(receipt_text(&[]), "[]");
+    }
 }

@@ -14,9 +14,10 @@ use loyalpos_store::{
 };
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::wire::{ObjRef, stored_array, stored_json};
+use crate::wire::{ObjRef, stored_array_raw, stored_json};
 
 pub const CONTACT_KEYS: [&str; 17] = [
     "name",
@@ -417,7 +418,7 @@ pub struct LtxView {
     additional_data: Value,
     last_change: String,
     #[schemars(with = "Vec<crate::openapi::schemas::ReceiptLine>")]
-    receipt: Value,
+    receipt: Box<RawValue>,
     is_cancelling: i64,
     bookings: Vec<BookingView>,
     revenue: i64,
@@ -459,7 +460,7 @@ pub fn ltx_view(clock: &Clock, ltx: &Ltx) -> LtxView {
         purpose: l.purpose.clone(),
         additional_data: stored_json(l.additional_data.as_deref()),
         last_change: clock.render(l.last_change),
-        receipt: stored_array(&l.receipt),
+        receipt: stored_array_raw(&l.receipt),
         is_cancelling: i64::from(l.is_cancelling),
         bookings,
         revenue: l.revenue.0,
