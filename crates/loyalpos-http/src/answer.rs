@@ -25,17 +25,22 @@ pub struct Answer {
 impl Answer {
     /// A 200 with a JSON body serialised once, straight from the wire type.
     pub fn json<T: Serialize + ?Sized>(value: &T) -> ApiResult<Answer> {
-        let bytes = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
+        let json = serde_json::to_string(value).map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(Answer::json_text(json))
+    }
+
+    /// A 200 whose body is JSON rendered already.
+    pub fn json_text(json: String) -> Answer {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        Ok(Answer {
+        Answer {
             status: StatusCode::OK,
             headers,
-            body: Bytes::from(bytes),
-        })
+            body: Bytes::from(json),
+        }
     }
 
     /// The error envelope (api.md §3.1) as an answer.

@@ -121,6 +121,24 @@ impl Req {
         Ok(answer.into_response())
     }
 
+    /// True when the request's answer is rendered in its write job: an Idempotency-Key records
+    /// the answer in the same unit as the effect ([`Req::write`]). Without one, a handler may run
+    /// the command alone ([`Req::write_value`]) and render its answer off the writer.
+    pub fn answers_in_job(&self) -> bool {
+        self.claim.is_some()
+    }
+
+    /// Runs `job` as one unit of work and hands back its value, for a request whose answer is not
+    /// recorded ([`Req::answers_in_job`] is false).
+    pub async fn write_value<T, F>(&self, app: &App, job: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut dyn Tx) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        debug_assert!(!self.answers_in_job());
+        app.store.write_gated(Some(self.gate.clone()), job).await
+    }
+
     /// Runs `job` in one consistent read-only snapshot, off the async worker threads.
     pub async fn read<T, F>(&self, app: &App, job: F) -> ApiResult<T>
     where

@@ -24,7 +24,7 @@ use crate::app::{App, Req};
 use crate::auth;
 use crate::devices::device_view;
 use crate::loyalty::views::{ltx_view, render_merchantcard};
-use crate::smart::view;
+use crate::smart::{ShownStx, view};
 
 /// A comment line this often keeps proxies from closing an idle stream (push.md §3).
 const PING_EVERY: Duration = Duration::from_secs(15);
@@ -41,18 +41,26 @@ pub struct Views {
 }
 
 impl EventRenderer for Views {
-    fn render(&self, tx: &mut dyn Tx, event: &NewEvent) -> Result<String, String> {
+    fn render(&self, tx: Option<&mut dyn Tx>, event: &NewEvent) -> Result<String, String> {
+        let shown = event
+            .object
+            .as_ref()
+            .and_then(|c| c.0.downcast_ref::<ShownStx>());
+        if let Some(shown) = shown {
+            return shown.json(&self.clock).map(str::to_owned);
+        }
         let carried = event
             .object
             .as_ref()
             .and_then(|c| c.0.downcast_ref::<EventObject>());
         let read;
-        let object = match carried {
-            Some(object) => object,
-            None => {
+        let object = match (carried, tx) {
+            (Some(object), _) => object,
+            (None, Some(tx)) => {
                 read = object_of(tx, event).map_err(|e| e.internal.unwrap_or(e.details))?;
                 &read
             }
+            (None, None) => return Err("its object was neither carried nor can be read".into()),
         };
         let clock = &self.clock;
         let json = match object {

@@ -13,9 +13,53 @@ use tokio::sync::{Notify, broadcast};
 use crate::{Backend, EventRow, NewEvent, Result, Store, StoreError, Tx};
 
 /// Renders the data of an event whose command left it to the end of the unit: the object's view as
-/// the API shows it, read in the same unit (the edge that owns the views installs it).
+/// the API shows it (the edge that owns the views installs it). From the object the command
+/// carried on the event when there is one, which needs no unit, so that it can run off the
+/// writer thread; otherwise from the object read again in `tx`.
 pub trait EventRenderer: Send + Sync {
-    fn render(&self, tx: &mut dyn Tx, event: &NewEvent) -> std::result::Result<String, String>;
+    fn render(
+        &self,
+        tx: Option<&mut dyn Tx>,
+        event: &NewEvent,
+    ) -> std::result::Result<String, String>;
+}
+
+/// A unit's events at its end, each with its data or the object to render it from: rendered and
+/// packed later by [`PendingEvents::pack`] — on the SQLite writer's packing thread while the
+/// writer runs the next jobs of its batch, inline on PostgreSQL.
+pub struct PendingEvents {
+    events: Vec<NewEvent>,
+    renderer: Option<Arc<dyn EventRenderer>>,
+}
+
+impl PendingEvents {
+    pub(crate) fn new(events: Vec<NewEvent>, renderer: Option<Arc<dyn EventRenderer>>) -> Self {
+        PendingEvents { events, renderer }
+    }
+
+    /// The outbox rows: each event with its data, rendered if need be, packed.
+    pub(crate) fn pack(self) -> Result<Vec<(NewEvent, Vec<u8>)>> {
+        let renderer = self.renderer;
+        self.events
+            .into_iter()
+            .map(|event| {
+                let packed = match (&event.data, &renderer) {
+                    (Some(data), _) => crate::rows::pack_event_data(data),
+                    (None, Some(renderer)) => {
+                        let data = renderer.render(None, &event).map_err(|e| {
+                            StoreError::Internal(format!(
+                                "event {} {}: {e}",
+                                event.target, event.kind
+                            ))
+                        })?;
+                        crate::rows::pack_event_data(&data)
+                    }
+                    (None, None) => crate::rows::pack_event_data("null"),
+                };
+                Ok((event, packed))
+            })
+            .collect()
+    }
 }
 
 /// An event as the relay hands it on: the row, and its encoding for the wire, made once by the
@@ -80,7 +124,9 @@ impl Default for Hub {
 impl Hub {
     /// Writes the unit's noted changes to the outbox — a change of an object whose view is the
     /// data once per target, kind and object (the view is the state at the end of the unit), an
-    /// event with data of its own (a terminal message) every time; true when it wrote any.
+    /// event with data of its own (a terminal message) every time; true when it wrote any. An
+    /// event whose object was neither handed over nor given data is rendered from the object
+    /// read now, in the unit; the others are rendered and packed by [`EventTx::write_events`].
     pub(crate) fn flush(&self, tx: &mut dyn Tx) -> Result<bool> {
         let mut pending = tx.take_pending_events();
         if pending.is_empty() {
@@ -89,18 +135,17 @@ impl Hub {
         let mut seen = std::collections::HashSet::new();
         pending
             .retain(|e| e.data.is_some() || seen.insert((e.target, e.kind, e.object_id.clone())));
-        let mut rows = Vec::with_capacity(pending.len());
-        for event in pending {
-            let data = match (&event.data, self.renderer.get()) {
-                (Some(data), _) => data.clone(),
-                (None, Some(renderer)) => renderer.render(tx, &event).map_err(|e| {
+        let renderer = self.renderer.get();
+        for event in pending.iter_mut().filter(|e| e.wants_object()) {
+            let data = match renderer {
+                Some(renderer) => renderer.render(Some(&mut *tx), event).map_err(|e| {
                     StoreError::Internal(format!("event {} {}: {e}", event.target, event.kind))
                 })?,
-                (None, None) => "null".to_owned(),
+                None => "null".to_owned(),
             };
-            rows.push((event, data));
+            event.data = Some(data);
         }
-        tx.insert_events(&rows)?;
+        tx.write_events(PendingEvents::new(pending, renderer.cloned()))?;
         Ok(true)
     }
 }

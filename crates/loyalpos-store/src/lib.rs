@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use admin::{AdminTx, ClientEntry, DeviceEntry, Owner, UserEntry};
 pub use error::StoreError;
-pub use events::{EventRenderer, Relayed};
+pub use events::{EventRenderer, PendingEvents, Relayed};
 pub use filter::{Field, Filter, ListQuery, Listed, Page, Scalar};
 pub use loyalpos_domain::ids::{
     CardId, CardgroupId, ContractId, CustomerId, DeviceId, LtxId, MerchantId, MerchantcardId,
@@ -751,9 +751,13 @@ pub trait EventTx {
     fn provide_event_data(&mut self, target: &str, object_id: &str, data: &str);
     /// The changes noted so far, handed over once.
     fn take_pending_events(&mut self) -> Vec<NewEvent>;
-    /// Writes outbox rows with their data, unnumbered, in one statement (PostgreSQL: it also
-    /// notifies every process's relay at commit).
-    fn insert_events(&mut self, events: &[(NewEvent, String)]) -> Result<()>;
+    /// Writes the unit's events to the outbox before the unit commits: at once (PostgreSQL), or,
+    /// in a job of the SQLite writer, after their data was rendered and packed off the writer's
+    /// thread, at the end of the job's batch.
+    fn write_events(&mut self, events: PendingEvents) -> Result<()>;
+    /// Writes outbox rows with their packed data, unnumbered, in one statement (PostgreSQL: it
+    /// also notifies every process's relay at commit).
+    fn insert_events(&mut self, events: &[(NewEvent, Vec<u8>)]) -> Result<()>;
     /// Numbers committed rows in the order they were written, unless another relay is numbering
     /// (PostgreSQL); returns how many.
     fn number_events(&mut self) -> Result<u64>;

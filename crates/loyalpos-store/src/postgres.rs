@@ -277,7 +277,7 @@ impl Pool {
         }
         let mut tx = SqlTx::new(&mut driver, cache);
         let settle = run_job(job, &mut tx);
-        let dirty = tx.into_dirty();
+        let dirty = tx.dirty;
         let ended = if settle.keep {
             driver.batch("COMMIT")
         } else {

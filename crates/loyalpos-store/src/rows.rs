@@ -622,7 +622,7 @@ pub(crate) fn pack_event_data(data: &str) -> Vec<u8> {
 /// at most 255 per byte that encodes it).
 const LZ4_MAX_RATIO: usize = 255;
 
-fn unpack_event_data(packed: &[u8]) -> Result<String> {
+pub(crate) fn unpack_event_data(packed: &[u8]) -> Result<String> {
     // Checked before unpacking: a damaged length prefix is an error, not a request for gigabytes.
     let plausible = packed.first_chunk::<4>().is_some_and(|prefix| {
         u32::from_le_bytes(*prefix) as usize <= (packed.len() - 4 + 1) * LZ4_MAX_RATIO

@@ -158,10 +158,12 @@ impl SqliteEngine {
         let cache = Arc::new(Cache::new());
         let (queue, jobs) = mpsc::sync_channel(QUEUE_CAPACITY);
         let (writer_counters, writer_cache) = (counters.clone(), cache.clone());
+        let packer = Packer::start()?;
         let writer = std::thread::Builder::new()
             .name("loyalpos-sqlite-writer".into())
             .spawn(move || {
-                write_batches(Conn::new(connection), jobs, &writer_counters, &writer_cache)
+                let connection = Conn::new(connection);
+                write_batches(&connection, jobs, packer, &writer_counters, &writer_cache)
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteEngine {
@@ -580,7 +582,13 @@ fn checkpoint_passive(connection: &Connection) -> Option<(i64, i64)> {
 }
 
 /// The writer thread: batches of jobs, one savepoint each, one COMMIT per batch.
-fn write_batches(connection: Conn, jobs: Receiver<ErasedJob>, counters: &Counters, cache: &Cache) {
+fn write_batches(
+    connection: &Conn,
+    jobs: Receiver<ErasedJob>,
+    mut packer: Packer,
+    counters: &Counters,
+    cache: &Cache,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -590,16 +598,18 @@ fn write_batches(connection: Conn, jobs: Receiver<ErasedJob>, counters: &Counter
             }
         }
         let mut driver = SqliteDriver {
-            conn: &connection,
+            conn: connection,
             counters,
         };
-        run_batch(&mut driver, batch, counters, cache);
+        run_batch(&mut driver, batch, &mut packer, counters, cache);
     }
+    packer.stop();
 }
 
 fn run_batch(
     driver: &mut SqliteDriver<'_>,
     batch: Vec<ErasedJob>,
+    packer: &mut Packer,
     counters: &Counters,
     cache: &Cache,
 ) {
@@ -619,9 +629,10 @@ fn run_batch(
             continue;
         }
         match run_in_savepoint(driver, cache, job) {
-            Ok((settle, wrote)) => {
+            Ok((settle, wrote, events)) => {
                 settled.push(settle);
                 dirty.absorb(wrote);
+                events.into_iter().for_each(|events| packer.pack(events));
             }
             Err((settle, e)) => {
                 settled.push(settle);
@@ -629,9 +640,13 @@ fn run_batch(
             }
         }
     }
+    // The kept jobs' events, packed meanwhile, go in before the COMMIT: with their changes.
+    let events = packer.collect();
     let outcome = match failure {
         Some(e) => Err(e),
-        None => driver.batch("COMMIT"),
+        None => events
+            .and_then(|rows| insert_packed_events(driver, cache, &rows))
+            .and_then(|()| driver.batch("COMMIT")),
     };
     // Also after a failed commit: a job of the batch may have read a batch mate's write.
     cache.forget(&dirty);
@@ -658,30 +673,183 @@ fn run_batch(
     }
 }
 
+/// Outbox rows per INSERT at the end of a batch: a few statement shapes, each prepared once.
+const EVENTS_PER_INSERT: usize = 8;
+
+fn insert_packed_events(
+    driver: &mut SqliteDriver<'_>,
+    cache: &Cache,
+    rows: &[(NewEvent, Vec<u8>)],
+) -> Result<()> {
+    let mut tx = SqlTx::new(driver, cache);
+    rows.chunks(EVENTS_PER_INSERT)
+        .try_for_each(|chunk| tx.insert_events(chunk))
+}
+
+/// A job's work kept, the cached rows it wrote, and the events it left for the end of the batch.
+type Kept = (Settle, Dirty, Vec<PendingEvents>);
+
 /// Runs one job inside its savepoint: released when the job keeps its work, else rolled back. A
 /// failing savepoint statement spoils the whole batch (returned as the error).
 fn run_in_savepoint(
     driver: &mut SqliteDriver<'_>,
     cache: &Cache,
     job: ErasedJob,
-) -> std::result::Result<(Settle, Dirty), (Settle, StoreError)> {
+) -> std::result::Result<Kept, (Settle, StoreError)> {
     if let Err(e) = driver.batch("SAVEPOINT job") {
         let settle = job(None);
         return Err((settle, e));
     }
-    let mut tx = SqlTx::new(driver, cache);
+    let mut tx = SqlTx::deferring_events(driver, cache);
     let settle = run_job(job, &mut tx);
-    let dirty = tx.into_dirty();
+    let (dirty, events) = tx.into_parts();
     let end = if settle.keep {
         "RELEASE SAVEPOINT job"
     } else {
         "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"
     };
     match driver.batch(end) {
-        Ok(()) if settle.keep => Ok((settle, dirty)),
-        Ok(()) => Ok((settle, Dirty::default())),
+        Ok(()) if settle.keep => Ok((settle, dirty, events)),
+        Ok(()) => Ok((settle, Dirty::default(), Vec::new())),
         Err(e) => Err((settle, e)),
     }
+}
+
+impl<'c> SqlTx<'c> {
+    /// A writer job's unit: its events are left to the batch ([`SqlTx::into_parts`]).
+    fn deferring_events(driver: &'c mut dyn Driver, cache: &'c Cache) -> Self {
+        SqlTx {
+            deferred_events: Some(Vec::new()),
+            ..SqlTx::new(driver, cache)
+        }
+    }
+
+    /// The rows the unit wrote to the cache, and the events it left to the batch.
+    fn into_parts(self) -> (Dirty, Vec<PendingEvents>) {
+        (self.dirty, self.deferred_events.unwrap_or_default())
+    }
+}
+
+type Packed = Result<Vec<(NewEvent, Vec<u8>)>>;
+
+/// The writer's helper thread that renders and packs the kept jobs' events while the writer runs
+/// the next jobs of its batch: the writer's thread is what bounds the register flow, and the
+/// views' JSON and their LZ4 are a fifth of its instructions (BENCHMARKS.md). At the end of the
+/// batch the writer packs what the helper has not started itself, so it never waits for more
+/// than the one the helper is packing (the helper shares a core with the HTTP workers).
+struct Packer {
+    shared: Arc<(Mutex<Packing>, std::sync::Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Packing {
+    /// Sent and not started, each with its place in the batch.
+    waiting: std::collections::VecDeque<(usize, PendingEvents)>,
+    /// Being packed by the helper.
+    busy: usize,
+    /// Packed by the helper, each with its place.
+    done: Vec<(usize, Packed)>,
+    /// Places given out in this batch.
+    sent: usize,
+    stop: bool,
+    /// Who waits on the condition variable: only they are woken (a wake-up is a system call).
+    helper_asleep: bool,
+    writer_waiting: bool,
+}
+
+impl Packer {
+    fn start() -> Result<Packer> {
+        let shared = Arc::new((Mutex::new(Packing::default()), std::sync::Condvar::new()));
+        let helper = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("loyalpos-sqlite-pack".into())
+            .spawn(move || Packer::help(&helper))
+            .map_err(|e| StoreError::Internal(format!("cannot start the event packer: {e}")))?;
+        Ok(Packer {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    fn help(shared: &(Mutex<Packing>, std::sync::Condvar)) {
+        let (state, wake) = shared;
+        let mut packing = lock(state);
+        loop {
+            let Some((place, pending)) = packing.waiting.pop_front() else {
+                if packing.stop {
+                    return;
+                }
+                packing.helper_asleep = true;
+                packing = wake.wait(packing).unwrap_or_else(|p| p.into_inner());
+                packing.helper_asleep = false;
+                continue;
+            };
+            packing.busy += 1;
+            drop(packing);
+            let packed = pack_guarded(pending);
+            packing = lock(state);
+            packing.busy -= 1;
+            packing.done.push((place, packed));
+            if packing.writer_waiting {
+                wake.notify_all();
+            }
+        }
+    }
+
+    fn pack(&mut self, pending: PendingEvents) {
+        let (state, wake) = &*self.shared;
+        let mut packing = lock(state);
+        let place = packing.sent;
+        packing.sent += 1;
+        packing.waiting.push_back((place, pending));
+        if packing.helper_asleep {
+            wake.notify_all();
+        }
+    }
+
+    /// Every row sent since the last call, in the order sent; an error when any could not be
+    /// packed.
+    fn collect(&mut self) -> Packed {
+        let (state, wake) = &*self.shared;
+        let mut packing = lock(state);
+        let mine: Vec<_> = packing.waiting.drain(..).collect();
+        drop(packing);
+        let mut results: Vec<(usize, Packed)> = mine
+            .into_iter()
+            .map(|(place, pending)| (place, pack_guarded(pending)))
+            .collect();
+        packing = lock(state);
+        while packing.busy > 0 {
+            packing.writer_waiting = true;
+            packing = wake.wait(packing).unwrap_or_else(|p| p.into_inner());
+            packing.writer_waiting = false;
+        }
+        results.append(&mut packing.done);
+        packing.sent = 0;
+        drop(packing);
+        results.sort_unstable_by_key(|(place, _)| *place);
+        let mut rows = Vec::new();
+        for (_, packed) in results {
+            rows.extend(packed?);
+        }
+        Ok(rows)
+    }
+
+    fn stop(&mut self) {
+        let (state, wake) = &*self.shared;
+        lock(state).stop = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A job's events packed; a panic while rendering them is an error of the batch.
+fn pack_guarded(pending: PendingEvents) -> Packed {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pending.pack()))
+        .unwrap_or_else(|_| Err(StoreError::Internal("packing events panicked".into())))
 }
 
 /// A TEXT value as a `String`; SQLite does not check what it is given, so bytes that are not UTF-8
@@ -840,7 +1008,90 @@ include!("sql/office.rs");
 
 #[cfg(test)]
 mod tests {
-    use super::{numbered, owned_text};
+    use super::{Packer, numbered, owned_text};
+    use crate::{EventRenderer, NewEvent, PendingEvents, StoreError, Tx};
+    use std::sync::Arc;
+
+    fn event(object_id: &str, data: Option<&str>) -> NewEvent {
+        NewEvent {
+            id: format!("EAC_{object_id}"),
+            merchant_id: "MRC_1".into(),
+            device_id: None,
+            target: "smart.transactions",
+            kind: "changed",
+            object_id: object_id.to_owned(),
+            created: 0,
+            data: data.map(str::to_owned),
+            object: None,
+        }
+    }
+
+    /// Renders an event without data as its object id in quotes, and fails for `"broken"`.
+    struct ById;
+    impl EventRenderer for ById {
+        fn render(&self, _: Option<&mut dyn Tx>, event: &NewEvent) -> Result<String, String> {
+            match event.object_id.as_str() {
+                "broken" => Err("no view".into()),
+                id => Ok(format!("\"{id}\"")),
+            }
+        }
+    }
+
+    fn pending(events: Vec<NewEvent>) -> PendingEvents {
+        PendingEvents::new(events, Some(Arc::new(ById)))
+    }
+
+    fn unpacked(rows: &[(NewEvent, Vec<u8>)]) -> Vec<(String, String)> {
+        rows.iter()
+            .map(|(e, packed)| {
+                let data = crate::rows::unpack_event_data(packed).expect("unpacks");
+                (e.object_id.clone(), data)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn packer_returns_every_jobs_events_rendered_and_packed_in_the_order_sent() {
+        let mut packer = Packer::start().expect("starts");
+        for round in 0..3 {
+            for job in 0..20 {
+                let id = format!("STX_{round}_{job}");
+                packer.pack(pending(vec![
+                    event(&id, None),
+                    event("given", Some("{\"a\":1}")),
+                ]));
+            }
+            let rows = packer.collect().expect("packed");
+            let expected: Vec<(String, String)> = (0..20)
+                .flat_map(|job| {
+                    let id = format!("STX_{round}_{job}");
+                    [
+                        (id.clone(), format!("\"{id}\"")),
+                        ("given".into(), "{\"a\":1}".into()),
+                    ]
+                })
+                .collect();
+            assert_eq!(unpacked(&rows), expected);
+        }
+        assert!(packer.collect().expect("nothing sent").is_empty());
+        packer.stop();
+    }
+
+    #[test]
+    fn packer_reports_an_event_it_cannot_render_and_goes_on_with_the_next_batch() {
+        let mut packer = Packer::start().expect("starts");
+        packer.pack(pending(vec![event("fine", None)]));
+        packer.pack(pending(vec![event("broken", None)]));
+        let failed = packer.collect();
+        assert!(matches!(failed, Err(StoreError::Internal(ref m)) if m.contains("no view")));
+        packer.pack(pending(vec![event("next", None)]));
+        let rows = packer.collect().expect("the next batch packs");
+        assert_eq!(
+            unpacked(&rows),
+            vec![("next".to_owned(), "\"next\"".to_owned())]
+        );
+        packer.stop();
+    }
 
     #[test]
     fn text_values_are_kept_and_bytes_that_are_not_utf8_are_replaced() {

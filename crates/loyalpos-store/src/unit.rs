@@ -12,6 +12,9 @@ pub(crate) struct SqlTx<'c> {
     pending_mark: usize,
     /// Statements this job ran (the relay's are told apart in the metrics).
     statements: u64,
+    /// `Some` in a job of the SQLite writer: the job's events, written at the end of its batch
+    /// once rendered and packed off the writer's thread ([`EventTx::write_events`]).
+    deferred_events: Option<Vec<PendingEvents>>,
 }
 
 impl<'c> SqlTx<'c> {
@@ -23,11 +26,8 @@ impl<'c> SqlTx<'c> {
             pending: Vec::new(),
             pending_mark: 0,
             statements: 0,
+            deferred_events: None,
         }
-    }
-
-    pub(crate) fn into_dirty(self) -> Dirty {
-        self.dirty
     }
 
     fn q<'s, 'a>(&'s mut self, sql: &'a str) -> Q<'s, 'a> {

@@ -4,15 +4,15 @@
 pub mod dto;
 pub mod view;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use loyalpos_app::clock::Clock;
 use loyalpos_app::events;
 use loyalpos_app::smart::{self, SmartTransaction, Started};
 use loyalpos_app::{ApiError, ApiResult, Code, Principal};
 use loyalpos_domain::status::StartMethod;
-use loyalpos_store::Tx;
+use loyalpos_store::{Carried, Tx};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -36,11 +36,21 @@ where
 {
     let caller = req.caller().clone();
     let (now, clock) = (app.clock.now(), app.clock.clone());
-    req.write(app, move |tx| {
-        let stx = command(tx, &caller, now)?;
-        answer_stx(tx, &clock, &stx)
-    })
-    .await
+    if req.answers_in_job() {
+        return req
+            .write(app, move |tx| {
+                let stx = command(tx, &caller, now)?;
+                answer_stx(tx, &clock, &stx)
+            })
+            .await;
+    }
+    let shown = req
+        .write_value(app, move |tx| {
+            let stx = command(tx, &caller, now)?;
+            Ok(carry_stx(tx, Box::new(stx)))
+        })
+        .await?;
+    Ok(answer_shown(&app.clock, &shown)?.into_response())
 }
 
 /// The transaction's view as the answer, and as the data of its event (rendered once).
@@ -50,6 +60,41 @@ fn answer_stx(tx: &mut dyn Tx, clock: &Clock, stx: &SmartTransaction) -> ApiResu
         tx.provide_event_data(events::SMART_TRANSACTIONS, &stx.row.id, json);
     }
     Ok(answer)
+}
+
+/// A transaction handed to its event by a write whose answer is not recorded: the event's data is
+/// its view, rendered off the writer's thread (the store's event renderer), and the answer is the
+/// same JSON, taken after the commit ([`answer_shown`]), so the view is rendered once.
+pub struct ShownStx {
+    stx: Box<SmartTransaction>,
+    json: OnceLock<String>,
+}
+
+impl ShownStx {
+    /// The view's JSON, rendered the first time it is asked for.
+    pub fn json(&self, clock: &Clock) -> Result<&str, String> {
+        if let Some(json) = self.json.get() {
+            return Ok(json);
+        }
+        let json =
+            serde_json::to_string(&view::render(clock, &self.stx)).map_err(|e| e.to_string())?;
+        Ok(self.json.get_or_init(|| json))
+    }
+}
+
+fn carry_stx(tx: &mut dyn Tx, stx: Box<SmartTransaction>) -> Arc<ShownStx> {
+    let id = stx.row.id.to_string();
+    let shown = Arc::new(ShownStx {
+        stx,
+        json: OnceLock::new(),
+    });
+    tx.carry_event_object(events::SMART_TRANSACTIONS, &id, Carried(shown.clone()));
+    shown
+}
+
+fn answer_shown(clock: &Clock, shown: &ShownStx) -> ApiResult<Answer> {
+    let json = shown.json(clock).map_err(ApiError::internal)?;
+    Ok(Answer::json_text(json.to_owned()))
 }
 
 pub async fn create(app: Arc<App>, req: Req) -> ApiResult<Response> {
@@ -120,13 +165,29 @@ pub async fn start(app: Arc<App>, req: Req) -> ApiResult<Response> {
         app.config.demo,
     );
     let (now, clock, support_id) = (app.clock.now(), app.clock.clone(), req.support_id.clone());
-    req.write(&app, move |tx| {
-        match smart::start(tx, &caller, &id, method, demo, now)? {
-            Started::Done(stx) => answer_stx(tx, &clock, &stx),
-            Started::Declined(err) => Ok(Answer::error(&err, &support_id)),
-        }
-    })
-    .await
+    if req.answers_in_job() {
+        return req
+            .write(&app, move |tx| {
+                match smart::start(tx, &caller, &id, method, demo, now)? {
+                    Started::Done(stx) => answer_stx(tx, &clock, &stx),
+                    Started::Declined(err) => Ok(Answer::error(&err, &support_id)),
+                }
+            })
+            .await;
+    }
+    let started = req
+        .write_value(&app, move |tx| {
+            Ok(match smart::start(tx, &caller, &id, method, demo, now)? {
+                Started::Done(stx) => Ok(carry_stx(tx, stx)),
+                Started::Declined(err) => Err(err),
+            })
+        })
+        .await?;
+    let answer = match started {
+        Ok(shown) => answer_shown(&app.clock, &shown)?,
+        Err(err) => Answer::error(&err, &req.support_id),
+    };
+    Ok(answer.into_response())
 }
 
 pub async fn cancel(app: Arc<App>, req: Req) -> ApiResult<Response> {

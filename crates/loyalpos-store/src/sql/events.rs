@@ -57,7 +57,17 @@ impl EventTx for SqlTx<'_> {
         std::mem::take(&mut self.pending)
     }
 
-    fn insert_events(&mut self, events: &[(NewEvent, String)]) -> Result<()> {
+    fn write_events(&mut self, events: PendingEvents) -> Result<()> {
+        match &mut self.deferred_events {
+            Some(deferred) => {
+                deferred.push(events);
+                Ok(())
+            }
+            None => self.insert_events(&events.pack()?),
+        }
+    }
+
+    fn insert_events(&mut self, events: &[(NewEvent, Vec<u8>)]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
@@ -102,12 +112,8 @@ impl EventTx for SqlTx<'_> {
                 rows.join(",")
             )
         };
-        let packed: Vec<Vec<u8>> = events
-            .iter()
-            .map(|(_, data)| crate::rows::pack_event_data(data))
-            .collect();
         let mut q = self.q(&sql);
-        for ((e, _), packed) in events.iter().zip(&packed) {
+        for (e, packed) in events {
             q = q
                 .bind(&e.id)
                 .bind(&e.merchant_id)
