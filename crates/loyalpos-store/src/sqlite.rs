@@ -673,16 +673,13 @@ fn run_batch(
     }
 }
 
-/// Outbox rows per INSERT at the end of a batch: a few statement shapes, each prepared once.
-const EVENTS_PER_INSERT: usize = 8;
-
 fn insert_packed_events(
     driver: &mut SqliteDriver<'_>,
     cache: &Cache,
     rows: &[(NewEvent, Vec<u8>)],
 ) -> Result<()> {
     let mut tx = SqlTx::new(driver, cache);
-    rows.chunks(EVENTS_PER_INSERT)
+    rows.chunks(OUTBOX_INSERT_TEXTS)
         .try_for_each(|chunk| tx.insert_events(chunk))
 }
 

@@ -229,3 +229,83 @@ async fn an_abandoned_gate_keeps_its_job_from_running_and_a_started_job_cannot_b
         .unwrap();
     assert!(exists(&store, "MRC_RAN").await);
 }
+
+fn noted(merchant: &str, object: usize) -> loyalpos_store::NewEvent {
+    loyalpos_store::NewEvent {
+        id: format!("EAC_{merchant}_{object}"),
+        merchant_id: merchant.into(),
+        device_id: None,
+        target: "smart.transactions",
+        kind: "added",
+        object_id: format!("STX_{object}"),
+        created: 1_700_000_000,
+        data: Some(format!("{{\"object\":{object}}}")),
+        object: None,
+    }
+}
+
+/// Numbers the committed events (PostgreSQL's relay does this after the commit; SQLite numbers
+/// them as it writes them).
+async fn number_all(store: &Store) {
+    while store.write(|tx| tx.number_events()).await.unwrap() > 0 {}
+}
+
+#[tokio::test]
+async fn concurrent_jobs_events_are_numbered_per_merchant_without_holes_and_failed_jobs_leave_none()
+{
+    for (store, _db) in each_store().await {
+        let jobs: Vec<_> = (0..60)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let merchant = ["MRC_ONE", "MRC_TWO"][i % 2];
+                    store
+                        .write(move |tx| {
+                            tx.record_event(noted(merchant, i));
+                            tx.record_event(noted(merchant, 1000 + i));
+                            match i % 7 {
+                                3 => Err(StoreError::Internal("the command refused".into())),
+                                _ => Ok(()),
+                            }
+                        })
+                        .await
+                        .is_ok()
+                })
+            })
+            .collect();
+        let mut kept = Vec::new();
+        for job in jobs {
+            kept.push(job.await.unwrap());
+        }
+        number_all(&store).await;
+        for (m, merchant) in ["MRC_ONE", "MRC_TWO"].into_iter().enumerate() {
+            let events = store
+                .read(move |tx| tx.merchant_events_after(&merchant.into(), 0, 1000))
+                .await
+                .unwrap();
+            let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+            assert_eq!(
+                seqs,
+                (1..=events.len() as i64).collect::<Vec<_>>(),
+                "{:?}",
+                store.backend()
+            );
+            let mut objects: Vec<String> = events.iter().map(|e| e.object_id.clone()).collect();
+            objects.sort();
+            let mut expected: Vec<String> = (0..60)
+                .filter(|i| i % 2 == m && kept[*i])
+                .flat_map(|i| [format!("STX_{i}"), format!("STX_{}", 1000 + i)])
+                .collect();
+            expected.sort();
+            assert_eq!(objects, expected, "{:?}", store.backend());
+            for e in &events {
+                let object = e.object_id.trim_start_matches("STX_");
+                assert_eq!(e.data, format!("{{\"object\":{object}}}"));
+            }
+        }
+        assert_eq!(kept.iter().filter(|k| !**k).count(), 60 / 7 + 1);
+        let all = store.read(|tx| tx.events_after(0, 1000)).await.unwrap();
+        let positions: Vec<i64> = all.iter().map(|e| e.relay_pos).collect();
+        assert_eq!(positions, (1..=all.len() as i64).collect::<Vec<_>>());
+    }
+}

@@ -3,6 +3,54 @@
 const EVENT_COLS: &str =
     "relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, data, packed";
 
+/// Outbox INSERTs of up to this many rows keep their SQL text (each is prepared once per
+/// connection); the SQLite writer inserts a batch's events in chunks of at most this many.
+const OUTBOX_INSERT_TEXTS: usize = 8;
+
+/// The outbox INSERT of `rows` rows: one text per row count, whatever the rows hold, so that the
+/// connection's prepared statements serve every batch.
+fn outbox_insert_sql(rows: usize) -> std::borrow::Cow<'static, str> {
+    static TEXTS: [std::sync::OnceLock<String>; OUTBOX_INSERT_TEXTS] =
+        [const { std::sync::OnceLock::new() }; OUTBOX_INSERT_TEXTS];
+    match TEXTS.get(rows.wrapping_sub(1)) {
+        Some(text) => std::borrow::Cow::Borrowed(text.get_or_init(|| build_outbox_insert_sql(rows))),
+        None => std::borrow::Cow::Owned(build_outbox_insert_sql(rows)),
+    }
+}
+
+fn build_outbox_insert_sql(rows: usize) -> String {
+    let numbered = events_numbered_at_insert!();
+    let per_row = if numbered { 10 } else { 8 };
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=per_row).map(|c| format!("${}", r * per_row + c)).collect();
+            format!("({})", params.join(","))
+        })
+        .collect();
+    if numbered {
+        // Both numbers follow the newest kept row (the retention keeps each merchant's newest),
+        // plus the row's place (`n`) and its place among its merchant's rows (`k`). An INSERT
+        // that reads its own table reads all of it before it inserts (SQL's statement snapshot),
+        // so every row adds its place to the same maxima.
+        format!(
+            "WITH new (n, k, id, merchant_id, device_id, target, kind, object_id, created, packed) \
+             AS (VALUES {}) \
+             INSERT INTO events (relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, packed) \
+             SELECT (SELECT COALESCE(MAX(relay_pos), 0) FROM events) + n, \
+             (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.merchant_id = new.merchant_id) + k, \
+             id, merchant_id, device_id, target, kind, object_id, created, packed FROM new",
+            values.join(",")
+        )
+    } else {
+        let (before, after) = outbox_insert_around!();
+        format!(
+            "{before}INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, packed) \
+             VALUES {}{after}",
+            values.join(",")
+        )
+    }
+}
+
 /// The row of `event_counters` that holds the last relay position.
 const RELAY_COUNTER: &str = "*";
 
@@ -71,49 +119,18 @@ impl EventTx for SqlTx<'_> {
         if events.is_empty() {
             return Ok(());
         }
-        const COLS: usize = 8;
         let numbered = events_numbered_at_insert!();
-        let rows: Vec<String> = events
-            .iter()
-            .enumerate()
-            .map(|(r, (e, _))| {
-                let params: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
-                match numbered {
-                    // The row's place in the unit, and among the unit's rows of its merchant.
-                    true => {
-                        let of_merchant = events[..r]
-                            .iter()
-                            .filter(|(earlier, _)| earlier.merchant_id == e.merchant_id)
-                            .count();
-                        format!("({}, {}, {})", r + 1, of_merchant + 1, params.join(","))
-                    }
-                    false => format!("({})", params.join(",")),
-                }
-            })
-            .collect();
-        let (before, after) = outbox_insert_around!();
-        let sql = if numbered {
-            // Both numbers follow the newest kept row (the retention keeps each merchant's
-            // newest). An INSERT that reads its own table reads all of it before it inserts (SQL's
-            // statement snapshot), so every row adds its place to the same maxima.
-            format!(
-                "WITH new (n, k, id, merchant_id, device_id, target, kind, object_id, created, packed) \
-                 AS (VALUES {}) \
-                 INSERT INTO events (relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, packed) \
-                 SELECT (SELECT COALESCE(MAX(relay_pos), 0) FROM events) + n, \
-                 (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.merchant_id = new.merchant_id) + k, \
-                 id, merchant_id, device_id, target, kind, object_id, created, packed FROM new",
-                rows.join(",")
-            )
-        } else {
-            format!(
-                "{before}INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, packed) \
-                 VALUES {}{after}",
-                rows.join(",")
-            )
-        };
+        let sql = outbox_insert_sql(events.len());
         let mut q = self.q(&sql);
-        for (e, packed) in events {
+        for (r, (e, packed)) in events.iter().enumerate() {
+            if numbered {
+                // The row's place in the statement, and among the statement's rows of its merchant.
+                let of_merchant = events[..r]
+                    .iter()
+                    .filter(|(earlier, _)| earlier.merchant_id == e.merchant_id)
+                    .count();
+                q = q.bind(r as i64 + 1).bind(of_merchant as i64 + 1);
+            }
             q = q
                 .bind(&e.id)
                 .bind(&e.merchant_id)
