@@ -746,9 +746,6 @@ pub trait EventTx {
     /// Hands the object, as the command shows it, to the noted changes of it: their data is
     /// rendered from it instead of read again.
     fn carry_event_object(&mut self, target: &str, object_id: &str, object: Carried);
-    /// Gives the noted changes of the object their data, already rendered (an answer that is the
-    /// object's view: rendered once for the answer and the event).
-    fn provide_event_data(&mut self, target: &str, object_id: &str, data: &str);
     /// The changes noted so far, handed over once.
     fn take_pending_events(&mut self) -> Vec<NewEvent>;
     /// Writes the unit's events to the outbox before the unit commits: at once (PostgreSQL), or,

@@ -34,37 +34,37 @@ async fn write_stx<F>(app: &App, req: &Req, command: F) -> ApiResult<Response>
 where
     F: FnOnce(&mut dyn Tx, &Principal, i64) -> ApiResult<SmartTransaction> + Send + 'static,
 {
-    let caller = req.caller().clone();
-    let (now, clock) = (app.clock.now(), app.clock.clone());
+    let (caller, now) = (req.caller().clone(), app.clock.now());
+    write_shown(app, req, move |tx| {
+        let stx = command(tx, &caller, now)?;
+        Ok(Ok(carry_stx(tx, Box::new(stx))))
+    })
+    .await
+}
+
+/// Runs a transaction's write as one job and answers with the transaction handed to its event,
+/// or with the error envelope of a write that committed and still failed (a declined payment).
+/// The view is rendered once, for the event and the answer: off the writer's thread, unless the
+/// request's Idempotency-Key records the answer in the job.
+async fn write_shown<F>(app: &App, req: &Req, job: F) -> ApiResult<Response>
+where
+    F: FnOnce(&mut dyn Tx) -> ApiResult<Result<Arc<ShownStx>, ApiError>> + Send + 'static,
+{
+    let (clock, support_id) = (app.clock.clone(), req.support_id.clone());
+    let answer = move |outcome: Result<Arc<ShownStx>, ApiError>| match outcome {
+        Ok(shown) => answer_shown(&clock, &shown),
+        Err(err) => Ok(Answer::error(&err, &support_id)),
+    };
     if req.answers_in_job() {
-        return req
-            .write(app, move |tx| {
-                let stx = command(tx, &caller, now)?;
-                answer_stx(tx, &clock, &stx)
-            })
-            .await;
+        return req.write(app, move |tx| answer(job(tx)?)).await;
     }
-    let shown = req
-        .write_value(app, move |tx| {
-            let stx = command(tx, &caller, now)?;
-            Ok(carry_stx(tx, Box::new(stx)))
-        })
-        .await?;
-    Ok(answer_shown(&app.clock, &shown)?.into_response())
+    let outcome = req.write_value(app, job).await?;
+    Ok(answer(outcome)?.into_response())
 }
 
-/// The transaction's view as the answer, and as the data of its event (rendered once).
-fn answer_stx(tx: &mut dyn Tx, clock: &Clock, stx: &SmartTransaction) -> ApiResult<Answer> {
-    let answer = Answer::json(&view::render(clock, stx))?;
-    if let Ok(json) = std::str::from_utf8(&answer.body) {
-        tx.provide_event_data(events::SMART_TRANSACTIONS, &stx.row.id, json);
-    }
-    Ok(answer)
-}
-
-/// A transaction handed to its event by a write whose answer is not recorded: the event's data is
-/// its view, rendered off the writer's thread (the store's event renderer), and the answer is the
-/// same JSON, taken after the commit ([`answer_shown`]), so the view is rendered once.
+/// A transaction handed to its event: the event's data is its view (rendered by the store's event
+/// renderer, off the writer's thread), and the answer is the same JSON ([`answer_shown`]), so the
+/// view is rendered once, by whichever asks first.
 pub struct ShownStx {
     stx: Box<SmartTransaction>,
     json: OnceLock<String>,
@@ -164,30 +164,14 @@ pub async fn start(app: Arc<App>, req: Req) -> ApiResult<Response> {
         req.param(0).to_owned(),
         app.config.demo,
     );
-    let (now, clock, support_id) = (app.clock.now(), app.clock.clone(), req.support_id.clone());
-    if req.answers_in_job() {
-        return req
-            .write(&app, move |tx| {
-                match smart::start(tx, &caller, &id, method, demo, now)? {
-                    Started::Done(stx) => answer_stx(tx, &clock, &stx),
-                    Started::Declined(err) => Ok(Answer::error(&err, &support_id)),
-                }
-            })
-            .await;
-    }
-    let started = req
-        .write_value(&app, move |tx| {
-            Ok(match smart::start(tx, &caller, &id, method, demo, now)? {
-                Started::Done(stx) => Ok(carry_stx(tx, stx)),
-                Started::Declined(err) => Err(err),
-            })
+    let now = app.clock.now();
+    write_shown(&app, &req, move |tx| {
+        Ok(match smart::start(tx, &caller, &id, method, demo, now)? {
+            Started::Done(stx) => Ok(carry_stx(tx, stx)),
+            Started::Declined(err) => Err(err),
         })
-        .await?;
-    let answer = match started {
-        Ok(shown) => answer_shown(&app.clock, &shown)?,
-        Err(err) => Answer::error(&err, &req.support_id),
-    };
-    Ok(answer.into_response())
+    })
+    .await
 }
 
 pub async fn cancel(app: Arc<App>, req: Req) -> ApiResult<Response> {

@@ -89,17 +89,6 @@ impl EventTx for SqlTx<'_> {
         }
     }
 
-    fn provide_event_data(&mut self, target: &str, object_id: &str, data: &str) {
-        for event in self
-            .pending
-            .iter_mut()
-            .filter(|e| e.data.is_none() && e.target == target && e.object_id == object_id)
-        {
-            event.data = Some(data.to_owned());
-            event.object = None;
-        }
-    }
-
     fn take_pending_events(&mut self) -> Vec<NewEvent> {
         self.pending_mark = 0;
         std::mem::take(&mut self.pending)
