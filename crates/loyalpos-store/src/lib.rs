@@ -9,6 +9,7 @@
 
 mod admin;
 mod cache;
+mod coalesce;
 mod driver;
 mod error;
 mod events;

@@ -141,7 +141,7 @@ impl Conn {
 
 impl SqliteEngine {
     pub fn open(path: &str) -> Result<Self> {
-        let connection = connect(path, true)?;
+        let connection = connect_writer(path)?;
         // The checkpointer thread (below) copies the WAL back as it grows. SQLite starts the WAL over
         // only when a writer begins while every frame is copied back, which under steady load the
         // writer's own checkpoint ensures: without one the WAL grows by every commit, and each commit
@@ -271,13 +271,27 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn connect(path: &str, create: bool) -> Result<Connection> {
+    connect_through(path, create, None)
+}
+
+/// The writer's connection: its WAL appends are coalesced into one write per commit (`coalesce`).
+fn connect_writer(path: &str) -> Result<Connection> {
+    crate::coalesce::register().map_err(StoreError::Internal)?;
+    connect_through(path, true, Some(crate::coalesce::VFS_NAME))
+}
+
+fn connect_through(path: &str, create: bool, vfs: Option<&str>) -> Result<Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let c = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(path, e))?;
+    let c = match vfs {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+        None => Connection::open_with_flags(path, flags),
+    }
+    .map_err(|e| cannot_open(path, e))?;
     c.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
     // The savepoints' sub-journals live in memory: a job's rollback never needs them on disk.
     c.execute_batch(
