@@ -2,7 +2,8 @@
 //! rows at the end of its unit of work ([`Hub::flush`]), so an event exists exactly when its change
 //! is committed. The relay of each process tails the numbered rows in `relay_pos` order and hands
 //! them to this process's subscribers ([`crate::Store::subscribe_events`]): woken after a local
-//! commit, by PostgreSQL `NOTIFY` from another process, and by a poll as the last resort.
+//! commit, by the PostgreSQL `NOTIFY` of another process's relay once it numbered rows, and by a
+//! poll as the last resort.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};

@@ -753,11 +753,11 @@ pub trait EventTx {
     /// in a job of the SQLite writer, after their data was rendered and packed off the writer's
     /// thread, at the end of the job's batch.
     fn write_events(&mut self, events: PendingEvents) -> Result<()>;
-    /// Writes outbox rows with their packed data, unnumbered, in one statement (PostgreSQL: it
-    /// also notifies every process's relay at commit).
+    /// Writes outbox rows with their packed data in one statement (numbered on SQLite, unnumbered
+    /// on PostgreSQL, where this process's relay is woken after the commit).
     fn insert_events(&mut self, events: &[(NewEvent, Vec<u8>)]) -> Result<()>;
-    /// Numbers committed rows in the order they were written, unless another relay is numbering
-    /// (PostgreSQL); returns how many.
+    /// Numbers committed rows in the order they were written, after any other relay numbering
+    /// at the time (PostgreSQL), and wakes the other processes' relays; returns how many.
     fn number_events(&mut self) -> Result<u64>;
     /// Numbered events after this relay position, in delivery order.
     fn events_after(&mut self, relay_pos: i64, limit: i64) -> Result<Vec<EventRow>>;

@@ -46,21 +46,15 @@ macro_rules! events_numbered_at_insert {
         false
     };
 }
-// One numbering relay at a time across processes; the lock ends with the unit.
+// One numbering relay at a time across processes: a relay waits for the one numbering (then numbers
+// what that one did not see, its own process's rows included); the lock ends with the unit.
 macro_rules! relay_lock_sql {
     () => {
-        "SELECT pg_try_advisory_xact_lock(7126002)"
+        "SELECT pg_advisory_xact_lock(7126002)"
     };
 }
-// The outbox insert also wakes every process's relay (LISTEN loyalpos_events) at commit.
-macro_rules! outbox_insert_around {
-    () => {
-        (
-            "WITH written AS (",
-            ") SELECT pg_notify('loyalpos_events', '')",
-        )
-    };
-}
+// Sent by the numbering unit, not by each writer: a NOTIFY makes PostgreSQL serialise the commits
+// of the transactions that send it, which would keep concurrent writers from sharing a WAL flush.
 macro_rules! notify_events_sql {
     () => {
         "NOTIFY loyalpos_events"

@@ -54,12 +54,6 @@ macro_rules! relay_lock_sql {
         ""
     };
 }
-// SQLite is served by one process: its relay is woken in-process after the commit.
-macro_rules! outbox_insert_around {
-    () => {
-        ("", "")
-    };
-}
 macro_rules! notify_events_sql {
     () => {
         ""

@@ -42,10 +42,9 @@ fn build_outbox_insert_sql(rows: usize) -> String {
             values.join(",")
         )
     } else {
-        let (before, after) = outbox_insert_around!();
         format!(
-            "{before}INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, packed) \
-             VALUES {}{after}",
+            "INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, packed) \
+             VALUES {}",
             values.join(",")
         )
     }
@@ -138,8 +137,8 @@ impl EventTx for SqlTx<'_> {
         if events_numbered_at_insert!() {
             return Ok(0);
         }
-        if !relay_lock_sql!().is_empty() && !self.q(relay_lock_sql!()).scalar::<bool>()? {
-            return Ok(0);
+        if !relay_lock_sql!().is_empty() {
+            self.q(relay_lock_sql!()).execute()?;
         }
         let pending: Vec<UnnumberedEvent> = self
             .q("SELECT pos, merchant_id FROM events WHERE relay_pos IS NULL ORDER BY pos LIMIT $1")
