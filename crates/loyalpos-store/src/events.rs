@@ -2,8 +2,8 @@
 //! rows at the end of its unit of work ([`Hub::flush`]), so an event exists exactly when its change
 //! is committed. The relay of each process tails the numbered rows in `relay_pos` order and hands
 //! them to this process's subscribers ([`crate::Store::subscribe_events`]): woken after a local
-//! commit, by the PostgreSQL `NOTIFY` of another process's relay once it numbered rows, and by a
-//! poll as the last resort.
+//! commit, by the PostgreSQL `NOTIFY` of another process's relay once it numbered rows (or of a
+//! writer without a relay, such as an operator command), and by a poll as the last resort.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -102,7 +102,7 @@ const RELAY_GATHER: Duration = Duration::from_millis(5);
 
 pub(crate) struct Hub {
     renderer: OnceLock<Arc<dyn EventRenderer>>,
-    /// Woken after a local commit that wrote events, and by another process's `NOTIFY`.
+    /// Woken after a local commit that wrote events, and by a `NOTIFY` of another process.
     pub(crate) wake: Arc<Notify>,
     feed: broadcast::Sender<Arc<Relayed>>,
     relay_started: AtomicBool,
@@ -147,6 +147,10 @@ impl Hub {
             event.data = Some(data);
         }
         tx.write_events(PendingEvents::new(pending, renderer.cloned()))?;
+        // A server's writer wakes its own relay after the commit (`Store::write`).
+        if !self.relay_started.load(Ordering::SeqCst) {
+            tx.wake_relays_at_commit()?;
+        }
         Ok(true)
     }
 }

@@ -759,6 +759,9 @@ pub trait EventTx {
     /// Numbers committed rows in the order they were written, after any other relay numbering
     /// at the time (PostgreSQL), and wakes the other processes' relays; returns how many.
     fn number_events(&mut self) -> Result<u64>;
+    /// Wakes every process's relay at commit (PostgreSQL), for a writer that has no relay of its
+    /// own to wake (an operator command).
+    fn wake_relays_at_commit(&mut self) -> Result<()>;
     /// Numbered events after this relay position, in delivery order.
     fn events_after(&mut self, relay_pos: i64, limit: i64) -> Result<Vec<EventRow>>;
     /// The merchant's numbered events after `seq`, by `seq`.

@@ -53,8 +53,17 @@ macro_rules! relay_lock_sql {
         "SELECT pg_advisory_xact_lock(7126002)"
     };
 }
-// Sent by the numbering unit, not by each writer: a NOTIFY makes PostgreSQL serialise the commits
-// of the transactions that send it, which would keep concurrent writers from sharing a WAL flush.
+// The relay's numbers for its rows, bound as three array literals of one order.
+macro_rules! number_rows_sql {
+    () => {
+        "UPDATE events AS e SET relay_pos = v.relay_pos, seq = v.seq \
+         FROM unnest($1::text::bigint[], $2::text::bigint[], $3::text::bigint[]) AS v(pos, relay_pos, seq) \
+         WHERE e.pos = v.pos"
+    };
+}
+// Sent by the numbering unit (and by a writer without a relay of its own), not by each server
+// writer: a NOTIFY makes PostgreSQL serialise the commits of the transactions that send it, which
+// would keep concurrent writers from sharing a WAL flush.
 macro_rules! notify_events_sql {
     () => {
         "NOTIFY loyalpos_events"
@@ -308,8 +317,9 @@ impl Engine for PgEngine {
         Backend::Postgres
     }
 
-    /// A connection of its own, outside the pool, waits for `NOTIFY loyalpos_events` (sent by the
-    /// unit that wrote events, at its commit) on a thread of its own; it reconnects after a loss.
+    /// A connection of its own, outside the pool, waits for `NOTIFY loyalpos_events` (sent by a
+    /// relay's numbering unit, or by a writer without a relay, at commit) on a thread of its own;
+    /// it reconnects after a loss.
     fn listen(&self, wake: Arc<tokio::sync::Notify>) {
         let url = self.inner.url.clone();
         let spawned = std::thread::Builder::new()

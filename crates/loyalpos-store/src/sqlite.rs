@@ -54,6 +54,12 @@ macro_rules! relay_lock_sql {
         ""
     };
 }
+// SQLite numbers rows as it inserts them: the relay never numbers there.
+macro_rules! number_rows_sql {
+    () => {
+        ""
+    };
+}
 macro_rules! notify_events_sql {
     () => {
         ""

@@ -309,3 +309,30 @@ async fn concurrent_jobs_events_are_numbered_per_merchant_without_holes_and_fail
         assert_eq!(positions, (1..=all.len() as i64).collect::<Vec<_>>());
     }
 }
+
+/// An operator command on PostgreSQL has no relay of its own: its commit wakes the servers'
+/// relays, which number its rows and hand them on at once, not at their next poll.
+#[tokio::test]
+async fn events_of_a_writer_without_a_relay_reach_a_servers_subscribers_at_once_on_postgres() {
+    for (command, db) in each_store().await {
+        let Some(db) = db else { continue };
+        let server = Store::open(&db.url).await.unwrap();
+        let mut feed = server.subscribe_events();
+        server.start_event_relay(std::time::Duration::from_secs(120));
+        // The relay's listener connects and makes its first pass (which would find anything).
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        command
+            .write(|tx| {
+                tx.record_event(noted("MRC_ONE", 7));
+                Ok::<(), StoreError>(())
+            })
+            .await
+            .unwrap();
+        let relayed = tokio::time::timeout(std::time::Duration::from_secs(10), feed.recv())
+            .await
+            .expect("handed on long before the relay's 120 s poll")
+            .unwrap();
+        assert_eq!(relayed.row.object_id, "STX_7");
+        assert_eq!(relayed.row.seq, 1);
+    }
+}

@@ -50,6 +50,12 @@ fn build_outbox_insert_sql(rows: usize) -> String {
     }
 }
 
+/// An array literal for PostgreSQL (`{1,2,3}`), bound as text where a statement casts it.
+fn array_literal(numbers: &[i64]) -> String {
+    let items: Vec<String> = numbers.iter().map(i64::to_string).collect();
+    format!("{{{}}}", items.join(","))
+}
+
 /// The row of `event_counters` that holds the last relay position.
 const RELAY_COUNTER: &str = "*";
 
@@ -163,24 +169,39 @@ impl EventTx for SqlTx<'_> {
         let mut relay_pos = self.take_event_numbers(RELAY_COUNTER, count)? - count + 1;
         // In `pos` order: relay positions and each merchant's numbers follow the order the rows
         // were written (and one object's changes are written in the order they happened).
+        let (mut positions, mut relay_positions, mut seqs) = (Vec::new(), Vec::new(), Vec::new());
         for row in &pending {
             let Some((_, seq)) = next_seq.iter_mut().find(|(m, _)| *m == row.merchant_id) else {
                 continue;
             };
-            self.q("UPDATE events SET relay_pos = $1, seq = $2 WHERE pos = $3")
-                .bind(relay_pos)
-                .bind(*seq)
-                .bind(row.pos)
-                .execute()?;
+            positions.push(row.pos);
+            relay_positions.push(relay_pos);
+            seqs.push(*seq);
             *seq += 1;
             relay_pos += 1;
         }
+        // All of them in one statement (a statement per row was most of the relay's statements).
+        let (positions, relay_positions, seqs) = (
+            array_literal(&positions),
+            array_literal(&relay_positions),
+            array_literal(&seqs),
+        );
+        self.q(number_rows_sql!())
+            .bind(&positions)
+            .bind(&relay_positions)
+            .bind(&seqs)
+            .execute()?;
+        // The other processes' relays hand on what this one numbered.
+        self.wake_relays_at_commit()?;
+        Ok(pending.len() as u64)
+    }
+
+    fn wake_relays_at_commit(&mut self) -> Result<()> {
         if !notify_events_sql!().is_empty() {
-            // The other processes' relays hand on what this one numbered.
             self.statements += 1;
             self.driver.batch(notify_events_sql!())?;
         }
-        Ok(pending.len() as u64)
+        Ok(())
     }
 
     fn events_after(&mut self, relay_pos: i64, limit: i64) -> Result<Vec<EventRow>> {
