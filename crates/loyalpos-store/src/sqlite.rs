@@ -274,7 +274,8 @@ fn connect(path: &str, create: bool) -> Result<Connection> {
     connect_through(path, create, None)
 }
 
-/// The writer's connection: its WAL appends are coalesced into one write per commit (`coalesce`).
+/// The writer's connection: its WAL appends reach the file in a few large writes per commit
+/// (`coalesce`).
 fn connect_writer(path: &str) -> Result<Connection> {
     crate::coalesce::register().map_err(StoreError::Internal)?;
     connect_through(path, true, Some(crate::coalesce::VFS_NAME))
