@@ -116,6 +116,11 @@ pub fn render(stats: &Stats) -> String {
             stats.relay_statements,
         ),
         (
+            "loyalpos_store_round_trips_total",
+            "times a job waited for the database server's answers (PostgreSQL; 0 on SQLite)",
+            stats.round_trips,
+        ),
+        (
             "loyalpos_store_units_total",
             "units of work committed",
             stats.units,

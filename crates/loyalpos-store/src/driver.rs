@@ -298,6 +298,16 @@ pub(crate) trait Driver {
     fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Record>>;
     /// Runs SQL without arguments or results (transaction control, savepoints).
     fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Runs a statement whose count of changed rows nobody reads. A driver may hold it back and
+    /// send it with the next statement that needs an answer (one round trip for several), so its
+    /// failure may be reported by that statement, or by the COMMIT, which then fails the unit.
+    fn execute_later(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        self.execute(sql, args).map(drop)
+    }
+    /// [`Driver::batch`], held back like [`Driver::execute_later`].
+    fn batch_later(&mut self, sql: &str) -> Result<()> {
+        self.batch(sql)
+    }
 }
 
 /// A statement being built: `tx.q(SQL).bind(a).bind(b).execute()` — the shape of the SQL files.
@@ -328,6 +338,12 @@ impl<'c, 'a> Q<'c, 'a> {
 
     pub fn execute(self) -> Result<u64> {
         self.driver.execute(self.sql, &self.args)
+    }
+
+    /// A write whose count of changed rows is not needed ([`Driver::execute_later`]): only for
+    /// statements that fail solely when the unit fails as a whole, since the error may come later.
+    pub fn execute_later(self) -> Result<()> {
+        self.driver.execute_later(self.sql, &self.args)
     }
 
     pub fn fetch_all<T: FromRecord>(self) -> Result<Vec<T>> {

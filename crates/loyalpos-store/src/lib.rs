@@ -56,6 +56,10 @@ pub struct Stats {
     pub statements: u64,
     /// The part of `statements` the event relay ran (numbering and handing on the outbox).
     pub relay_statements: u64,
+    /// Times a job waited for the database server's answers (PostgreSQL; statements held back go
+    /// out with the next one, so this is less than `statements`). 0 on SQLite, which runs in the
+    /// process.
+    pub round_trips: u64,
     /// Reads of cached rows (tokens, merchants, card groups, devices) answered from the cache…
     pub cache_hits: u64,
     /// …and read from the database.
@@ -139,6 +143,7 @@ pub(crate) struct Counters {
     pub units: AtomicU64,
     pub batches: AtomicU64,
     pub statements: AtomicU64,
+    pub round_trips: AtomicU64,
     pub units_per_commit: Buckets,
     pub wait_micros: Buckets,
 }
@@ -149,6 +154,7 @@ impl Default for Counters {
             units: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             statements: AtomicU64::new(0),
+            round_trips: AtomicU64::new(0),
             units_per_commit: Buckets::new(UNITS_PER_COMMIT_BOUNDS),
             wait_micros: Buckets::new(WAIT_MICROS_BOUNDS),
         }
@@ -162,6 +168,7 @@ impl Counters {
             batches: self.batches.load(Ordering::Relaxed),
             statements: self.statements.load(Ordering::Relaxed),
             relay_statements: 0,
+            round_trips: self.round_trips.load(Ordering::Relaxed),
             cache_hits: cache.hits.load(Ordering::Relaxed),
             cache_misses: cache.misses.load(Ordering::Relaxed),
             units_per_commit: self.units_per_commit.snapshot(),

@@ -1,7 +1,10 @@
 //! PostgreSQL: a pool of connections, one transaction per job (default, durable commits), row locks
 //! (`SELECT … FOR UPDATE`) on the merchant card and the smart transaction, so several loyalpos
-//! processes can share one database. Jobs run on blocking threads with the synchronous `postgres`
-//! client; each connection keeps its prepared statements.
+//! processes can share one database. Jobs run on blocking threads; each connection is a
+//! tokio-postgres client on a runtime of its own and keeps its prepared statements. Statements
+//! whose answers a job does not need (BEGIN, the writes of [`Driver::execute_later`]) are held back
+//! and pipelined with the next statement that needs one, so a checkout's writes and its COMMIT
+//! cost one round trip instead of one each.
 
 use std::collections::HashMap;
 use std::error::Error;
@@ -9,7 +12,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use ::postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use ::postgres::{Client, NoTls, Statement};
+use ::postgres::{NoTls, Statement};
+use futures_util::future::{join, join_all};
 
 use crate::cache::{Cache, Dirty, Kind};
 use crate::driver::{Arg, Driver, FromRecord, Q, Record, Val};
@@ -95,7 +99,9 @@ struct PoolState {
 }
 
 struct PgConnection {
-    client: Client,
+    /// Runs the client's connection task while a statement waits for its answer.
+    runtime: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
     statements: HashMap<String, Statement>,
 }
 
@@ -124,10 +130,7 @@ impl PgEngine {
     /// Refuses a database without the loyalpos schema (no migration ever ran there).
     pub fn require_schema(&self) -> Result<()> {
         let mut connection = self.inner.acquire()?;
-        let mut driver = PgDriver {
-            connection: &mut connection,
-            counters: &self.counters,
-        };
+        let mut driver = PgDriver::new(&mut connection, &self.counters);
         let tables: i64 = Q::new(
             &mut driver,
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() \
@@ -148,13 +151,13 @@ impl PgEngine {
 
 /// Says why the first connection failed and where it tried: "connection refused at HOST:PORT"
 /// rather than the client's bare "error connecting to server".
-fn connect_error(config: &::postgres::Config, err: ::postgres::Error) -> StoreError {
+fn connect_error(config: &tokio_postgres::Config, err: ::postgres::Error) -> StoreError {
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
         .map(|h| match h {
-            ::postgres::config::Host::Tcp(name) => name.clone(),
-            ::postgres::config::Host::Unix(path) => path.display().to_string(),
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
         })
         .collect();
     let port = config.get_ports().first().copied().unwrap_or(5432);
@@ -182,11 +185,11 @@ fn connect_error(config: &::postgres::Config, err: ::postgres::Error) -> StoreEr
 /// Listens until the connection fails, waking the relay for each notification.
 fn listen_once(url: &str, wake: &tokio::sync::Notify) -> Result<()> {
     use ::postgres::fallible_iterator::FallibleIterator;
-    let mut config: ::postgres::Config = url
+    let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
     config.connect_timeout(ACQUIRE_TIMEOUT);
-    let mut client = config
+    let mut client = ::postgres::Config::from(config.clone())
         .connect(NoTls)
         .map_err(|e| connect_error(&config, e))?;
     client
@@ -211,16 +214,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Pool {
     fn connect(&self) -> Result<PgConnection> {
-        let mut config: ::postgres::Config = self
+        let mut config: tokio_postgres::Config = self
             .url
             .parse()
             .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
         config.connect_timeout(ACQUIRE_TIMEOUT);
-        let client = config
-            .connect(NoTls)
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Internal(format!("cannot start a PostgreSQL runtime: {e}")))?;
+        let (client, connection) = runtime
+            .block_on(config.connect(NoTls))
             .map_err(|e| connect_error(&config, e))?;
+        runtime.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "a PostgreSQL connection ended");
+            }
+        });
         lock(&self.idle).open += 1;
         Ok(PgConnection {
+            runtime,
             client,
             statements: HashMap::new(),
         })
@@ -270,22 +283,18 @@ impl Pool {
             Ok(c) => c,
             Err(e) => return (job(None).notify)(Err(e)),
         };
-        let mut driver = PgDriver {
-            connection: &mut connection,
-            counters,
-        };
-        if let Err(e) = driver.batch(begin) {
-            self.give_back(connection);
-            return (job(None).notify)(Err(e));
-        }
+        let mut driver = PgDriver::new(&mut connection, counters);
+        // Goes out with the job's first statement.
+        driver.held.push(Held::Batch(begin.to_owned()));
         let mut tx = SqlTx::new(&mut driver, cache);
         let settle = run_job(job, &mut tx);
         let dirty = tx.dirty;
         let ended = if settle.keep {
             driver.batch("COMMIT")
         } else {
-            driver.batch("ROLLBACK")
+            driver.roll_back()
         };
+        drop(driver);
         cache.forget(&dirty);
         if ended.is_ok() {
             counters
@@ -374,10 +383,7 @@ impl Engine for PgEngine {
 
     fn migrate(&self) -> Result<()> {
         let mut connection = self.inner.acquire()?;
-        let mut driver = PgDriver {
-            connection: &mut connection,
-            counters: &self.counters,
-        };
+        let mut driver = PgDriver::new(&mut connection, &self.counters);
         let done = crate::migrate::run(
             &mut driver,
             crate::migrate::POSTGRES,
@@ -427,14 +433,75 @@ impl ToSql for Arg<'_> {
 struct PgDriver<'c> {
     connection: &'c mut PgConnection,
     counters: &'c Counters,
+    /// Held back until a statement needs an answer (or the unit ends), then sent ahead of it.
+    held: Vec<Held>,
+    /// Whether anything reached the server yet.
+    sent: bool,
 }
 
-impl PgDriver<'_> {
+/// A statement held back, with its arguments owned.
+enum Held {
+    Batch(String),
+    Execute(Statement, Vec<OwnedArg>),
+}
+
+/// An [`Arg`] that outlives the caller's borrow.
+enum OwnedArg {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+    Bytes(Vec<u8>),
+}
+
+impl OwnedArg {
+    fn of(arg: &Arg<'_>) -> OwnedArg {
+        match *arg {
+            Arg::Null => OwnedArg::Null,
+            Arg::Int(v) => OwnedArg::Int(v),
+            Arg::Text(s) => OwnedArg::Text(s.to_owned()),
+            Arg::Bool(b) => OwnedArg::Bool(b),
+            Arg::Bytes(b) => OwnedArg::Bytes(b.to_vec()),
+        }
+    }
+
+    fn as_arg(&self) -> Arg<'_> {
+        match self {
+            OwnedArg::Null => Arg::Null,
+            OwnedArg::Int(v) => Arg::Int(*v),
+            OwnedArg::Text(s) => Arg::Text(s),
+            OwnedArg::Bool(b) => Arg::Bool(*b),
+            OwnedArg::Bytes(b) => Arg::Bytes(b),
+        }
+    }
+}
+
+impl<'c> PgDriver<'c> {
+    fn new(connection: &'c mut PgConnection, counters: &'c Counters) -> Self {
+        PgDriver {
+            connection,
+            counters,
+            held: Vec::new(),
+            sent: false,
+        }
+    }
+
+    /// What was held back would be undone, so it need not go out; nor does a ROLLBACK when
+    /// nothing of the unit, not even its BEGIN, reached the server.
+    fn roll_back(&mut self) -> Result<()> {
+        self.held.clear();
+        if self.sent {
+            self.batch("ROLLBACK")
+        } else {
+            Ok(())
+        }
+    }
+
     fn statement(&mut self, sql: &str) -> Result<Statement> {
         if let Some(s) = self.connection.statements.get(sql) {
             return Ok(s.clone());
         }
-        let statement = self.connection.client.prepare(sql).map_err(pg_error)?;
+        let statement = self.pipelined(|client| client.prepare(sql))?;
         if self.connection.statements.len() >= STATEMENT_CACHE {
             self.connection.statements.clear();
         }
@@ -447,6 +514,45 @@ impl PgDriver<'_> {
     fn params<'a>(args: &'a [Arg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
         args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
     }
+
+    /// Sends the held statements and then `last` in one go (the client pipelines requests polled
+    /// together, in the order they are first polled) and waits for all their answers. The first
+    /// failure in that order is the result: after it PostgreSQL refuses the rest of the unit.
+    fn pipelined<'s, T, F>(
+        &'s mut self,
+        last: impl FnOnce(&'s tokio_postgres::Client) -> F,
+    ) -> Result<T>
+    where
+        F: std::future::Future<Output = std::result::Result<T, ::postgres::Error>> + 's,
+    {
+        let held = std::mem::take(&mut self.held);
+        self.sent = true;
+        let connection = &*self.connection;
+        let client = &connection.client;
+        let args: Vec<Vec<Arg<'_>>> = held
+            .iter()
+            .map(|h| match h {
+                Held::Execute(_, args) => args.iter().map(OwnedArg::as_arg).collect(),
+                Held::Batch(_) => Vec::new(),
+            })
+            .collect();
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> = args.iter().map(|a| Self::params(a)).collect();
+        let earlier = join_all(held.iter().zip(&params).map(|(h, p)| async move {
+            match h {
+                Held::Batch(sql) => client.batch_execute(sql).await,
+                Held::Execute(statement, _) => client.execute(statement, p).await.map(drop),
+            }
+        }));
+        let (earlier, last) = connection.runtime.block_on(join(earlier, last(client)));
+        self.counters
+            .round_trips
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        earlier
+            .into_iter()
+            .collect::<std::result::Result<Vec<()>, _>>()
+            .and(last)
+            .map_err(pg_error)
+    }
 }
 
 impl Driver for PgDriver<'_> {
@@ -455,10 +561,8 @@ impl Driver for PgDriver<'_> {
             .statements
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let statement = self.statement(sql)?;
-        self.connection
-            .client
-            .execute(&statement, &Self::params(args))
-            .map_err(pg_error)
+        let params = Self::params(args);
+        self.pipelined(|client| client.execute(&statement, &params))
     }
 
     fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Record>> {
@@ -471,11 +575,8 @@ impl Driver for PgDriver<'_> {
             .iter()
             .map(|c| c.name().to_owned())
             .collect();
-        let rows = self
-            .connection
-            .client
-            .query(&statement, &Self::params(args))
-            .map_err(pg_error)?;
+        let params = Self::params(args);
+        let rows = self.pipelined(|client| client.query(&statement, &params))?;
         rows.iter()
             .map(|row| {
                 let vals = (0..row.len())
@@ -490,7 +591,22 @@ impl Driver for PgDriver<'_> {
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.connection.client.batch_execute(sql).map_err(pg_error)
+        self.pipelined(|client| client.batch_execute(sql))
+    }
+
+    fn execute_later(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        self.counters
+            .statements
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let statement = self.statement(sql)?;
+        let args = args.iter().map(OwnedArg::of).collect();
+        self.held.push(Held::Execute(statement, args));
+        Ok(())
+    }
+
+    fn batch_later(&mut self, sql: &str) -> Result<()> {
+        self.held.push(Held::Batch(sql.to_owned()));
+        Ok(())
     }
 }
 

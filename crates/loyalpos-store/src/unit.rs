@@ -47,11 +47,11 @@ impl Tx for SqlTx<'_> {
 
     fn savepoint(&mut self) -> Result<()> {
         self.pending_mark = self.pending.len();
-        self.driver.batch("SAVEPOINT inner_unit")
+        self.driver.batch_later("SAVEPOINT inner_unit")
     }
 
     fn release_savepoint(&mut self) -> Result<()> {
-        self.driver.batch("RELEASE SAVEPOINT inner_unit")
+        self.driver.batch_later("RELEASE SAVEPOINT inner_unit")
     }
 
     fn rollback_savepoint(&mut self) -> Result<()> {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{each_store, fresh_sqlite_url, merchant};
-use loyalpos_store::{Store, StoreError};
+use loyalpos_domain::status::StxStatus;
+use loyalpos_store::{Backend, Store, StoreError, StxRow, Tx};
 
 async fn exists(store: &Store, id: &'static str) -> bool {
     store
@@ -106,6 +107,83 @@ async fn a_job_counts_every_statement_it_runs() {
             .await
             .unwrap();
         assert_eq!(store.stats().statements - before, 2);
+    }
+}
+
+fn stx(id: &str, merchant_id: &str) -> StxRow {
+    StxRow {
+        id: id.into(),
+        merchant_id: merchant_id.into(),
+        status: StxStatus::Created,
+        device_id: None,
+        receipt_number: None,
+        trans_id: None,
+        merchant_ref: None,
+        transaction_ref: None,
+        doc: "{}".into(),
+        created: 0,
+        updated: None,
+    }
+}
+
+/// On PostgreSQL the inserts of smart transactions are held back and go out with the COMMIT: a
+/// failure among them is reported by the COMMIT and fails the whole unit, as it does at once on
+/// SQLite.
+#[tokio::test]
+async fn a_held_back_write_that_fails_fails_its_whole_unit() {
+    for (store, _db) in each_store().await {
+        let again = store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_H"))?;
+                tx.insert_stx(&stx("STX_H", "MRC_H"))?;
+                tx.insert_stx(&stx("STX_H", "MRC_H"))
+            })
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::Duplicate(_))),
+            "{:?}: {again:?}",
+            store.backend()
+        );
+        assert!(!exists(&store, "MRC_H").await, "{:?}", store.backend());
+    }
+}
+
+/// A unit that reads once and then writes waits for PostgreSQL twice: BEGIN goes with the read,
+/// the writes with the COMMIT (once its connection has prepared the statements: one job after
+/// another get the same idle connection). SQLite runs in the process and counts none.
+#[tokio::test]
+async fn a_units_writes_go_out_with_its_commit() {
+    for (store, _db) in each_store().await {
+        store
+            .write(|tx| tx.insert_merchant(&merchant("MRC_W")))
+            .await
+            .unwrap();
+        let read_then_write = |first: &'static str, second: &'static str| {
+            move |tx: &mut dyn Tx| {
+                tx.stx(&"STX_NONE".into())?;
+                tx.insert_stx(&stx(first, "MRC_W"))?;
+                tx.insert_stx(&stx(second, "MRC_W"))?;
+                tx.update_stx(&stx(first, "MRC_W"))
+            }
+        };
+        store
+            .write(read_then_write("STX_W1", "STX_W2"))
+            .await
+            .unwrap();
+        let before = store.stats();
+        store
+            .write(read_then_write("STX_W3", "STX_W4"))
+            .await
+            .unwrap();
+        let after = store.stats();
+        assert_eq!(after.statements - before.statements, 4);
+        let expected = match store.backend() {
+            Backend::Postgres => 2,
+            Backend::Sqlite => 0,
+        };
+        assert_eq!(after.round_trips - before.round_trips, expected);
+        let stored = store.read(|tx| tx.stx(&"STX_W4".into())).await.unwrap();
+        assert!(stored.is_some(), "{:?}", store.backend());
     }
 }
 

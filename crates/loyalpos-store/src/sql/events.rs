@@ -135,8 +135,7 @@ impl EventTx for SqlTx<'_> {
                 .bind(e.created)
                 .bind(packed.as_slice());
         }
-        q.execute()?;
-        Ok(())
+        q.execute_later()
     }
 
     fn number_events(&mut self) -> Result<u64> {
@@ -144,7 +143,7 @@ impl EventTx for SqlTx<'_> {
             return Ok(0);
         }
         if !relay_lock_sql!().is_empty() {
-            self.q(relay_lock_sql!()).execute()?;
+            self.q(relay_lock_sql!()).execute_later()?;
         }
         let pending: Vec<UnnumberedEvent> = self
             .q("SELECT pos, merchant_id FROM events WHERE relay_pos IS NULL ORDER BY pos LIMIT $1")
@@ -190,7 +189,7 @@ impl EventTx for SqlTx<'_> {
             .bind(&positions)
             .bind(&relay_positions)
             .bind(&seqs)
-            .execute()?;
+            .execute_later()?;
         // The other processes' relays hand on what this one numbered.
         self.wake_relays_at_commit()?;
         Ok(pending.len() as u64)
@@ -199,7 +198,7 @@ impl EventTx for SqlTx<'_> {
     fn wake_relays_at_commit(&mut self) -> Result<()> {
         if !notify_events_sql!().is_empty() {
             self.statements += 1;
-            self.driver.batch(notify_events_sql!())?;
+            self.driver.batch_later(notify_events_sql!())?;
         }
         Ok(())
     }

@@ -312,8 +312,7 @@ impl LoyaltyTx for SqlTx<'_> {
         .bind(r.points)
         .bind(r.last_usage)
         .bind(r.last_charge)
-        .execute()
-        .map(drop)
+        .execute_later()
     }
 
     fn next_ta_code(&mut self) -> Result<i64> {
@@ -355,7 +354,7 @@ impl LoyaltyTx for SqlTx<'_> {
         .bind(&r.child_id)
         .bind(r.created)
         .bind(r.last_change)
-        .execute()?;
+        .execute_later()?;
         if bookings.is_empty() {
             return Ok(());
         }
@@ -380,8 +379,7 @@ impl LoyaltyTx for SqlTx<'_> {
                 Arg::from(b.amount),
             ]
         });
-        self.q(&sql).bind_all(args).execute()?;
-        Ok(())
+        self.q(&sql).bind_all(args).execute_later()
     }
 
     fn ltx(&mut self, id: &LtxId) -> Result<Option<LtxRow>> {

@@ -16,8 +16,7 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.doc)
         .bind(r.created)
         .bind(r.updated)
-        .execute()?;
-        Ok(())
+        .execute_later()
     }
 
     fn stx(&mut self, id: &StxId) -> Result<Option<StxRow>> {
@@ -68,8 +67,7 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.trans_id)
         .bind(&r.doc)
         .bind(r.updated)
-        .execute()?;
-        Ok(())
+        .execute_later()
     }
 
     fn update_stx_refs(&mut self, r: &StxRow) -> Result<()> {
@@ -77,8 +75,7 @@ impl SmartTx for SqlTx<'_> {
             .bind(&r.id)
             .bind(&r.merchant_ref)
             .bind(&r.transaction_ref)
-            .execute()?;
-        Ok(())
+            .execute_later()
     }
 
     fn stxs_of_device_after_receipt(
