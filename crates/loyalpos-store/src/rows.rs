@@ -646,6 +646,16 @@ pub(crate) struct UnnumberedEvent {
 }
 from_record!(UnnumberedEvent { pos, merchant_id });
 
+/// A counter of `event_counters` after the relay took numbers from it.
+pub(crate) struct TakenNumbers {
+    pub merchant_id: String,
+    pub last_seq: i64,
+}
+from_record!(TakenNumbers {
+    merchant_id,
+    last_seq
+});
+
 #[cfg(test)]
 mod event_data_tests {
     use super::*;

@@ -60,16 +60,32 @@ fn array_literal(numbers: &[i64]) -> String {
 const RELAY_COUNTER: &str = "*";
 
 impl SqlTx<'_> {
-    /// Adds `n` to a counter of `event_counters`; returns the last number now taken.
-    fn take_event_numbers(&mut self, counter: &str, n: i64) -> Result<i64> {
-        self.q(
-            "INSERT INTO event_counters (merchant_id, last_seq) VALUES ($1, $2) \
-             ON CONFLICT (merchant_id) DO UPDATE SET last_seq = event_counters.last_seq + $2 \
-             RETURNING last_seq",
-        )
-        .bind(counter)
-        .bind(n)
-        .scalar()
+    /// Adds to counters of `event_counters` in one statement; returns each counter's last number
+    /// now taken, in the order asked.
+    fn take_event_numbers(&mut self, wanted: &[(&str, i64)]) -> Result<Vec<i64>> {
+        let values: Vec<String> = (0..wanted.len())
+            .map(|i| format!("(${},${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "INSERT INTO event_counters (merchant_id, last_seq) VALUES {} \
+             ON CONFLICT (merchant_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq \
+             RETURNING merchant_id, last_seq",
+            values.join(",")
+        );
+        let args = wanted
+            .iter()
+            .flat_map(|(counter, n)| [Arg::from(*counter), Arg::from(*n)]);
+        let taken: Vec<TakenNumbers> = self.q(&sql).bind_all(args).fetch_all()?;
+        wanted
+            .iter()
+            .map(|(counter, _)| {
+                taken
+                    .iter()
+                    .find(|t| t.merchant_id == *counter)
+                    .map(|t| t.last_seq)
+                    .ok_or_else(|| StoreError::Internal(format!("event counter {counter} not taken")))
+            })
+            .collect()
     }
 }
 
@@ -159,13 +175,20 @@ impl EventTx for SqlTx<'_> {
                 None => per_merchant.push((row.merchant_id.clone(), 1)),
             }
         }
-        let mut next_seq = Vec::with_capacity(per_merchant.len());
-        for (merchant_id, n) in per_merchant {
-            let last = self.take_event_numbers(&merchant_id, n)?;
-            next_seq.push((merchant_id, last - n + 1));
-        }
+        // Each merchant's numbers and the relay positions, in one statement.
         let count = pending.len() as i64;
-        let mut relay_pos = self.take_event_numbers(RELAY_COUNTER, count)? - count + 1;
+        let mut wanted: Vec<(&str, i64)> = per_merchant
+            .iter()
+            .map(|(merchant_id, n)| (merchant_id.as_str(), *n))
+            .collect();
+        wanted.push((RELAY_COUNTER, count));
+        let last = self.take_event_numbers(&wanted)?;
+        let mut next_seq: Vec<(MerchantId, i64)> = per_merchant
+            .iter()
+            .zip(&last)
+            .map(|((merchant_id, n), last)| (merchant_id.clone(), last - n + 1))
+            .collect();
+        let mut relay_pos = last[per_merchant.len()] - count + 1;
         // In `pos` order: relay positions and each merchant's numbers follow the order the rows
         // were written (and one object's changes are written in the order they happened).
         let (mut positions, mut relay_positions, mut seqs) = (Vec::new(), Vec::new(), Vec::new());
