@@ -251,6 +251,12 @@ impl Column for String {
         }
     }
 }
+/// A value whose type the caller decides on (a column that holds either of two forms).
+impl Column for Val {
+    fn from_val(v: Val) -> std::result::Result<Self, String> {
+        Ok(v)
+    }
+}
 impl Column for Vec<u8> {
     fn from_val(v: Val) -> std::result::Result<Self, String> {
         match v {

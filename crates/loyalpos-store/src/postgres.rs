@@ -74,6 +74,13 @@ macro_rules! notify_events_sql {
     };
 }
 
+// The document stays text: PostgreSQL compresses it itself (TOAST) and its SQL reads fields of it.
+macro_rules! stx_doc_packed {
+    () => {
+        false
+    };
+}
+
 include!("sql/columns.rs");
 
 const MAX_CONNECTIONS: usize = 16;

@@ -12,7 +12,7 @@ use loyalpos_domain::card::{LockStatus, StockStatus};
 use loyalpos_domain::money::Cents;
 use loyalpos_domain::status::StxStatus;
 
-use crate::driver::{FromRecord, Record, from_record};
+use crate::driver::{FromRecord, Record, Val, from_record};
 use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -509,19 +509,35 @@ from_record!(BookingRow {
     balance_kind,
     amount
 });
-from_record!(StxRow {
-    id,
-    merchant_id,
-    status,
-    device_id,
-    receipt_number,
-    trans_id,
-    merchant_ref,
-    transaction_ref,
-    doc,
-    created,
-    updated
-});
+impl FromRecord for StxRow {
+    fn from_record(mut r: Record) -> Result<Self> {
+        Ok(StxRow {
+            id: r.take("id")?,
+            merchant_id: r.take("merchant_id")?,
+            status: r.take("status")?,
+            device_id: r.take("device_id")?,
+            receipt_number: r.take("receipt_number")?,
+            trans_id: r.take("trans_id")?,
+            merchant_ref: r.take("merchant_ref")?,
+            transaction_ref: r.take("transaction_ref")?,
+            doc: take_document(&mut r)?,
+            created: r.take("created")?,
+            updated: r.take("updated")?,
+        })
+    }
+}
+
+/// A smart transaction's document: packed (SQLite writes it so) or plain text (PostgreSQL, and
+/// rows SQLite wrote before it packed them).
+fn take_document(r: &mut Record) -> Result<String> {
+    match r.take::<Val>("doc")? {
+        Val::Text(doc) => Ok(doc),
+        Val::Bytes(packed) => unpack_text(&packed),
+        other => Err(StoreError::Internal(format!(
+            "column doc: expected a document, got {other:?}"
+        ))),
+    }
+}
 from_record!(IdempotencyRow {
     client_id,
     key,
@@ -593,7 +609,7 @@ impl FromRecord for EventRow {
         let data: Option<String> = r.take("data")?;
         let packed: Option<Vec<u8>> = r.take("packed")?;
         let data = match (packed, data) {
-            (Some(packed), _) => unpack_event_data(&packed)?,
+            (Some(packed), _) => unpack_text(&packed)?,
             (None, Some(data)) => data,
             (None, None) => "null".to_owned(),
         };
@@ -612,9 +628,9 @@ impl FromRecord for EventRow {
     }
 }
 
-/// An event's data as the outbox keeps it: an LZ4 block, its length first (migration
-/// `0015_events_packed`).
-pub(crate) fn pack_event_data(data: &str) -> Vec<u8> {
+/// Text as the store packs it: an LZ4 block, its length first. An event's data (migration
+/// `0015_events_packed`) and, on SQLite, a smart transaction's document.
+pub(crate) fn pack_text(data: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(data.as_bytes())
 }
 
@@ -622,20 +638,20 @@ pub(crate) fn pack_event_data(data: &str) -> Vec<u8> {
 /// at most 255 per byte that encodes it).
 const LZ4_MAX_RATIO: usize = 255;
 
-pub(crate) fn unpack_event_data(packed: &[u8]) -> Result<String> {
+pub(crate) fn unpack_text(packed: &[u8]) -> Result<String> {
     // Checked before unpacking: a damaged length prefix is an error, not a request for gigabytes.
     let plausible = packed.first_chunk::<4>().is_some_and(|prefix| {
         u32::from_le_bytes(*prefix) as usize <= (packed.len() - 4 + 1) * LZ4_MAX_RATIO
     });
     if !plausible {
         return Err(StoreError::Internal(
-            "event data cannot be unpacked: its length prefix is damaged".into(),
+            "packed data cannot be unpacked: its length prefix is damaged".into(),
         ));
     }
     let bytes = lz4_flex::decompress_size_prepended(packed)
-        .map_err(|e| StoreError::Internal(format!("event data cannot be unpacked: {e}")))?;
+        .map_err(|e| StoreError::Internal(format!("packed data cannot be unpacked: {e}")))?;
     String::from_utf8(bytes)
-        .map_err(|e| StoreError::Internal(format!("event data is not UTF-8: {e}")))
+        .map_err(|e| StoreError::Internal(format!("packed data is not UTF-8: {e}")))
 }
 
 /// An outbox row the relay has yet to number (PostgreSQL).
@@ -696,7 +712,7 @@ mod event_data_tests {
     #[test]
     fn packed_event_data_reads_back_as_written() {
         let data = r#"{"object":"smart.transactions","desc":"Käse, 7 % MwSt","lines":[1,2,3]}"#;
-        let packed = pack_event_data(data);
+        let packed = pack_text(data);
         let row = EventRow::from_record(event_record(Val::Null, Val::Bytes(packed))).unwrap();
         assert_eq!(row.data, data);
         assert_eq!((row.relay_pos, row.seq), (7, 3));
@@ -706,7 +722,7 @@ mod event_data_tests {
     fn the_most_compressible_data_passes_the_length_check() {
         for size in [0, 1, 300, 16 << 20] {
             let data = "a".repeat(size);
-            let packed = pack_event_data(&data);
+            let packed = pack_text(&data);
             let row = EventRow::from_record(event_record(Val::Null, Val::Bytes(packed))).unwrap();
             assert_eq!(row.data.len(), size);
         }

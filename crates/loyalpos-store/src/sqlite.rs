@@ -66,6 +66,15 @@ macro_rules! notify_events_sql {
     };
 }
 
+// A smart transaction's document is kept as an LZ4 block: a third of the JSON's bytes, so a
+// checkout's row and the pages the writer commits are smaller. The SQL that reads a field of it
+// unpacks it with `stx_doc(doc)` (registered on every connection).
+macro_rules! stx_doc_packed {
+    () => {
+        true
+    };
+}
+
 include!("sql/columns.rs");
 
 /// How many jobs at most share one commit.
@@ -301,7 +310,28 @@ fn connect_through(path: &str, create: bool, vfs: Option<&str>) -> Result<Connec
     )
     .map_err(sqlite_error)?;
     c.set_prepared_statement_cache_capacity(256);
+    register_stx_doc(&c)?;
     Ok(c)
+}
+
+/// `stx_doc(doc)`: a smart transaction's document as JSON text, whether it is stored packed or
+/// (written before packing) plain.
+fn register_stx_doc(c: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::ValueRef;
+    c.create_scalar_function(
+        "stx_doc",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| match ctx.get_raw(0) {
+            ValueRef::Blob(packed) => crate::rows::unpack_text(packed)
+                .map(Some)
+                .map_err(|e| rusqlite::Error::UserFunctionError(e.to_string().into())),
+            ValueRef::Text(text) => Ok(Some(String::from_utf8_lossy(text).into_owned())),
+            _ => Ok(None),
+        },
+    )
+    .map_err(sqlite_error)
 }
 
 /// Why a database file could not be opened, naming the file (and a missing directory).
@@ -1056,7 +1086,7 @@ mod tests {
     fn unpacked(rows: &[(NewEvent, Vec<u8>)]) -> Vec<(String, String)> {
         rows.iter()
             .map(|(e, packed)| {
-                let data = crate::rows::unpack_event_data(packed).expect("unpacks");
+                let data = crate::rows::unpack_text(packed).expect("unpacks");
                 (e.object_id.clone(), data)
             })
             .collect()

@@ -26,12 +26,12 @@ const LIST_MERCHANT_REF: &str = if LIST_ON_POSTGRES {
 const LIST_STX_STORE: &str = if LIST_ON_POSTGRES {
     "(doc::json ->> 'store_id')"
 } else {
-    "json_extract(doc, '$.store_id')"
+    "json_extract(stx_doc(doc), '$.store_id')"
 };
 const LIST_STX_SUM: &str = if LIST_ON_POSTGRES {
     "((doc::json ->> 'sum')::bigint)"
 } else {
-    "json_extract(doc, '$.sum')"
+    "json_extract(stx_doc(doc), '$.sum')"
 };
 const LIST_TRANSACTION_REF: &str = if LIST_ON_POSTGRES {
     "lower(replace(transaction_ref, '\u{212A}', 'k') COLLATE \"C\")"

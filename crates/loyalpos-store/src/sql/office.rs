@@ -276,8 +276,8 @@ impl OfficeTx for SqlTx<'_> {
             )
         } else {
             (
-                "json_extract(doc, '$.payment_method')",
-                "COALESCE(json_extract(doc, '$.terminal_amount'), json_extract(doc, '$.sum'))",
+                "json_extract(stx_doc(doc), '$.payment_method')",
+                "COALESCE(json_extract(stx_doc(doc), '$.terminal_amount'), json_extract(stx_doc(doc), '$.sum'))",
             )
         };
         let q = format!(

@@ -1,5 +1,12 @@
 impl SmartTx for SqlTx<'_> {
     fn insert_stx(&mut self, r: &StxRow) -> Result<()> {
+        let packed;
+        let doc = if stx_doc_packed!() {
+            packed = crate::rows::pack_text(&r.doc);
+            Arg::Bytes(&packed)
+        } else {
+            Arg::Text(&r.doc)
+        };
         self.q(concat!(
             "INSERT INTO smart_transactions (",
             stx_cols!(),
@@ -13,7 +20,7 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.trans_id)
         .bind(&r.merchant_ref)
         .bind(&r.transaction_ref)
-        .bind(&r.doc)
+        .bind(doc)
         .bind(r.created)
         .bind(r.updated)
         .execute_later()
@@ -56,6 +63,13 @@ impl SmartTx for SqlTx<'_> {
     }
 
     fn update_stx(&mut self, r: &StxRow) -> Result<()> {
+        let packed;
+        let doc = if stx_doc_packed!() {
+            packed = crate::rows::pack_text(&r.doc);
+            Arg::Bytes(&packed)
+        } else {
+            Arg::Text(&r.doc)
+        };
         self.q(
             "UPDATE smart_transactions SET status = $2, device_id = $3, receipt_number = $4, \
              trans_id = $5, doc = $6, updated = $7 WHERE id = $1",
@@ -65,7 +79,7 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.device_id)
         .bind(r.receipt_number)
         .bind(&r.trans_id)
-        .bind(&r.doc)
+        .bind(doc)
         .bind(r.updated)
         .execute_later()
     }

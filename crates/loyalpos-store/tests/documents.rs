@@ -1,0 +1,102 @@
+//! A smart transaction's document reads back as written and its fields count in the office's
+//! figures, on both backends; on SQLite it is written packed, and a row written before packing
+//! (plain JSON text) reads and counts like a packed one.
+
+mod common;
+
+use common::{each_store, fresh_sqlite_url, merchant};
+use loyalpos_domain::status::StxStatus;
+use loyalpos_store::{HourOfPayments, Store, StxRow, Tx};
+
+const DOC: &str =
+    r#"{"payment_method":"cash","sum":796,"store_id":"STO_1","lines":["Käse, 7 % MwSt"]}"#;
+
+fn paid(id: &str) -> StxRow {
+    StxRow {
+        id: id.into(),
+        merchant_id: "MRC_D".into(),
+        status: StxStatus::Ok,
+        device_id: None,
+        receipt_number: None,
+        trans_id: None,
+        merchant_ref: None,
+        transaction_ref: None,
+        doc: DOC.into(),
+        created: 7_200,
+        updated: None,
+    }
+}
+
+/// How SQLite holds a row's document: `blob` (packed) or `text`.
+fn stored_form(path: &str, id: &str) -> String {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.query_row(
+        "SELECT typeof(doc) FROM smart_transactions WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+async fn write_two_paid(store: &Store) {
+    store
+        .write(|tx: &mut dyn Tx| {
+            tx.insert_merchant(&merchant("MRC_D"))?;
+            tx.insert_stx(&paid("STX_PACKED"))?;
+            tx.insert_stx(&paid("STX_PLAIN"))
+        })
+        .await
+        .unwrap();
+}
+
+/// Both documents read back as written, and the office's figures of their hour count both.
+async fn assert_both_read_and_count(store: &Store) {
+    for id in ["STX_PACKED", "STX_PLAIN"] {
+        let row = store.read(move |tx| tx.stx(&id.into())).await.unwrap();
+        assert_eq!(row.unwrap().doc, DOC, "{id} on {:?}", store.backend());
+    }
+    let hours: Vec<HourOfPayments> = store
+        .read(|tx| tx.payments_per_hour(&"MRC_D".into(), 0, 86_400))
+        .await
+        .unwrap();
+    assert_eq!(hours.len(), 1, "{hours:?}");
+    let hour = &hours[0];
+    assert_eq!(
+        (
+            hour.hour,
+            hour.method.as_deref(),
+            hour.payments,
+            hour.amount
+        ),
+        (2, Some("cash"), 2, 1_592)
+    );
+}
+
+#[tokio::test]
+async fn a_document_reads_back_as_written_and_counts_in_the_figures() {
+    for (store, _db) in each_store().await {
+        write_two_paid(&store).await;
+        assert_both_read_and_count(&store).await;
+    }
+}
+
+#[tokio::test]
+async fn a_document_written_before_packing_reads_and_counts_like_a_packed_one() {
+    let url = fresh_sqlite_url();
+    let path = url.strip_prefix("sqlite:").unwrap().to_owned();
+    let store = Store::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    write_two_paid(&store).await;
+    // The older form: the same document as plain text, as loyalpos wrote it before packing.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE smart_transactions SET doc = ?1 WHERE id = 'STX_PLAIN'",
+            [DOC],
+        )
+        .unwrap();
+    assert_eq!(stored_form(&path, "STX_PACKED"), "blob");
+    assert_eq!(stored_form(&path, "STX_PLAIN"), "text");
+
+    assert_both_read_and_count(&store).await;
+}
