@@ -1,12 +1,6 @@
 impl SmartTx for SqlTx<'_> {
     fn insert_stx(&mut self, r: &StxRow) -> Result<()> {
-        let packed;
-        let doc = if stx_doc_packed!() {
-            packed = crate::rows::pack_text(&r.doc);
-            Arg::Bytes(&packed)
-        } else {
-            Arg::Text(&r.doc)
-        };
+        let doc = StoredDocument::of(&r.doc);
         self.q(concat!(
             "INSERT INTO smart_transactions (",
             stx_cols!(),
@@ -20,7 +14,7 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.trans_id)
         .bind(&r.merchant_ref)
         .bind(&r.transaction_ref)
-        .bind(doc)
+        .bind(doc.arg())
         .bind(r.created)
         .bind(r.updated)
         .execute_later()
@@ -63,13 +57,7 @@ impl SmartTx for SqlTx<'_> {
     }
 
     fn update_stx(&mut self, r: &StxRow) -> Result<()> {
-        let packed;
-        let doc = if stx_doc_packed!() {
-            packed = crate::rows::pack_text(&r.doc);
-            Arg::Bytes(&packed)
-        } else {
-            Arg::Text(&r.doc)
-        };
+        let doc = StoredDocument::of(&r.doc);
         self.q(
             "UPDATE smart_transactions SET status = $2, device_id = $3, receipt_number = $4, \
              trans_id = $5, doc = $6, updated = $7 WHERE id = $1",
@@ -79,7 +67,7 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.device_id)
         .bind(r.receipt_number)
         .bind(&r.trans_id)
-        .bind(doc)
+        .bind(doc.arg())
         .bind(r.updated)
         .execute_later()
     }
@@ -126,5 +114,28 @@ impl SmartTx for SqlTx<'_> {
         .bind(stx_id)
         .scalar_optional()?;
         Ok(id)
+    }
+}
+
+/// A smart transaction's document as this backend stores it: packed where `stx_doc_packed!`.
+enum StoredDocument<'a> {
+    Packed(Vec<u8>),
+    Text(&'a str),
+}
+
+impl<'a> StoredDocument<'a> {
+    fn of(doc: &'a str) -> Self {
+        if stx_doc_packed!() {
+            StoredDocument::Packed(crate::rows::pack_text(doc))
+        } else {
+            StoredDocument::Text(doc)
+        }
+    }
+
+    fn arg(&self) -> Arg<'_> {
+        match self {
+            StoredDocument::Packed(packed) => Arg::Bytes(packed),
+            StoredDocument::Text(text) => Arg::Text(text),
+        }
     }
 }
