@@ -1,7 +1,8 @@
 //! The statement budget of the register flow (issue "One command, one unit of work"): a start with
 //! a card runs at most 9 SQL statements in its unit of work (8, and one for the outbox rows of its
 //! events: issue "Push"), a whole flow (create with a card + start/cash, no Idempotency-Key) at most
-//! 14 — counted by the server's own store counters (`GET /metrics`), less what the event relay ran
+//! 14, and a preTransaction at most 4 (its event shows the transaction it planned, without
+//! reading it and its card again) — counted by the server's own store counters (`GET /metrics`), less what the event relay ran
 //! meanwhile (it numbers and hands on the events after the commit, batched under load).
 mod common;
 use common::sse::EventStream;
@@ -10,6 +11,7 @@ use serde_json::json;
 
 const START_WITH_CARD: u64 = 9;
 const FLOW: u64 = 14;
+const PRE_TRANSACTION: u64 = 4;
 
 fn counter(text: &str, name: &str) -> u64 {
     text.lines()
@@ -73,5 +75,32 @@ on_both_backends! {
         );
         assert!(start <= START_WITH_CARD, "start/cash with a card ran {start} statements");
         assert!(create + start <= FLOW, "the flow ran {} statements", create + start);
+    }
+}
+
+on_both_backends! {
+    async fn a_pre_transaction_stays_within_its_statement_budget(app: TestApp) {
+        let warm = app.post("/Smart/Transactions", PINNED, docs_basket_with(CARD_C)).await.ok().clone();
+        let id = warm["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/Smart/Transactions/{id}/preTransaction"), PINNED, json!({})).await.ok();
+
+        let mut events = EventStream::open(&app.server.base, PINNED, "?after=0", None).await;
+        events.drain(std::time::Duration::from_millis(500)).await;
+        let created = app.post("/Smart/Transactions", PINNED, docs_basket_with(CARD_C)).await.ok().clone();
+        let id = created["id"].as_str().unwrap().to_owned();
+        events.next_event().await;
+        let (before, _) = statements(&app).await;
+        let planned = app.post(&format!("/Smart/Transactions/{id}/preTransaction"), PINNED, json!({})).await.ok().clone();
+        let (_, _, changed) = events.next_event().await;
+        let (after, _) = statements(&app).await;
+
+        // The event shows the transaction as planned, its card included.
+        assert!(planned["missing_sum"].is_number(), "{planned}");
+        assert_eq!(changed["type"], "changed", "{changed}");
+        assert_eq!(changed["data"]["status"], "processing", "{changed}");
+        assert_eq!(changed["data"]["idents"][0]["value"], CARD_C, "{changed}");
+        let pre = after - before;
+        println!("statements: preTransaction {pre}");
+        assert!(pre <= PRE_TRANSACTION, "preTransaction ran {pre} statements");
     }
 }

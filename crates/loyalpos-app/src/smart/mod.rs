@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 pub use self::cancel::{abort, cancel, cancel_trx, on_ltx_cancelled};
 pub use self::create::{NewStx, create, replace};
-pub use self::pay::{Started, pre_transaction, start};
+pub use self::pay::{Planned, Started, pre_transaction, start};
 pub use self::shown::{IdentCard, SmartTransaction};
 pub use self::terminal::{diagnosis, end_of_day};
 

@@ -25,20 +25,38 @@ use crate::loyalty::{carry_merchantcard, receipt_json};
 /// The simulated terminal declines exactly this amount (api.md §8.8 step 6).
 const DECLINED_AMOUNT: Cents = Cents(1111);
 
+/// What preTransaction did: the plan the register is answered with, and the transaction as it is
+/// after (its event shows it, so that the event needs no second read of it and its card).
+pub struct Planned {
+    pub plan: Plan,
+    pub shown: Box<SmartTransaction>,
+}
+
 /// Plans the payment with the card and keeps the plan until start; the transaction is `processing`.
-pub fn pre_transaction(tx: &mut dyn Tx, caller: &Principal, id: &str, now: i64) -> ApiResult<Plan> {
+pub fn pre_transaction(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    id: &str,
+    now: i64,
+) -> ApiResult<Planned> {
     let (mut row, mut doc) = find(tx, caller, id, true)?;
     check(&Action::PreTransaction, row.status, None)?;
     let ident = doc
         .card_ident()
         .ok_or_else(|| DomainError::CardInvalid("no card ident".into()))?;
     let named = Named::resolve(tx, &row.merchant_id, ident, false)?;
-    let ctx = card_context(named, ident, &row.merchant_id, &doc.currency, now)?;
+    let ctx = card_context(named.clone(), ident, &row.merchant_id, &doc.currency, now)?;
     let planned = plan(&doc.client_lines(), &ctx.balances, &ctx.rules)?;
     doc.plan = Some(StoredPlan::from_plan(&planned));
     row.status = StxStatus::Processing;
     save(tx, &mut row, &doc, now)?;
-    Ok(planned)
+    // The card ident is the first one, and planning changed nothing of its card.
+    let name = merchant_name(tx, &row.merchant_id)?;
+    let shown = show(tx, row, doc, name, Some(named), now)?;
+    Ok(Planned {
+        plan: planned,
+        shown: Box::new(shown),
+    })
 }
 
 /// What a start did. A declined terminal payment is no error of the unit: the transaction's

@@ -31,6 +31,7 @@ pub struct IdentCard {
     clippy::large_enum_variant,
     reason = "one per command, never stored in bulk"
 )]
+#[derive(Clone)]
 pub(super) enum Named {
     Card(Option<FullMerchantcard>),
     Group(Option<CardgroupRow>),

@@ -150,7 +150,8 @@ pub async fn pre_transaction(app: Arc<App>, req: Req) -> ApiResult<Response> {
     );
     req.write(&app, move |tx| {
         let planned = smart::pre_transaction(tx, &caller, &id, now)?;
-        Answer::json(&view::render_plan(&planned))
+        carry_stx(tx, planned.shown);
+        Answer::json(&view::render_plan(&planned.plan))
     })
     .await
 }
