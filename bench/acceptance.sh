@@ -3,7 +3,8 @@
 #   1. the register flow against loyalpos and the lean reference, side by side (../shared/bench/compare.sh);
 #   2. an authenticated GET of a merchant against loyalpos's own GET /health (wrk);
 #   3. SQLite paced at half of the flow peak: p99 per request (loyalpos bench --rate);
-#   4. PostgreSQL, 3 processes, flows over 300 cards, and pgbench TPC-B on the same PostgreSQL.
+#   4. PostgreSQL, 3 processes, flows over 300 cards (the mixed flow, then create + start/cash only),
+#      and pgbench TPC-B on the same PostgreSQL.
 # Needs wrk, pgbench and a local PostgreSQL (LOYALPOS_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 # Writes bench/acceptance.txt. SECS sets the seconds per point (default 20).
 set -euo pipefail
@@ -43,12 +44,19 @@ log "store: $(curl -s http://127.0.0.1:18091/metrics | grep -E '^loyalpos_(store
 stop_all
 
 # 4: PostgreSQL, three processes on one database, then pgbench on the same server
-log "## 4. PostgreSQL, 3 processes, 300 cards (loyalpos bench, 32 registers)"
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS loyalpos_accept WITH (FORCE)" -qc "CREATE DATABASE loyalpos_accept" >/dev/null
-for port in 18092 18093 18094; do serve "$PG/loyalpos_accept" "$port" --demo; done
-"$BIN" bench --target http://127.0.0.1:18092,http://127.0.0.1:18093,http://127.0.0.1:18094 --concurrency 32 \
-  --duration "$SECS" --cards 300 2>/dev/null | tee -a "$OUT"
-stop_all
+# The mixed flow (half of the flows apply the card first, baskets of 3–10 lines), then the issue's
+# flow (create with a card + start/cash, baskets of 3 lines as the docs' one), each on a fresh database.
+pg_flows() {
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS loyalpos_accept WITH (FORCE)" -qc "CREATE DATABASE loyalpos_accept" >/dev/null
+  for port in 18092 18093 18094; do serve "$PG/loyalpos_accept" "$port" --demo; done
+  "$BIN" bench --target http://127.0.0.1:18092,http://127.0.0.1:18093,http://127.0.0.1:18094 --concurrency 32 \
+    --duration "$SECS" --cards 300 "$@" 2>/dev/null | tee -a "$OUT"
+  stop_all
+}
+log "## 4. PostgreSQL, 3 processes, 300 cards (loyalpos bench, 32 registers), the mixed flow"
+pg_flows
+log "## 4b. the same, the issue's flow: create with a card + start/cash, 3 lines (--pre-ratio 0 --basket-max 3)"
+pg_flows --pre-ratio 0 --basket-max 3
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS pgbench_accept WITH (FORCE)" -qc "CREATE DATABASE pgbench_accept" >/dev/null
 pgbench -q -i -s 10 "$PG/pgbench_accept" >/dev/null 2>&1
 log "## pgbench TPC-B -s 10 -c 8 -j 2 -T $SECS"

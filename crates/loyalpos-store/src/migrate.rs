@@ -55,6 +55,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 13, "0013_office_operator"),
     migration!("postgres", 14, "0014_office_payment_days"),
     migration!("postgres", 15, "0015_events_packed"),
+    migration!("postgres", 16, "0016_lz4_toast"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

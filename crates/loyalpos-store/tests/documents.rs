@@ -100,3 +100,63 @@ async fn a_document_written_before_packing_reads_and_counts_like_a_packed_one() 
 
     assert_both_read_and_count(&store).await;
 }
+
+/// A document as large as a busy basket's (several KB): PostgreSQL compresses it out of line.
+fn large_doc() -> String {
+    let lines: Vec<String> = (0..60)
+        .map(|i| {
+            format!(
+                r#"{{"id":{i},"desc":"Sandwich Romano {i}","quantity":1,"priceOne":349,"tax":7}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"payment_method":"cash","sum":796,"lines":[{}]}}"#,
+        lines.join(",")
+    )
+}
+
+#[tokio::test]
+async fn postgres_compresses_a_large_document_with_lz4_and_reads_it_back() {
+    let Some(db) = tokio::task::spawn_blocking(common::PgDatabase::fresh)
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let doc = large_doc();
+    let row = StxRow {
+        doc: doc.clone(),
+        ..paid("STX_LARGE")
+    };
+    store
+        .write(move |tx: &mut dyn Tx| {
+            tx.insert_merchant(&merchant("MRC_D"))?;
+            tx.insert_stx(&row)
+        })
+        .await
+        .unwrap();
+
+    let read = store.read(|tx| tx.stx(&"STX_LARGE".into())).await.unwrap();
+    assert_eq!(read.unwrap().doc, doc);
+    let url = db.url.clone();
+    let method: Option<String> = tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.query_one(
+            "SELECT pg_column_compression(doc) FROM smart_transactions WHERE id = 'STX_LARGE'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        method.as_deref(),
+        Some("lz4"),
+        "{} bytes of document",
+        doc.len()
+    );
+}
