@@ -1,9 +1,10 @@
 //! The statement budget of the register flow (issue "One command, one unit of work"): a start with
 //! a card runs at most 9 SQL statements in its unit of work (8, and one for the outbox rows of its
 //! events: issue "Push"), a whole flow (create with a card + start/cash, no Idempotency-Key) at most
-//! 14, and a preTransaction at most 4 (its event shows the transaction it planned, without
-//! reading it and its card again) — counted by the server's own store counters (`GET /metrics`), less what the event relay ran
-//! meanwhile (it numbers and hands on the events after the commit, batched under load).
+//! 14, and a preTransaction at most 4 (its event shows the transaction it planned, without reading
+//! it and its card again) — counted by the server's own store counters (`GET /metrics`), less what
+//! the event relay ran meanwhile (it numbers and hands on the events after the commit, batched
+//! under load).
 mod common;
 use common::sse::EventStream;
 use common::*;
