@@ -56,6 +56,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 14, "0014_office_payment_days"),
     migration!("postgres", 15, "0015_events_packed"),
     migration!("postgres", 16, "0016_lz4_toast"),
+    migration!("postgres", 17, "0017_event_numbers"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

@@ -57,12 +57,68 @@ macro_rules! relay_lock_sql {
         "SELECT pg_advisory_xact_lock(7126002)"
     };
 }
-// The relay's numbers for its rows, bound as three array literals of one order.
+// The relay's numbers for its rows, bound as three array literals of one order: each queued row
+// leaves `event_queue` and gets its numbers in `event_numbers` (migration `0017_event_numbers`).
 macro_rules! number_rows_sql {
     () => {
-        "UPDATE events AS e SET relay_pos = v.relay_pos, seq = v.seq \
-         FROM unnest($1::text::bigint[], $2::text::bigint[], $3::text::bigint[]) AS v(pos, relay_pos, seq) \
-         WHERE e.pos = v.pos"
+        "WITH v AS (SELECT * FROM unnest($1::text::bigint[], $2::text::bigint[], $3::text::bigint[]) \
+         AS v(pos, relay_pos, seq)), \
+         numbered AS (DELETE FROM event_queue AS q USING v WHERE q.pos = v.pos \
+         RETURNING q.pos, q.merchant_id, v.relay_pos, v.seq) \
+         INSERT INTO event_numbers (pos, merchant_id, relay_pos, seq) \
+         SELECT pos, merchant_id, relay_pos, seq FROM numbered"
+    };
+}
+// Numbered events: a page of numbers, each joined to its event row by `pos`. `OFFSET 0` keeps the
+// event's subquery from being merged into a join that PostgreSQL may plan as a scan of all events (a
+// pooled connection keeps the plan it made while the outbox was small); this way every event is one
+// primary-key lookup, whatever the outbox's size.
+macro_rules! events_after_sql {
+    () => {
+        concat!(
+            numbered_event_cols!(),
+            " FROM (SELECT pos, relay_pos, seq FROM event_numbers WHERE relay_pos > $1 \
+             ORDER BY relay_pos LIMIT $2) AS n ",
+            event_of_number!(),
+            " ORDER BY n.relay_pos"
+        )
+    };
+}
+macro_rules! merchant_events_after_sql {
+    () => {
+        concat!(
+            numbered_event_cols!(),
+            " FROM (SELECT pos, relay_pos, seq FROM event_numbers WHERE merchant_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3) AS n ",
+            event_of_number!(),
+            " ORDER BY n.seq"
+        )
+    };
+}
+macro_rules! numbered_event_cols {
+    () => {
+        "SELECT n.relay_pos, n.seq, e.id, e.merchant_id, e.device_id, e.target, e.kind, \
+         e.object_id, e.created, e.data, e.packed"
+    };
+}
+macro_rules! event_of_number {
+    () => {
+        "CROSS JOIN LATERAL (SELECT * FROM events WHERE events.pos = n.pos OFFSET 0) AS e"
+    };
+}
+macro_rules! event_numbers {
+    () => {
+        "event_numbers"
+    };
+}
+// Keeps each merchant's newest event (as SQLite, which numbers on from it); the numbers go with
+// their events.
+macro_rules! purge_events_sql {
+    () => {
+        "WITH gone AS (DELETE FROM events WHERE created < $1 \
+         AND pos IN (SELECT pos FROM event_numbers) \
+         AND pos NOT IN (SELECT MAX(pos) FROM events GROUP BY merchant_id) RETURNING pos) \
+         DELETE FROM event_numbers WHERE pos IN (SELECT pos FROM gone)"
     };
 }
 // Sent by the numbering unit (and by a writer without a relay of its own), not by each server

@@ -65,6 +65,31 @@ macro_rules! notify_events_sql {
         ""
     };
 }
+// The numbers are columns of the event row itself.
+macro_rules! events_after_sql {
+    () => {
+        "SELECT relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, data, \
+         packed FROM events WHERE relay_pos > $1 ORDER BY relay_pos LIMIT $2"
+    };
+}
+macro_rules! merchant_events_after_sql {
+    () => {
+        "SELECT relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, data, \
+         packed FROM events WHERE merchant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    };
+}
+macro_rules! event_numbers {
+    () => {
+        "events"
+    };
+}
+// Keeps each merchant's newest event, whatever its age: numbering goes on from it.
+macro_rules! purge_events_sql {
+    () => {
+        "DELETE FROM events WHERE created < $1 AND relay_pos IS NOT NULL \
+         AND pos NOT IN (SELECT MAX(pos) FROM events GROUP BY merchant_id)"
+    };
+}
 
 // A smart transaction's document is kept as an LZ4 block: a third of the JSON's bytes, so a
 // checkout's row and the pages the writer commits are smaller. The SQL that reads a field of it

@@ -3,10 +3,11 @@
 
 mod common;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{each_store, fresh_sqlite_url, merchant};
+use common::{PgDatabase, each_store, fresh_sqlite_url, merchant};
 use loyalpos_domain::status::StxStatus;
 use loyalpos_store::{Backend, Store, StoreError, StxRow, Tx};
 
@@ -386,6 +387,147 @@ async fn concurrent_jobs_events_are_numbered_per_merchant_without_holes_and_fail
         let positions: Vec<i64> = all.iter().map(|e| e.relay_pos).collect();
         assert_eq!(positions, (1..=all.len() as i64).collect::<Vec<_>>());
     }
+}
+
+/// Writes one event of `merchant` per object, created at `created`, each in a unit of its own.
+async fn write_events_at(store: &Store, merchant: &'static str, objects: &[usize], created: i64) {
+    for &object in objects {
+        store
+            .write(move |tx| {
+                let mut event = noted(merchant, object);
+                event.created = created;
+                tx.record_event(event);
+                Ok::<(), StoreError>(())
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn retention_deletes_old_numbered_events_keeps_each_merchants_newest_and_numbering_goes_on() {
+    for (store, _db) in each_store().await {
+        let backend = store.backend();
+        write_events_at(&store, "MRC_ONE", &[1, 2, 3], 100).await;
+        write_events_at(&store, "MRC_TWO", &[4], 100).await;
+        write_events_at(&store, "MRC_ONE", &[5], 300).await;
+        number_all(&store).await;
+        let purged = store.write(|tx| tx.purge_events(200)).await.unwrap();
+        // MRC_ONE's three old events go; MRC_TWO's only one is its newest and stays.
+        assert_eq!(purged, 3, "{backend:?}");
+        let kept: Vec<(String, i64)> = store
+            .read(|tx| tx.events_after(0, 100))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.object_id, e.seq))
+            .collect();
+        assert_eq!(
+            kept,
+            [("STX_4".into(), 1), ("STX_5".into(), 4)],
+            "{backend:?}"
+        );
+        let first = store
+            .read(|tx| tx.first_event_seq(&"MRC_ONE".into()))
+            .await
+            .unwrap();
+        assert_eq!(first, Some(4), "{backend:?}");
+
+        write_events_at(&store, "MRC_ONE", &[6], 400).await;
+        number_all(&store).await;
+        let after = store
+            .read(|tx| tx.merchant_events_after(&"MRC_ONE".into(), 4, 100))
+            .await
+            .unwrap();
+        let next: Vec<(String, i64, i64)> = after
+            .into_iter()
+            .map(|e| (e.object_id, e.seq, e.relay_pos))
+            .collect();
+        assert_eq!(next, [("STX_6".into(), 5, 6)], "{backend:?}");
+        let last = store.read(|tx| tx.last_relay_pos()).await.unwrap();
+        assert_eq!(last, 6, "{backend:?}");
+    }
+}
+
+/// The PostgreSQL migration files numbered below `version`, in order: (version, name, SQL).
+fn postgres_migrations_before(version: i64) -> Vec<(i64, String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<(i64, String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let number = name[..4].parse().unwrap();
+            (number, name, std::fs::read_to_string(&path).unwrap())
+        })
+        .filter(|(number, _, _)| *number < version)
+        .collect();
+    files.sort();
+    files
+}
+
+/// A database as loyalpos left it before migration 0017: the relay's numbers in the event rows,
+/// one event numbered and one not numbered yet.
+fn outbox_before_event_numbers(url: &str) {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+    )
+    .unwrap();
+    for (version, name, sql) in postgres_migrations_before(17) {
+        c.batch_execute(&sql).unwrap();
+        c.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+            &[&version, &name],
+        )
+        .unwrap();
+    }
+    c.batch_execute(
+        "INSERT INTO events (relay_pos, seq, id, merchant_id, target, kind, object_id, created, data) \
+         VALUES (1, 1, 'EAC_1', 'MRC_ONE', 'smart.transactions', 'added', 'STX_1', 100, '{\"object\":1}'), \
+         (NULL, NULL, 'EAC_2', 'MRC_ONE', 'smart.transactions', 'added', 'STX_2', 200, '{\"object\":2}'); \
+         INSERT INTO event_counters (merchant_id, last_seq) VALUES ('MRC_ONE', 1), ('*', 1);",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn postgres_events_keep_their_numbers_and_the_unnumbered_are_numbered_after_the_upgrade() {
+    let Some(db) = tokio::task::spawn_blocking(PgDatabase::fresh)
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || outbox_before_event_numbers(&url))
+        .await
+        .unwrap();
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+
+    let numbered = store.read(|tx| tx.events_after(0, 10)).await.unwrap();
+    let seen: Vec<(&str, i64, i64)> = numbered
+        .iter()
+        .map(|e| (e.object_id.as_str(), e.seq, e.relay_pos))
+        .collect();
+    assert_eq!(seen, [("STX_1", 1, 1)]);
+    assert_eq!(numbered[0].data, "{\"object\":1}");
+
+    let count = store
+        .write(|tx| tx.number_events())
+        .await
+        .unwrap_or_else(|e: StoreError| panic!("{e}"));
+    assert_eq!(count, 1);
+    let after = store
+        .read(|tx| tx.merchant_events_after(&"MRC_ONE".into(), 1, 10))
+        .await
+        .unwrap();
+    let next: Vec<(&str, i64, i64)> = after
+        .iter()
+        .map(|e| (e.object_id.as_str(), e.seq, e.relay_pos))
+        .collect();
+    assert_eq!(next, [("STX_2", 2, 2)]);
 }
 
 /// An operator command on PostgreSQL has no relay of its own: its commit wakes the servers'

@@ -1,7 +1,5 @@
-// The transactional outbox (push.md §1). See the migrations `0009_events` for the numbering.
-
-const EVENT_COLS: &str =
-    "relay_pos, seq, id, merchant_id, device_id, target, kind, object_id, created, data, packed";
+// The transactional outbox (push.md §1). See the migrations `0009_events` and, on PostgreSQL,
+// `0017_event_numbers` for the numbering.
 
 /// Outbox INSERTs of up to this many rows keep their SQL text (each is prepared once per
 /// connection); the SQLite writer inserts a batch's events in chunks of at most this many.
@@ -42,9 +40,11 @@ fn build_outbox_insert_sql(rows: usize) -> String {
             values.join(",")
         )
     } else {
+        // Each row also joins the queue of rows the relay has yet to number.
         format!(
-            "INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, packed) \
-             VALUES {}",
+            "WITH new AS (INSERT INTO events (id, merchant_id, device_id, target, kind, object_id, created, packed) \
+             VALUES {} RETURNING pos, merchant_id) \
+             INSERT INTO event_queue (pos, merchant_id) SELECT pos, merchant_id FROM new",
             values.join(",")
         )
     }
@@ -162,7 +162,7 @@ impl EventTx for SqlTx<'_> {
             self.q(relay_lock_sql!()).execute_later()?;
         }
         let pending: Vec<UnnumberedEvent> = self
-            .q("SELECT pos, merchant_id FROM events WHERE relay_pos IS NULL ORDER BY pos LIMIT $1")
+            .q("SELECT pos, merchant_id FROM event_queue ORDER BY pos LIMIT $1")
             .bind(crate::events::NUMBER_BATCH)
             .fetch_all()?;
         if pending.is_empty() {
@@ -227,10 +227,10 @@ impl EventTx for SqlTx<'_> {
     }
 
     fn events_after(&mut self, relay_pos: i64, limit: i64) -> Result<Vec<EventRow>> {
-        let sql = format!(
-            "SELECT {EVENT_COLS} FROM events WHERE relay_pos > $1 ORDER BY relay_pos LIMIT $2"
-        );
-        self.q(&sql).bind(relay_pos).bind(limit).fetch_all()
+        self.q(events_after_sql!())
+            .bind(relay_pos)
+            .bind(limit)
+            .fetch_all()
     }
 
     fn merchant_events_after(
@@ -239,26 +239,27 @@ impl EventTx for SqlTx<'_> {
         seq: i64,
         limit: i64,
     ) -> Result<Vec<EventRow>> {
-        let sql = format!(
-            "SELECT {EVENT_COLS} FROM events WHERE merchant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
-        );
-        self.q(&sql).bind(merchant_id).bind(seq).bind(limit).fetch_all()
+        self.q(merchant_events_after_sql!())
+            .bind(merchant_id)
+            .bind(seq)
+            .bind(limit)
+            .fetch_all()
     }
 
     fn first_event_seq(&mut self, merchant_id: &MerchantId) -> Result<Option<i64>> {
-        self.q("SELECT MIN(seq) FROM events WHERE merchant_id = $1")
+        self.q(concat!("SELECT MIN(seq) FROM ", event_numbers!(), " WHERE merchant_id = $1"))
             .bind(merchant_id)
             .scalar()
     }
 
     fn last_event_seq(&mut self, merchant_id: &MerchantId) -> Result<i64> {
-        self.q("SELECT COALESCE(MAX(seq), 0) FROM events WHERE merchant_id = $1")
+        self.q(concat!("SELECT COALESCE(MAX(seq), 0) FROM ", event_numbers!(), " WHERE merchant_id = $1"))
             .bind(merchant_id)
             .scalar()
     }
 
     fn last_relay_pos(&mut self) -> Result<i64> {
-        self.q("SELECT COALESCE(MAX(relay_pos), 0) FROM events").scalar()
+        self.q(concat!("SELECT COALESCE(MAX(relay_pos), 0) FROM ", event_numbers!())).scalar()
     }
 
     fn stomp_session_acked(
@@ -299,13 +300,7 @@ impl EventTx for SqlTx<'_> {
             .execute()
     }
 
-    /// Keeps each merchant's newest event, whatever its age: numbering goes on from it.
     fn purge_events(&mut self, before: i64) -> Result<u64> {
-        self.q(
-            "DELETE FROM events WHERE created < $1 AND relay_pos IS NOT NULL \
-             AND pos NOT IN (SELECT MAX(pos) FROM events GROUP BY merchant_id)",
-        )
-        .bind(before)
-        .execute()
+        self.q(purge_events_sql!()).bind(before).execute()
     }
 }
