@@ -22,8 +22,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Cli::parse();
-    init_logging(args.log_format);
-    match loyalpos_cli::run(args, serve).await {
+    let logging = init_logging(args.log_format);
+    let result = loyalpos_cli::run(args, serve).await;
+    // Every queued log line is written before the closing error line (and before the exit).
+    drop(logging);
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -80,16 +83,23 @@ fn server_options(args: ServeArgs, pages: axum::Router) -> ServeOptions {
 }
 
 /// Logs go to stderr; stdout carries only what scripts read (the listening line, printed credentials).
-/// Colours only on a terminal, so a file or a log shipper never gets escape sequences.
-fn init_logging(format: LogFormat) {
+/// Colours only on a terminal, so a file or a log shipper never gets escape sequences. A thread of
+/// its own writes the lines, each batch queued meanwhile in one write; the returned guard writes
+/// what is still queued when it is dropped.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("LOYALPOS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("loyalpos-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+    guard
 }
