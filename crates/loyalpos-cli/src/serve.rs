@@ -142,6 +142,19 @@ async fn warn_of_demo_data(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// PostgreSQL with autovacuum off never analyses nor cleans the tables: a pooled connection keeps
+/// plans made while they were nearly empty (a card lookup that walks all of a merchant's cards) and
+/// the dead rows of every booking stay. Said once at start, since nothing else would show it.
+pub async fn warn_of_missing_maintenance(store: &Store) -> anyhow::Result<()> {
+    if store.read(|tx| tx.maintenance_off()).await? {
+        tracing::warn!(
+            "PostgreSQL runs without autovacuum (or its statistics): plans and indexes degrade as tables \
+             grow; run VACUUM ANALYZE regularly (README \"Storage and durability\")"
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -517,6 +517,10 @@ pub trait Tx:
 {
     /// Checks that the connection answers.
     fn ping(&mut self) -> Result<()>;
+    /// Whether the database leaves its planner statistics and dead rows to nobody: PostgreSQL with
+    /// autovacuum (or the statistics it needs) off. A pooled connection then keeps plans made for
+    /// tables without statistics (README "Storage and durability").
+    fn maintenance_off(&mut self) -> Result<bool>;
     /// How many statements this unit of work ran so far.
     fn statements_run(&self) -> u64;
     /// Starts a nested savepoint inside the unit of work (one level: `inner`).

@@ -44,6 +44,14 @@ macro_rules! raise_ta_code_sql {
     };
 }
 
+// Autovacuum both analyses the tables (the planner's statistics) and removes dead rows; it needs
+// the statistics collector's counts to know when.
+macro_rules! maintenance_off_sql {
+    () => {
+        "SELECT current_setting('autovacuum') <> 'on' OR current_setting('track_counts') <> 'on'"
+    };
+}
+
 // Rows are numbered by the relay after commit, so that writers share no counter.
 macro_rules! events_numbered_at_insert {
     () => {

@@ -41,6 +41,13 @@ macro_rules! raise_ta_code_sql {
     };
 }
 
+// SQLite has no background maintenance that could be switched off.
+macro_rules! maintenance_off_sql {
+    () => {
+        "SELECT 0"
+    };
+}
+
 // One writer: an outbox row is numbered as it is inserted (write order is commit order), so the
 // relay only hands rows on and no numbered row is ever rewritten.
 macro_rules! events_numbered_at_insert {

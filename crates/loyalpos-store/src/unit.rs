@@ -45,6 +45,10 @@ impl Tx for SqlTx<'_> {
         self.q("SELECT 1").scalar::<i64>().map(drop)
     }
 
+    fn maintenance_off(&mut self) -> Result<bool> {
+        self.q(maintenance_off_sql!()).scalar()
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         self.pending_mark = self.pending.len();
         self.driver.batch_later("SAVEPOINT inner_unit")

@@ -111,6 +111,30 @@ async fn a_job_counts_every_statement_it_runs() {
     }
 }
 
+/// `serve` warns when PostgreSQL maintains nothing by itself; SQLite has nothing to switch off.
+#[tokio::test]
+async fn a_database_without_autovacuum_is_reported_as_unmaintained() {
+    for (store, db) in each_store().await {
+        let reported = store.read(|tx| tx.maintenance_off()).await.unwrap();
+        let expected = match db.as_ref().map(|db| db.url.clone()) {
+            None => false,
+            Some(url) => tokio::task::spawn_blocking(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                let mut setting = |name: &str| -> String {
+                    client
+                        .query_one(&format!("SHOW {name}"), &[])
+                        .unwrap()
+                        .get(0)
+                };
+                setting("autovacuum") != "on" || setting("track_counts") != "on"
+            })
+            .await
+            .unwrap(),
+        };
+        assert_eq!(reported, expected, "{:?}", store.backend());
+    }
+}
+
 fn stx(id: &str, merchant_id: &str) -> StxRow {
     StxRow {
         id: id.into(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use loyalpos_app::clock::Clock;
-use loyalpos_cli::serve::{ServeArgs, prepare_tenant};
+use loyalpos_cli::serve::{ServeArgs, prepare_tenant, warn_of_missing_maintenance};
 use loyalpos_cli::{Cli, LogFormat};
 use loyalpos_http::Config;
 use loyalpos_http::serve::{ServeOptions, Server, TlsFiles};
@@ -46,6 +46,7 @@ async fn serve(args: ServeArgs, store: Store, clock: Clock) -> anyhow::Result<()
     let pages = loyalpos_office::router(store.clone(), clock.clone(), office);
     let server = Server::bind(server_options(args, pages)).await?;
     prepare_tenant(&store, &clock, demo).await?;
+    warn_of_missing_maintenance(&store).await?;
     server.run(store, clock).await?;
     Ok(())
 }
