@@ -45,7 +45,7 @@ impl PendingEvents {
             .into_iter()
             .map(|event| {
                 let packed = match (&event.data, &renderer) {
-                    (Some(data), _) => crate::rows::pack_text(data),
+                    (Some(data), _) => crate::packing::pack_text(data),
                     (None, Some(renderer)) => {
                         let data = renderer.render(None, &event).map_err(|e| {
                             StoreError::Internal(format!(
@@ -53,9 +53,9 @@ impl PendingEvents {
                                 event.target, event.kind
                             ))
                         })?;
-                        crate::rows::pack_text(&data)
+                        crate::packing::pack_text(&data)
                     }
-                    (None, None) => crate::rows::pack_text("null"),
+                    (None, None) => crate::packing::pack_text("null"),
                 };
                 Ok((event, packed))
             })

@@ -16,6 +16,7 @@ mod events;
 mod filter;
 mod migrate;
 mod office;
+mod packing;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -356,7 +356,7 @@ fn register_stx_doc(c: &Connection) -> Result<()> {
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| match ctx.get_raw(0) {
-            ValueRef::Blob(packed) => crate::rows::unpack_text(packed)
+            ValueRef::Blob(packed) => crate::packing::unpack_text(packed)
                 .map(Some)
                 .map_err(|e| rusqlite::Error::UserFunctionError(e.to_string().into())),
             ValueRef::Text(text) => Ok(Some(String::from_utf8_lossy(text).into_owned())),
@@ -1118,7 +1118,7 @@ mod tests {
     fn unpacked(rows: &[(NewEvent, Vec<u8>)]) -> Vec<(String, String)> {
         rows.iter()
             .map(|(e, packed)| {
-                let data = crate::rows::unpack_text(packed).expect("unpacks");
+                let data = crate::packing::unpack_text(packed).expect("unpacks");
                 (e.object_id.clone(), data)
             })
             .collect()

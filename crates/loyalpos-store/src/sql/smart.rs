@@ -126,7 +126,7 @@ enum StoredDocument<'a> {
 impl<'a> StoredDocument<'a> {
     fn of(doc: &'a str) -> Self {
         if stx_doc_packed!() {
-            StoredDocument::Packed(crate::rows::pack_text(doc))
+            StoredDocument::Packed(crate::packing::pack_text(doc))
         } else {
             StoredDocument::Text(doc)
         }
