@@ -712,8 +712,12 @@ pub trait SmartTx {
         device_id: &DeviceId,
         receipt_number: i64,
     ) -> Result<Option<StxRow>>;
-    /// Writes the status, placement, document and update time; not the list keys (`update_stx_refs`).
+    /// Writes the status, TA code, document and update time. Not the device (fixed at creation),
+    /// nor the keys only one command changes (`set_stx_receipt_number`, `update_stx_refs`): an
+    /// UPDATE that names an indexed column rewrites its index entries even when the value stays.
     fn update_stx(&mut self, row: &StxRow) -> Result<()>;
+    /// Writes the receipt number (only a cashless start takes one from its terminal).
+    fn set_stx_receipt_number(&mut self, row: &StxRow) -> Result<()>;
     /// Writes `merchant_ref` and `transaction_ref` (only a PUT changes them).
     fn update_stx_refs(&mut self, row: &StxRow) -> Result<()>;
     fn stxs_of_device_after_receipt(

@@ -1,6 +1,7 @@
 //! A smart transaction's document reads back as written and its fields count in the office's
 //! figures, on both backends; on SQLite it is written packed, and a row written before packing
-//! (plain JSON text) reads and counts like a packed one.
+//! (plain JSON text) reads and counts like a packed one. An update writes only the columns its
+//! command changes.
 
 mod common;
 
@@ -159,4 +160,55 @@ async fn postgres_compresses_a_large_document_with_lz4_and_reads_it_back() {
         "{} bytes of document",
         doc.len()
     );
+}
+
+#[tokio::test]
+async fn an_update_keeps_the_device_and_the_receipt_number_unless_a_start_sets_it() {
+    for (store, _db) in each_store().await {
+        let created = StxRow {
+            device_id: Some("SDV_D".into()),
+            status: StxStatus::Created,
+            ..paid("STX_D")
+        };
+        store
+            .write(move |tx: &mut dyn Tx| {
+                tx.insert_merchant(&merchant("MRC_D"))?;
+                tx.insert_stx(&created)
+            })
+            .await
+            .unwrap();
+        // The row as a command left it: only its status, TA code and document are written.
+        let mut changed = StxRow {
+            device_id: None,
+            receipt_number: Some(41),
+            trans_id: Some("29187330".into()),
+            updated: Some(7_300),
+            ..paid("STX_D")
+        };
+        let update = changed.clone();
+        store
+            .write(move |tx: &mut dyn Tx| tx.update_stx(&update))
+            .await
+            .unwrap();
+        let read = || store.read(|tx| tx.stx(&"STX_D".into()));
+        let row = read().await.unwrap().unwrap();
+        let backend = store.backend();
+        assert_eq!(
+            (row.device_id.as_deref(), row.receipt_number),
+            (Some("SDV_D"), None),
+            "{backend:?}"
+        );
+        assert_eq!(
+            (row.status, row.trans_id.as_deref(), row.updated),
+            (StxStatus::Ok, Some("29187330"), Some(7_300)),
+            "{backend:?}"
+        );
+        changed.receipt_number = Some(42);
+        store
+            .write(move |tx: &mut dyn Tx| tx.set_stx_receipt_number(&changed))
+            .await
+            .unwrap();
+        let row = read().await.unwrap().unwrap();
+        assert_eq!(row.receipt_number, Some(42), "{backend:?}");
+    }
 }

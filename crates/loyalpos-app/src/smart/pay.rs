@@ -202,6 +202,7 @@ fn charge_terminal(
         .lock_device(&device_id)?
         .ok_or_else(|| ApiError::internal("device vanished"))?;
     row.receipt_number = Some(device.next_receipt_number);
+    tx.set_stx_receipt_number(row)?;
     device.next_receipt_number += 1;
     tx.update_device(&device)?;
     doc.device_destination_id = Some(device.id);

@@ -59,17 +59,22 @@ impl SmartTx for SqlTx<'_> {
     fn update_stx(&mut self, r: &StxRow) -> Result<()> {
         let doc = StoredDocument::of(&r.doc);
         self.q(
-            "UPDATE smart_transactions SET status = $2, device_id = $3, receipt_number = $4, \
-             trans_id = $5, doc = $6, updated = $7 WHERE id = $1",
+            "UPDATE smart_transactions SET status = $2, trans_id = $3, doc = $4, updated = $5 \
+             WHERE id = $1",
         )
         .bind(&r.id)
         .bind(r.status)
-        .bind(&r.device_id)
-        .bind(r.receipt_number)
         .bind(&r.trans_id)
         .bind(doc.arg())
         .bind(r.updated)
         .execute_later()
+    }
+
+    fn set_stx_receipt_number(&mut self, r: &StxRow) -> Result<()> {
+        self.q("UPDATE smart_transactions SET receipt_number = $2 WHERE id = $1")
+            .bind(&r.id)
+            .bind(r.receipt_number)
+            .execute_later()
     }
 
     fn update_stx_refs(&mut self, r: &StxRow) -> Result<()> {
