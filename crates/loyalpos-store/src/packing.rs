@@ -5,8 +5,8 @@
 //! Since the dictionary, the prefix's top bit says the block was compressed against
 //! [`DICTIONARY`]: a few of the API's own renderings (a merchant card, a loyalty transaction, a
 //! smart transaction's stored document and its views), so that a new value's keys, nulls and
-//! nested objects are matches into the dictionary instead of literals. The flow's events shrink
-//! from ~1.9× to ~9× (BENCHMARKS.md, "Events packed against a dictionary"). Values packed before
+//! nested objects are matches into the dictionary instead of literals. The flow's events compress
+//! 5–9× instead of 1.8× (BENCHMARKS.md, "Events packed against a dictionary"). Values packed before
 //! have the bit clear (no value is 2 GiB long) and read as they always did.
 //!
 //! The dictionary is part of the stored format: a row packed against it reads back only with the

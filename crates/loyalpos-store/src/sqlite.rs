@@ -98,7 +98,7 @@ macro_rules! purge_events_sql {
     };
 }
 
-// A smart transaction's document is kept as an LZ4 block: a third of the JSON's bytes, so a
+// A smart transaction's document is kept as an LZ4 block (`packing`): an eighth of the JSON's bytes or less, so a
 // checkout's row and the pages the writer commits are smaller. The SQL that reads a field of it
 // unpacks it with `stx_doc(doc)` (registered on every connection).
 macro_rules! stx_doc_packed {
