@@ -616,8 +616,9 @@ impl Checkpointer {
         let connection = connect(path, false)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
-            .name("loyalpos-sqlite-checkpoint".into())
+            .name(CHECKPOINTER_THREAD.into())
             .spawn(move || {
+                yield_to_the_writer();
                 let mut pause = CHECKPOINT_IDLE_PAUSE;
                 let mut last = None;
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(pause) {
@@ -640,6 +641,36 @@ impl Checkpointer {
     fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.thread.join();
+    }
+}
+
+/// The checkpointer's thread name (as the OS shows it: at most 15 bytes).
+const CHECKPOINTER_THREAD: &str = "loyalpos-ckpt";
+
+/// The checkpointer's nice value: it gets about a tenth of the CPU time of a thread at 0 when both
+/// want a core. Under load the two cores are shared by the writer, the tokio workers, the event
+/// packer and this thread, and the writer, which every commit waits for, was preempted 779 times a
+/// second; the checkpointer's copying waits for nobody (if it falls behind, the writer's own
+/// checkpoint at `WRITER_CHECKPOINT_FRAMES` catches up). BENCHMARKS.md, "The checkpointer yields".
+const CHECKPOINTER_NICE: libc::c_int = 10;
+
+/// Lowers the calling thread's priority to [`CHECKPOINTER_NICE`]. On Linux a thread has a nice value
+/// of its own; elsewhere `setpriority` would lower the whole process, so it is left alone.
+fn yield_to_the_writer() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
+        let failed = unsafe {
+            libc::setpriority(
+                libc::PRIO_PROCESS,
+                libc::gettid() as libc::id_t,
+                CHECKPOINTER_NICE,
+            ) != 0
+        };
+        if failed {
+            let e = std::io::Error::last_os_error();
+            tracing::debug!(error = %e, "the checkpointer keeps its priority");
+        }
     }
 }
 

@@ -580,3 +580,46 @@ async fn events_of_a_writer_without_a_relay_reach_a_servers_subscribers_at_once_
         assert_eq!(relayed.row.seq, 1);
     }
 }
+
+/// The nice values of this process's threads named `name` (Linux's `/proc`, field 19 of `stat`).
+#[cfg(target_os = "linux")]
+fn nice_values_of_threads(name: &str) -> Vec<i64> {
+    let tasks = std::fs::read_dir("/proc/self/task").unwrap();
+    tasks
+        .filter_map(|task| {
+            let path = task.ok()?.path();
+            let comm = std::fs::read_to_string(path.join("comm")).ok()?;
+            if comm.trim_end() != name {
+                return None;
+            }
+            let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+            // The fields after the command name start with the state, field 3.
+            let after_name = stat.rsplit_once(')')?.1;
+            after_name.split_whitespace().nth(19 - 3)?.parse().ok()
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_sqlite_checkpointer_yields_the_cpu_to_the_writer() {
+    let store = Store::open(&fresh_sqlite_url()).await.unwrap();
+    // A checkpointer lowers its priority once it runs; the other tests of this binary start theirs
+    // at any time, so the snapshot is taken again until every one has.
+    let mut checkpointers = Vec::new();
+    for _ in 0..100 {
+        checkpointers = nice_values_of_threads("loyalpos-ckpt");
+        if !checkpointers.is_empty() && checkpointers.iter().all(|&nice| nice == 10) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!checkpointers.is_empty(), "no checkpointer thread found");
+    assert!(
+        checkpointers.iter().all(|&nice| nice == 10),
+        "{checkpointers:?}"
+    );
+    let writers = nice_values_of_threads("loyalpos-sqlite");
+    assert!(writers.iter().all(|&nice| nice == 0), "{writers:?}");
+    drop(store);
+}
