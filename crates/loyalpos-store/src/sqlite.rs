@@ -98,9 +98,9 @@ macro_rules! purge_events_sql {
     };
 }
 
-// A smart transaction's document is kept as an LZ4 block (`packing`): an eighth of the JSON's bytes or less, so a
-// checkout's row and the pages the writer commits are smaller. The SQL that reads a field of it
-// unpacks it with `stx_doc(doc)` (registered on every connection).
+// A smart transaction's document is kept as an LZ4 block (`packing`): an eighth of the JSON's
+// bytes or less, so a checkout's row and the pages the writer commits are smaller. The SQL that
+// reads a field of it unpacks it with `stx_doc(doc)` (registered on every connection).
 macro_rules! stx_doc_packed {
     () => {
         true
@@ -652,6 +652,7 @@ const CHECKPOINTER_THREAD: &str = "loyalpos-ckpt";
 /// packer and this thread, and the writer, which every commit waits for, was preempted 779 times a
 /// second; the checkpointer's copying waits for nobody (if it falls behind, the writer's own
 /// checkpoint at `WRITER_CHECKPOINT_FRAMES` catches up). BENCHMARKS.md, "The checkpointer yields".
+#[cfg(target_os = "linux")]
 const CHECKPOINTER_NICE: libc::c_int = 10;
 
 /// Lowers the calling thread's priority to [`CHECKPOINTER_NICE`]. On Linux a thread has a nice value
