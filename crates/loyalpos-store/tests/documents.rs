@@ -50,6 +50,17 @@ async fn write_two_paid(store: &Store) {
         .unwrap();
 }
 
+/// Writes the merchant MRC_D and its transaction `row`.
+async fn write_with_its_merchant(store: &Store, row: StxRow) {
+    store
+        .write(move |tx: &mut dyn Tx| {
+            tx.insert_merchant(&merchant("MRC_D"))?;
+            tx.insert_stx(&row)
+        })
+        .await
+        .unwrap();
+}
+
 /// Both documents read back as written, and the office's figures of their hour count both.
 async fn assert_both_read_and_count(store: &Store) {
     for id in ["STX_PACKED", "STX_PLAIN"] {
@@ -132,13 +143,7 @@ async fn postgres_compresses_a_large_document_with_lz4_and_reads_it_back() {
         doc: doc.clone(),
         ..paid("STX_LARGE")
     };
-    store
-        .write(move |tx: &mut dyn Tx| {
-            tx.insert_merchant(&merchant("MRC_D"))?;
-            tx.insert_stx(&row)
-        })
-        .await
-        .unwrap();
+    write_with_its_merchant(&store, row).await;
 
     let read = store.read(|tx| tx.stx(&"STX_LARGE".into())).await.unwrap();
     assert_eq!(read.unwrap().doc, doc);
@@ -170,13 +175,7 @@ async fn an_update_keeps_the_device_and_the_receipt_number_unless_a_start_sets_i
             status: StxStatus::Created,
             ..paid("STX_D")
         };
-        store
-            .write(move |tx: &mut dyn Tx| {
-                tx.insert_merchant(&merchant("MRC_D"))?;
-                tx.insert_stx(&created)
-            })
-            .await
-            .unwrap();
+        write_with_its_merchant(&store, created).await;
         // The row as a command left it: only its status, TA code and document are written.
         let mut changed = StxRow {
             device_id: None,
