@@ -69,8 +69,26 @@ macro_rules! stx_cols {
     };
 }
 
+/// The merchant card of a card number (`$1` the merchant, `$2` the number), found by its card alone
+/// through the unique (card, merchant) key: a card has one row per merchant that holds it. The
+/// merchant is checked as `(…) IS TRUE` (the same rows: the column is never NULL) so that it cannot be
+/// an index condition. Otherwise a PostgreSQL planner without statistics (new tables, autovacuum off
+/// or not yet run) may pick one of the merchant's list indexes and read all of the merchant's cards
+/// on every lookup, and a pooled connection keeps that plan while the tables grow: in a 10 s
+/// benchmark it read 17–25 million index entries (BENCHMARKS.md).
+macro_rules! merchantcard_of_number {
+    ($mc:literal) => {
+        concat!(
+            $mc,
+            ".card_id = (SELECT id FROM cards WHERE cardnumber = $2) AND (",
+            $mc,
+            ".merchant_id = $1) IS TRUE"
+        )
+    };
+}
+
 /// A merchant card with its card and customer in one row: the card's columns as `c_…`, the
-/// customer's as `cu_…` (NULL when there is none).
+/// customer's as `cu_…` (NULL when there is none). `$1` is the merchant, `$2` the card number.
 macro_rules! full_merchantcard_query {
     ($lock:expr) => {
         concat!(
@@ -81,7 +99,8 @@ macro_rules! full_merchantcard_query {
              cu.created AS cu_created \
              FROM merchantcards mc JOIN cards c ON c.id = mc.card_id \
              LEFT JOIN customers cu ON cu.id = mc.customer_id \
-             WHERE mc.merchant_id = $1 AND c.cardnumber = $2",
+             WHERE ",
+            merchantcard_of_number!("mc"),
             $lock
         )
     };

@@ -230,8 +230,8 @@ impl LoyaltyTx for SqlTx<'_> {
         let q = concat!(
             "SELECT ",
             merchantcard_cols!(),
-            " FROM merchantcards WHERE merchant_id = $1 \
-             AND card_id = (SELECT id FROM cards WHERE cardnumber = $2)"
+            " FROM merchantcards WHERE ",
+            merchantcard_of_number!("merchantcards")
         );
         self.q(q)
             .bind(merchant_id)

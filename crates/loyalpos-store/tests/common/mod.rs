@@ -1,4 +1,6 @@
 //! Fixtures shared by the store's tests: fresh databases on both backends, rows.
+// Each test file uses some of them.
+#![allow(dead_code)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,0 +1,169 @@
+//! PostgreSQL plans that do not depend on statistics: a pooled connection keeps the plan it made
+//! while the tables were nearly empty, and nothing analyses the tables while autovacuum is off.
+
+mod common;
+
+use common::{PgDatabase, merchant};
+use loyalpos_domain::card::{LockStatus, StockStatus};
+use loyalpos_domain::money::Cents;
+use loyalpos_store::{CardRow, CardgroupRow, MerchantcardRow, Store, Tx};
+
+const MERCHANT: &str = "MRC_PLAN";
+const CARDS_LATER: usize = 300;
+const LOOKUPS: usize = 20;
+
+fn cardgroup() -> CardgroupRow {
+    CardgroupRow {
+        id: "CRG_PLAN".into(),
+        merchant_id: MERCHANT.into(),
+        display_name: "G".into(),
+        picture: None,
+        stock_warn_limit: 0,
+        description: None,
+        cancel_selected: false,
+        currency: "EUR".into(),
+        bonus_rate: 10,
+        bonus_base: "revenue".into(),
+        filter_mode: "none".into(),
+        filter_codes: "[]".into(),
+        bonus_products: "[]".into(),
+        overdraft_allowed: false,
+        overdraft_limit: Cents::ZERO,
+        passcode_policy: 0,
+        card_creation_via_stx: false,
+        created: 0,
+    }
+}
+
+fn cardnumber(n: usize) -> String {
+    format!("9276{n:012}")
+}
+
+/// Card `n` of the merchant, with its merchant card.
+fn issue(tx: &mut dyn Tx, n: usize) -> loyalpos_store::Result<()> {
+    tx.insert_card(&CardRow {
+        id: format!("CRD_PLAN{n}").into(),
+        cardnumber: cardnumber(n),
+        created: 0,
+    })?;
+    tx.insert_merchantcard(&MerchantcardRow {
+        id: format!("MCD_PLAN{n}").into(),
+        merchant_id: MERCHANT.into(),
+        card_id: format!("CRD_PLAN{n}").into(),
+        cardgroup_id: "CRG_PLAN".into(),
+        created_for_merchant_id: MERCHANT.into(),
+        created_for_store_id: None,
+        customer_id: None,
+        customer_assignment_date: None,
+        is_base_card: false,
+        cash_balance: Cents::ZERO,
+        bonus_balance: Cents::ZERO,
+        points: 0,
+        last_usage: None,
+        last_charge: None,
+        stock_status: StockStatus::Active,
+        lock_status: LockStatus::Unlocked,
+        lock_reason: None,
+        lock_note: None,
+        expiry_date: None,
+        csc_hash: None,
+        passcode_hash: None,
+        created: 0,
+    })
+}
+
+/// Both lookups by number: the merchant card alone, and with its card and customer.
+async fn look_up_first_card(store: &Store) {
+    let (alone, full) = store
+        .read(|tx| {
+            let merchant = MERCHANT.into();
+            let alone = tx.merchantcard_by_number(&merchant, &cardnumber(0))?;
+            let full = tx.full_merchantcard_by_number(&merchant, &cardnumber(0))?;
+            Ok::<_, loyalpos_store::StoreError>((alone, full))
+        })
+        .await
+        .unwrap();
+    assert!(alone.is_some() && full.is_some());
+}
+
+/// Index entries of `merchantcards` read so far, and lookups of `cards` by number, once the
+/// lookups' backends have reported (a backend reports its counts when it ends, at the latest).
+fn index_reads(url: &str, lookups: i64) -> i64 {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    for _ in 0..100 {
+        let by_number: i64 = client
+            .query_one(
+                "SELECT COALESCE(SUM(idx_scan), 0)::bigint FROM pg_stat_user_indexes \
+                 WHERE indexrelname = 'cards_cardnumber_key'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if by_number >= lookups {
+            return client
+                .query_one(
+                    "SELECT COALESCE(SUM(idx_tup_read), 0)::bigint FROM pg_stat_user_indexes \
+                     WHERE relname = 'merchantcards'",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the lookups' statistics never arrived");
+}
+
+#[tokio::test]
+async fn a_card_lookup_probes_its_key_with_a_plan_made_while_the_tables_were_empty() {
+    let Some(db) = tokio::task::spawn_blocking(PgDatabase::fresh)
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    // Every connection keeps the plan of its first execution of a statement.
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client
+            .batch_execute(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = \
+                 force_generic_plan', current_database()); END $$",
+            )
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+        .write(|tx| {
+            tx.insert_merchant(&merchant(MERCHANT))?;
+            tx.insert_cardgroup(&cardgroup())?;
+            issue(tx, 0)
+        })
+        .await
+        .unwrap();
+    // Planned now, with one card: the jobs run one after another on the pool's one connection.
+    look_up_first_card(&store).await;
+    store
+        .write(|tx| (1..=CARDS_LATER).try_for_each(|n| issue(tx, n)))
+        .await
+        .unwrap();
+    for _ in 0..LOOKUPS {
+        look_up_first_card(&store).await;
+    }
+    drop(store);
+
+    let url = db.url.clone();
+    let lookups = 2 * (LOOKUPS as i64 + 1);
+    let read = tokio::task::spawn_blocking(move || index_reads(&url, lookups))
+        .await
+        .unwrap();
+    // One entry per lookup through the key; a scan of the merchant's cards reads all of them.
+    assert!(
+        read <= 2 * lookups,
+        "{read} index entries of merchantcards read for {lookups} lookups"
+    );
+}
