@@ -3,30 +3,10 @@
 mod common;
 
 use common::{each_store, merchant};
-use loyalpos_domain::money::Cents;
 use loyalpos_store::{AuthorizationRow, CardgroupRow, Store, StoreError, TokenRow};
 
 fn cardgroup(rate: i64) -> CardgroupRow {
-    CardgroupRow {
-        id: "CRG_CACHE".into(),
-        merchant_id: "MRC_C".into(),
-        display_name: "G".into(),
-        picture: None,
-        stock_warn_limit: 0,
-        description: None,
-        cancel_selected: false,
-        currency: "EUR".into(),
-        bonus_rate: rate,
-        bonus_base: "revenue".into(),
-        filter_mode: "none".into(),
-        filter_codes: "[]".into(),
-        bonus_products: "[]".into(),
-        overdraft_allowed: false,
-        overdraft_limit: Cents::ZERO,
-        passcode_policy: 0,
-        card_creation_via_stx: false,
-        created: 0,
-    }
+    common::cardgroup("CRG_CACHE", "MRC_C", rate)
 }
 
 async fn rate(store: &Store) -> Option<i64> {

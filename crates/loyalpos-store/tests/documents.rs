@@ -130,10 +130,7 @@ fn large_doc() -> String {
 
 #[tokio::test]
 async fn postgres_compresses_a_large_document_with_lz4_and_reads_it_back() {
-    let Some(db) = tokio::task::spawn_blocking(common::PgDatabase::fresh)
-        .await
-        .unwrap()
-    else {
+    let Some(db) = common::fresh_postgres().await else {
         return;
     };
     let store = Store::open(&db.url).await.unwrap();

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{PgDatabase, each_store, fresh_sqlite_url, merchant};
+use common::{each_store, fresh_sqlite_url, merchant};
 use loyalpos_domain::status::StxStatus;
 use loyalpos_store::{Backend, Store, StoreError, StxRow, Tx};
 
@@ -517,10 +517,7 @@ fn outbox_before_event_numbers(url: &str) {
 
 #[tokio::test]
 async fn postgres_events_keep_their_numbers_and_the_unnumbered_are_numbered_after_the_upgrade() {
-    let Some(db) = tokio::task::spawn_blocking(PgDatabase::fresh)
-        .await
-        .unwrap()
-    else {
+    let Some(db) = common::fresh_postgres().await else {
         return;
     };
     let url = db.url.clone();

@@ -3,37 +3,14 @@
 
 mod common;
 
-use common::{PgDatabase, merchant};
+use common::merchant;
 use loyalpos_domain::card::{LockStatus, StockStatus};
 use loyalpos_domain::money::Cents;
-use loyalpos_store::{CardRow, CardgroupRow, MerchantcardRow, Store, Tx};
+use loyalpos_store::{CardRow, MerchantcardRow, Store, Tx};
 
 const MERCHANT: &str = "MRC_PLAN";
 const CARDS_LATER: usize = 300;
 const LOOKUPS: usize = 20;
-
-fn cardgroup() -> CardgroupRow {
-    CardgroupRow {
-        id: "CRG_PLAN".into(),
-        merchant_id: MERCHANT.into(),
-        display_name: "G".into(),
-        picture: None,
-        stock_warn_limit: 0,
-        description: None,
-        cancel_selected: false,
-        currency: "EUR".into(),
-        bonus_rate: 10,
-        bonus_base: "revenue".into(),
-        filter_mode: "none".into(),
-        filter_codes: "[]".into(),
-        bonus_products: "[]".into(),
-        overdraft_allowed: false,
-        overdraft_limit: Cents::ZERO,
-        passcode_policy: 0,
-        card_creation_via_stx: false,
-        created: 0,
-    }
-}
 
 fn cardnumber(n: usize) -> String {
     format!("9276{n:012}")
@@ -86,28 +63,19 @@ async fn look_up_first_card(store: &Store) {
     assert!(alone.is_some() && full.is_some());
 }
 
-/// Index entries of `merchantcards` read so far, and lookups of `cards` by number, once the
-/// lookups' backends have reported (a backend reports its counts when it ends, at the latest).
+/// Index entries of `merchantcards` read so far, once the lookups' backends have reported their
+/// lookups of `cards` by number (a backend reports its counts when it ends, at the latest).
 fn index_reads(url: &str, lookups: i64) -> i64 {
     let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let mut sum = |column: &str, filter: &str| -> i64 {
+        let q = format!(
+            "SELECT COALESCE(SUM({column}), 0)::bigint FROM pg_stat_user_indexes WHERE {filter}"
+        );
+        client.query_one(&q, &[]).unwrap().get(0)
+    };
     for _ in 0..100 {
-        let by_number: i64 = client
-            .query_one(
-                "SELECT COALESCE(SUM(idx_scan), 0)::bigint FROM pg_stat_user_indexes \
-                 WHERE indexrelname = 'cards_cardnumber_key'",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        if by_number >= lookups {
-            return client
-                .query_one(
-                    "SELECT COALESCE(SUM(idx_tup_read), 0)::bigint FROM pg_stat_user_indexes \
-                     WHERE relname = 'merchantcards'",
-                    &[],
-                )
-                .unwrap()
-                .get(0);
+        if sum("idx_scan", "indexrelname = 'cards_cardnumber_key'") >= lookups {
+            return sum("idx_tup_read", "relname = 'merchantcards'");
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -116,10 +84,7 @@ fn index_reads(url: &str, lookups: i64) -> i64 {
 
 #[tokio::test]
 async fn a_card_lookup_probes_its_key_with_a_plan_made_while_the_tables_were_empty() {
-    let Some(db) = tokio::task::spawn_blocking(PgDatabase::fresh)
-        .await
-        .unwrap()
-    else {
+    let Some(db) = common::fresh_postgres().await else {
         return;
     };
     // Every connection keeps the plan of its first execution of a statement.
@@ -140,7 +105,7 @@ async fn a_card_lookup_probes_its_key_with_a_plan_made_while_the_tables_were_emp
     store
         .write(|tx| {
             tx.insert_merchant(&merchant(MERCHANT))?;
-            tx.insert_cardgroup(&cardgroup())?;
+            tx.insert_cardgroup(&common::cardgroup("CRG_PLAN", MERCHANT, 10))?;
             issue(tx, 0)
         })
         .await

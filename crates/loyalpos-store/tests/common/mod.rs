@@ -4,7 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use loyalpos_store::{MerchantRow, Store};
+use loyalpos_domain::money::Cents;
+use loyalpos_store::{CardgroupRow, MerchantRow, Store};
 
 /// A name no other test of any run uses: the process, the time, and a per-process count (tests on
 /// parallel threads can read the same clock value: two of them once created one database name).
@@ -76,6 +77,13 @@ impl Drop for PgDatabase {
     }
 }
 
+/// A fresh PostgreSQL database ([`PgDatabase::fresh`]), made off the async worker threads.
+pub async fn fresh_postgres() -> Option<PgDatabase> {
+    tokio::task::spawn_blocking(PgDatabase::fresh)
+        .await
+        .unwrap()
+}
+
 /// A migrated store on each backend that can run here (PostgreSQL's database lives as long as the
 /// returned guard).
 pub async fn each_store() -> Vec<(Store, Option<PgDatabase>)> {
@@ -83,10 +91,7 @@ pub async fn each_store() -> Vec<(Store, Option<PgDatabase>)> {
     let sqlite = Store::open(&fresh_sqlite_url()).await.unwrap();
     sqlite.migrate().await.unwrap();
     stores.push((sqlite, None));
-    if let Some(db) = tokio::task::spawn_blocking(PgDatabase::fresh)
-        .await
-        .unwrap()
-    {
+    if let Some(db) = fresh_postgres().await {
         let pg = Store::open(&db.url).await.unwrap();
         pg.migrate().await.unwrap();
         stores.push((pg, Some(db)));
@@ -107,6 +112,30 @@ pub fn merchant(id: &str) -> MerchantRow {
         default_store_id: None,
         default_contract_id: None,
         is_demo: false,
+        created: 0,
+    }
+}
+
+/// Card group `id` of `merchant`, earning `rate` per cent of the revenue.
+pub fn cardgroup(id: &str, merchant: &str, rate: i64) -> CardgroupRow {
+    CardgroupRow {
+        id: id.into(),
+        merchant_id: merchant.into(),
+        display_name: "G".into(),
+        picture: None,
+        stock_warn_limit: 0,
+        description: None,
+        cancel_selected: false,
+        currency: "EUR".into(),
+        bonus_rate: rate,
+        bonus_base: "revenue".into(),
+        filter_mode: "none".into(),
+        filter_codes: "[]".into(),
+        bonus_products: "[]".into(),
+        overdraft_allowed: false,
+        overdraft_limit: Cents::ZERO,
+        passcode_policy: 0,
+        card_creation_via_stx: false,
         created: 0,
     }
 }
