@@ -75,7 +75,7 @@ macro_rules! stx_cols {
 /// an index condition. Otherwise a PostgreSQL planner without statistics (new tables, autovacuum off
 /// or not yet run) may pick one of the merchant's list indexes and read all of the merchant's cards
 /// on every lookup, and a pooled connection keeps that plan while the tables grow: in a 10 s
-/// benchmark it read 17–25 million index entries (BENCHMARKS.md).
+/// benchmark it read 14–25 million index entries (BENCHMARKS.md).
 macro_rules! merchantcard_of_number {
     ($mc:literal) => {
         concat!(
