@@ -121,6 +121,11 @@ pub fn render(stats: &Stats) -> String {
             stats.round_trips,
         ),
         (
+            "loyalpos_store_relay_round_trips_total",
+            "the part of the round trips the event relay's units made (PostgreSQL)",
+            stats.relay_round_trips,
+        ),
+        (
             "loyalpos_store_units_total",
             "units of work committed",
             stats.units,

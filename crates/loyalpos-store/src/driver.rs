@@ -310,6 +310,17 @@ pub(crate) trait Driver {
     fn execute_later(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
         self.execute(sql, args).map(drop)
     }
+    /// Runs `first`, then `second`, and returns both answers. `second` may depend on what `first`
+    /// did in the database (the row it locked), never on its answer, so a driver may send the two
+    /// together: one round trip. A failure of `first` is the result.
+    fn query_pair(
+        &mut self,
+        first: (&str, &[Arg<'_>]),
+        second: (&str, &[Arg<'_>]),
+    ) -> Result<(Vec<Record>, Vec<Record>)> {
+        let first = self.query(first.0, first.1)?;
+        Ok((first, self.query(second.0, second.1)?))
+    }
     /// [`Driver::batch`], held back like [`Driver::execute_later`].
     fn batch_later(&mut self, sql: &str) -> Result<()> {
         self.batch(sql)

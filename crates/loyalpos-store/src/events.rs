@@ -237,7 +237,10 @@ impl Store {
         write: bool,
         job: impl FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let counted = move |tx: &mut dyn Tx| job(tx).map(|value| (value, tx.statements_run()));
+        let counted = move |tx: &mut dyn Tx| {
+            tx.count_as_relay();
+            job(tx).map(|value| (value, tx.statements_run()))
+        };
         let (value, statements) = if write {
             self.write(counted).await?
         } else {

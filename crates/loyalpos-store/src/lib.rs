@@ -61,6 +61,8 @@ pub struct Stats {
     /// out with the next one, so this is less than `statements`). 0 on SQLite, which runs in the
     /// process.
     pub round_trips: u64,
+    /// The part of `round_trips` the event relay's units made.
+    pub relay_round_trips: u64,
     /// Reads of cached rows (tokens, merchants, card groups, devices) answered from the cache…
     pub cache_hits: u64,
     /// …and read from the database.
@@ -145,6 +147,7 @@ pub(crate) struct Counters {
     pub batches: AtomicU64,
     pub statements: AtomicU64,
     pub round_trips: AtomicU64,
+    pub relay_round_trips: AtomicU64,
     pub units_per_commit: Buckets,
     pub wait_micros: Buckets,
 }
@@ -156,6 +159,7 @@ impl Default for Counters {
             batches: AtomicU64::new(0),
             statements: AtomicU64::new(0),
             round_trips: AtomicU64::new(0),
+            relay_round_trips: AtomicU64::new(0),
             units_per_commit: Buckets::new(UNITS_PER_COMMIT_BOUNDS),
             wait_micros: Buckets::new(WAIT_MICROS_BOUNDS),
         }
@@ -170,6 +174,7 @@ impl Counters {
             statements: self.statements.load(Ordering::Relaxed),
             relay_statements: 0,
             round_trips: self.round_trips.load(Ordering::Relaxed),
+            relay_round_trips: self.relay_round_trips.load(Ordering::Relaxed),
             cache_hits: cache.hits.load(Ordering::Relaxed),
             cache_misses: cache.misses.load(Ordering::Relaxed),
             units_per_commit: self.units_per_commit.snapshot(),
@@ -524,6 +529,8 @@ pub trait Tx:
     fn maintenance_off(&mut self) -> Result<bool>;
     /// How many statements this unit of work ran so far.
     fn statements_run(&self) -> u64;
+    /// Counts this unit's round trips, its COMMIT's included, as the event relay's.
+    fn count_as_relay(&mut self);
     /// Starts a nested savepoint inside the unit of work (one level: `inner`).
     fn savepoint(&mut self) -> Result<()>;
     /// Keeps what was done since [`Tx::savepoint`] as part of the unit.
@@ -612,6 +619,16 @@ pub struct FullMerchantcard {
     pub card: CardRow,
     pub group: CardgroupRow,
     pub customer: Option<CustomerRow>,
+}
+
+/// A smart transaction locked by [`SmartTx::lock_stx_with_card`], with the merchant card of its
+/// `cardnumber` at its merchant: `None` when the row has no number or that merchant holds no card
+/// of it. The card is read before the row is locked, so a command that changed the row's number in
+/// between leaves the card of the number before: callers check the card's number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedStx {
+    pub stx: StxRow,
+    pub card: Option<FullMerchantcard>,
 }
 
 pub trait LoyaltyTx {
@@ -705,6 +722,11 @@ pub trait SmartTx {
     fn stx(&mut self, id: &StxId) -> Result<Option<StxRow>>;
     /// Reads and locks the smart transaction: transitions of one transaction are serialised.
     fn lock_stx(&mut self, id: &StxId) -> Result<Option<StxRow>>;
+    /// The merchant card of the row's `cardnumber` as [`LoyaltyTx::full_merchantcard_by_number`]
+    /// finds it, locked when `lock_card` (a start books on it), then [`SmartTx::lock_stx`]: the
+    /// lock order of every path, card before transaction. One round trip on PostgreSQL: the card's
+    /// statement reads the number from the row in SQL, and both go out together.
+    fn lock_stx_with_card(&mut self, id: &StxId, lock_card: bool) -> Result<Option<LockedStx>>;
     fn stxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<StxRow>>;
     /// Finds (does not lock) the transaction of a device's receipt number.
     fn stx_by_receipt_number(
@@ -713,13 +735,14 @@ pub trait SmartTx {
         receipt_number: i64,
     ) -> Result<Option<StxRow>>;
     /// Writes the status, TA code, document and update time. Not the device (fixed at creation),
-    /// nor the keys only one command changes (`set_stx_receipt_number`, `update_stx_refs`): an
+    /// nor the keys only one command changes (`set_stx_receipt_number`, `update_stx_keys`): an
     /// UPDATE that names an indexed column rewrites its index entries even when the value stays.
     fn update_stx(&mut self, row: &StxRow) -> Result<()>;
     /// Writes the receipt number (only a cashless start takes one from its terminal).
     fn set_stx_receipt_number(&mut self, row: &StxRow) -> Result<()>;
-    /// Writes `merchant_ref` and `transaction_ref` (only a PUT changes them).
-    fn update_stx_refs(&mut self, row: &StxRow) -> Result<()>;
+    /// Writes `merchant_ref`, `transaction_ref` and `cardnumber` (a PUT changes them, and a start
+    /// that issues the card of a `create_card` ident).
+    fn update_stx_keys(&mut self, row: &StxRow) -> Result<()>;
     fn stxs_of_device_after_receipt(
         &mut self,
         device_id: &DeviceId,

@@ -37,6 +37,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     migration!("sqlite", 13, "0013_office_operator"),
     migration!("sqlite", 14, "0014_office_payment_days"),
     migration!("sqlite", 15, "0015_events_packed"),
+    migration!("sqlite", 18, "0018_stx_cardnumber"),
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -57,6 +58,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     migration!("postgres", 15, "0015_events_packed"),
     migration!("postgres", 16, "0016_lz4_toast"),
     migration!("postgres", 17, "0017_event_numbers"),
+    migration!("postgres", 18, "0018_stx_cardnumber"),
 ];
 
 /// Applies every migration not yet recorded. `exclusive` is the pair of statements that keep other

@@ -359,12 +359,17 @@ impl Pool {
         driver.held.push(Held::Batch(begin.to_owned()));
         let mut tx = SqlTx::new(&mut driver, cache);
         let settle = run_job(job, &mut tx);
-        let dirty = tx.dirty;
+        let (dirty, relay) = (tx.dirty, tx.relay);
         let ended = if settle.keep {
             driver.batch("COMMIT")
         } else {
             driver.roll_back()
         };
+        if relay {
+            counters
+                .relay_round_trips
+                .fetch_add(driver.trips, std::sync::atomic::Ordering::Relaxed);
+        }
         drop(driver);
         cache.forget(&dirty);
         if ended.is_ok() {
@@ -508,6 +513,8 @@ struct PgDriver<'c> {
     held: Vec<Held>,
     /// Whether anything reached the server yet.
     sent: bool,
+    /// Times this unit waited for the server's answers.
+    trips: u64,
 }
 
 /// A statement held back, with its arguments owned.
@@ -554,6 +561,7 @@ impl<'c> PgDriver<'c> {
             counters,
             held: Vec::new(),
             sent: false,
+            trips: 0,
         }
     }
 
@@ -615,6 +623,7 @@ impl<'c> PgDriver<'c> {
             }
         }));
         let (earlier, last) = connection.runtime.block_on(join(earlier, last(client)));
+        self.trips += 1;
         self.counters
             .round_trips
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -641,24 +650,27 @@ impl Driver for PgDriver<'_> {
             .statements
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let statement = self.statement(sql)?;
-        let names: Arc<[String]> = statement
-            .columns()
-            .iter()
-            .map(|c| c.name().to_owned())
-            .collect();
         let params = Self::params(args);
         let rows = self.pipelined(|client| client.query(&statement, &params))?;
-        rows.iter()
-            .map(|row| {
-                let vals = (0..row.len())
-                    .map(|i| value(row, i))
-                    .collect::<Result<Vec<Val>>>()?;
-                Ok(Record {
-                    names: names.clone(),
-                    vals,
-                })
-            })
-            .collect()
+        records(&statement, &rows)
+    }
+
+    fn query_pair(
+        &mut self,
+        first: (&str, &[Arg<'_>]),
+        second: (&str, &[Arg<'_>]),
+    ) -> Result<(Vec<Record>, Vec<Record>)> {
+        self.counters
+            .statements
+            .fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+        let (one, two) = (self.statement(first.0)?, self.statement(second.0)?);
+        let (p1, p2) = (Self::params(first.1), Self::params(second.1));
+        let (rows1, rows2) = self.pipelined(|client| async {
+            // Polled together, the two go out in this order; the first failure is the answer.
+            let (rows1, rows2) = join(client.query(&one, &p1), client.query(&two, &p2)).await;
+            Ok((rows1?, rows2?))
+        })?;
+        Ok((records(&one, &rows1)?, records(&two, &rows2)?))
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
@@ -679,6 +691,26 @@ impl Driver for PgDriver<'_> {
         self.held.push(Held::Batch(sql.to_owned()));
         Ok(())
     }
+}
+
+/// A statement's rows as plain values, named by its columns.
+fn records(statement: &Statement, rows: &[::postgres::Row]) -> Result<Vec<Record>> {
+    let names: Arc<[String]> = statement
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let vals = (0..row.len())
+                .map(|i| value(row, i))
+                .collect::<Result<Vec<Val>>>()?;
+            Ok(Record {
+                names: names.clone(),
+                vals,
+            })
+        })
+        .collect()
 }
 
 fn value(row: &::postgres::Row, i: usize) -> Result<Val> {

@@ -277,6 +277,9 @@ pub struct StxRow {
     /// The document's `merchantRef` and `transactionRef`, kept as columns for the list filters.
     pub merchant_ref: Option<String>,
     pub transaction_ref: Option<String>,
+    /// The number of the card the document's card ident names (written with the document's
+    /// keys), so that a start finds the card in the round trip that locks the transaction.
+    pub cardnumber: Option<String>,
     /// JSON document with everything else (owned by the layer above).
     pub doc: String,
     pub created: i64,
@@ -521,6 +524,7 @@ impl FromRecord for StxRow {
             trans_id: r.take("trans_id")?,
             merchant_ref: r.take("merchant_ref")?,
             transaction_ref: r.take("transaction_ref")?,
+            cardnumber: r.take("cardnumber")?,
             doc: take_document(&mut r)?,
             created: r.take("created")?,
             updated: r.take("updated")?,

@@ -12,6 +12,8 @@ pub(crate) struct SqlTx<'c> {
     pending_mark: usize,
     /// Statements this job ran (the relay's are told apart in the metrics).
     statements: u64,
+    /// Whether this is a unit of the event relay, whose round trips are told apart likewise.
+    relay: bool,
     /// `Some` in a job of the SQLite writer: the job's events, written at the end of its batch
     /// once rendered and packed off the writer's thread ([`EventTx::write_events`]).
     deferred_events: Option<Vec<PendingEvents>>,
@@ -26,6 +28,7 @@ impl<'c> SqlTx<'c> {
             pending: Vec::new(),
             pending_mark: 0,
             statements: 0,
+            relay: false,
             deferred_events: None,
         }
     }
@@ -39,6 +42,10 @@ impl<'c> SqlTx<'c> {
 impl Tx for SqlTx<'_> {
     fn statements_run(&self) -> u64 {
         self.statements
+    }
+
+    fn count_as_relay(&mut self) {
+        self.relay = true;
     }
 
     fn ping(&mut self) -> Result<()> {

@@ -22,6 +22,7 @@ fn paid(id: &str) -> StxRow {
         trans_id: None,
         merchant_ref: None,
         transaction_ref: None,
+        cardnumber: None,
         doc: DOC.into(),
         created: 7_200,
         updated: None,

@@ -145,6 +145,7 @@ fn stx(id: &str, merchant_id: &str) -> StxRow {
         trans_id: None,
         merchant_ref: None,
         transaction_ref: None,
+        cardnumber: None,
         doc: "{}".into(),
         created: 0,
         updated: None,
@@ -210,6 +211,92 @@ async fn a_units_writes_go_out_with_its_commit() {
         let stored = store.read(|tx| tx.stx(&"STX_W4".into())).await.unwrap();
         assert!(stored.is_some(), "{:?}", store.backend());
     }
+}
+
+/// A start locks its card and its transaction in one round trip on PostgreSQL: the card is found
+/// through the transaction's `cardnumber` at the transaction's merchant, and locked. A row without a
+/// number, with the number of a card nobody holds, or of a merchant that holds no such card, comes
+/// without a card.
+#[tokio::test]
+async fn a_transaction_is_locked_with_its_card_in_one_round_trip() {
+    const NUMBER: &str = "9276000000000011";
+    for (store, db) in each_store().await {
+        store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_L"))?;
+                tx.insert_merchant(&merchant("MRC_O"))?;
+                tx.insert_cardgroup(&common::cardgroup("CRG_L", "MRC_L", 10))?;
+                common::issue(tx, "MRC_L", "CRG_L", "L1", NUMBER)?;
+                tx.insert_stx(&with_card(stx("STX_L1", "MRC_L"), NUMBER))?;
+                tx.insert_stx(&with_card(stx("STX_L2", "MRC_L"), "9276000000000099"))?;
+                tx.insert_stx(&stx("STX_L3", "MRC_L"))?;
+                tx.insert_stx(&with_card(stx("STX_L4", "MRC_O"), NUMBER))
+            })
+            .await
+            .unwrap();
+        let locked =
+            |id: &'static str| move |tx: &mut dyn Tx| tx.lock_stx_with_card(&id.into(), true);
+        // Prepares the statements on the pool's connection and caches the card group.
+        store.write(locked("STX_L1")).await.unwrap();
+
+        let before = store.stats();
+        let url = db.as_ref().map(|db| db.url.clone());
+        let (found, held_elsewhere) = store
+            .write(move |tx| {
+                let found = tx.lock_stx_with_card(&"STX_L1".into(), true)?;
+                Ok::<_, StoreError>((found, url.map(|url| card_lock_is_taken(url, "MCD_L1"))))
+            })
+            .await
+            .unwrap();
+        let after = store.stats();
+        let found = found.expect("the transaction");
+        assert_eq!(found.stx.id, "STX_L1");
+        let card = found.card.expect("its card");
+        assert_eq!(card.merchantcard.id, "MCD_L1");
+        assert_eq!(
+            (card.card.cardnumber.as_str(), card.group.id.as_str()),
+            (NUMBER, "CRG_L")
+        );
+        assert_eq!(after.statements - before.statements, 2);
+        // The pair, then the COMMIT.
+        let expected = match store.backend() {
+            Backend::Postgres => 2,
+            Backend::Sqlite => 0,
+        };
+        assert_eq!(after.round_trips - before.round_trips, expected);
+        assert_ne!(held_elsewhere, Some(false), "the card was not locked");
+
+        for id in ["STX_L2", "STX_L3", "STX_L4"] {
+            let found = store
+                .write(locked(id))
+                .await
+                .unwrap()
+                .expect("the transaction");
+            assert_eq!(found.card, None, "{id} on {:?}", store.backend());
+        }
+        assert_eq!(store.write(locked("STX_NONE")).await.unwrap(), None);
+    }
+}
+
+fn with_card(row: StxRow, number: &str) -> StxRow {
+    StxRow {
+        cardnumber: Some(number.into()),
+        ..row
+    }
+}
+
+/// Whether another connection finds the merchant card's row lock taken (PostgreSQL).
+fn card_lock_is_taken(url: String, id: &'static str) -> bool {
+    std::thread::spawn(move || {
+        let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let sql = format!("SELECT 1 FROM merchantcards WHERE id = '{id}' FOR UPDATE NOWAIT");
+        match other.batch_execute(&sql) {
+            Ok(()) => false,
+            Err(e) => e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE),
+        }
+    })
+    .join()
+    .unwrap()
 }
 
 /// The writer is held by a job that waits until the test lets it go; every job queued meanwhile

@@ -4,9 +4,7 @@
 mod common;
 
 use common::merchant;
-use loyalpos_domain::card::{LockStatus, StockStatus};
-use loyalpos_domain::money::Cents;
-use loyalpos_store::{CardRow, MerchantcardRow, Store, Tx};
+use loyalpos_store::{Store, Tx};
 
 const MERCHANT: &str = "MRC_PLAN";
 const CARDS_LATER: usize = 300;
@@ -18,35 +16,13 @@ fn cardnumber(n: usize) -> String {
 
 /// Card `n` of the merchant, with its merchant card.
 fn issue(tx: &mut dyn Tx, n: usize) -> loyalpos_store::Result<()> {
-    tx.insert_card(&CardRow {
-        id: format!("CRD_PLAN{n}").into(),
-        cardnumber: cardnumber(n),
-        created: 0,
-    })?;
-    tx.insert_merchantcard(&MerchantcardRow {
-        id: format!("MCD_PLAN{n}").into(),
-        merchant_id: MERCHANT.into(),
-        card_id: format!("CRD_PLAN{n}").into(),
-        cardgroup_id: "CRG_PLAN".into(),
-        created_for_merchant_id: MERCHANT.into(),
-        created_for_store_id: None,
-        customer_id: None,
-        customer_assignment_date: None,
-        is_base_card: false,
-        cash_balance: Cents::ZERO,
-        bonus_balance: Cents::ZERO,
-        points: 0,
-        last_usage: None,
-        last_charge: None,
-        stock_status: StockStatus::Active,
-        lock_status: LockStatus::Unlocked,
-        lock_reason: None,
-        lock_note: None,
-        expiry_date: None,
-        csc_hash: None,
-        passcode_hash: None,
-        created: 0,
-    })
+    common::issue(
+        tx,
+        MERCHANT,
+        "CRG_PLAN",
+        &format!("PLAN{n}"),
+        &cardnumber(n),
+    )
 }
 
 /// Both lookups by number: the merchant card alone, and with its card and customer.

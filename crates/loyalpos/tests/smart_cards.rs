@@ -122,3 +122,43 @@ on_both_backends! {
         app.send(Method::POST, "/Smart/Transactions/SDV_DEMOINGENICO17275WL26695664000/diagnosis", Some(&token), None).await.ok();
     }
 }
+
+// A start reads its card in the round trip that locks the transaction, through the transaction's
+// `cardnumber` column; the document's card ident decides which card books.
+on_both_backends! {
+    async fn a_put_that_names_another_card_books_on_that_card(app: TestApp) {
+        let id = app.create_stx(card_body(CARD_A, docs_basket(), 796)).await;
+        app.put(&format!("/Smart/Transactions/{id}"), PINNED, card_body(CARD_B, docs_basket(), 796)).await.ok();
+        app.pre(&id).await.ok();
+        assert_eq!(app.stx(&id).await["idents"][0]["merchantcard"]["id"], MCD_B);
+        let done = app.start(&id, "cash").await.ok().clone();
+        assert_eq!(booked_card(&app, &done).await, MCD_B);
+        assert_eq!(done["receipt"][1], NV("Kartennummer: ", CARD_B));
+    }
+
+    async fn a_start_books_on_the_card_its_document_names_whatever_the_column_says(app: TestApp) {
+        // A row written before the column (NULL), and a column that names another card: both
+        // book on the document's card.
+        for column in ["NULL", &format!("'{CARD_B}'")] {
+            let id = app.create_stx(card_body(CARD_A, docs_basket(), 796)).await;
+            raw_sql(&app.db.url, &format!("UPDATE smart_transactions SET cardnumber = {column} WHERE id = '{id}'")).await;
+            let done = app.start(&id, "cash").await.ok().clone();
+            assert_eq!(booked_card(&app, &done).await, MCD_A, "{column}");
+            assert_eq!(done["receipt"][1], NV("Kartennummer: ", CARD_A), "{column}");
+        }
+    }
+}
+
+/// The merchant card of the loyalty transaction a start booked.
+async fn booked_card(app: &TestApp, started: &serde_json::Value) -> String {
+    let ltx = started["transactions"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no booking: {started}"));
+    let booked = app
+        .get(&format!("/Loyalty/Transactions/{ltx}"), PINNED)
+        .await;
+    booked.ok()["merchantcard"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

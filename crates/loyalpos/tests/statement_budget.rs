@@ -4,7 +4,9 @@
 //! 14, and a preTransaction at most 4 (its event shows the transaction it planned, without reading
 //! it and its card again) — counted by the server's own store counters (`GET /metrics`), less what
 //! the event relay ran meanwhile (it numbers and hands on the events after the commit, batched
-//! under load).
+//! under load). On PostgreSQL the same units are held to their round trips: a start with a card
+//! waits 3 times (its card and transaction locked together, the TA code, the writes with the
+//! COMMIT), a create 2 (its card, the writes with the COMMIT), a preTransaction 2.
 mod common;
 use common::sse::EventStream;
 use common::*;
@@ -13,6 +15,9 @@ use serde_json::json;
 const START_WITH_CARD: u64 = 9;
 const FLOW: u64 = 14;
 const PRE_TRANSACTION: u64 = 4;
+const START_WITH_CARD_TRIPS: u64 = 3;
+const FLOW_TRIPS: u64 = 5;
+const PRE_TRANSACTION_TRIPS: u64 = 2;
 
 fn counter(text: &str, name: &str) -> u64 {
     text.lines()
@@ -21,14 +26,18 @@ fn counter(text: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
-/// Statements the requests' units of work ran so far, and those of the relay.
-async fn statements(app: &TestApp) -> (u64, u64) {
+/// What the requests' units of work ran so far, less the relay's: statements, round trips (0 on
+/// SQLite); and the relay's statements.
+async fn statements(app: &TestApp) -> (u64, u64, u64) {
     let response = app.http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     let relay = counter(&text, "loyalpos_store_relay_statements_total");
+    let trips = counter(&text, "loyalpos_store_round_trips_total")
+        - counter(&text, "loyalpos_store_relay_round_trips_total");
     (
         counter(&text, "loyalpos_store_statements_total") - relay,
+        trips,
         relay,
     )
 }
@@ -56,16 +65,16 @@ on_both_backends! {
         // is counted as the relay's).
         let mut events = EventStream::open(&app.server.base, PINNED, "?after=0", None).await;
         events.drain(std::time::Duration::from_millis(500)).await;
-        let (before_create, relay_before) = statements(&app).await;
+        let (before_create, trips_before_create, relay_before) = statements(&app).await;
         let created = app.post("/Smart/Transactions", PINNED, docs_basket_with(CARD_C)).await.ok().clone();
         let id = created["id"].as_str().unwrap().to_owned();
         events.next_event().await;
-        let (before_start, _) = statements(&app).await;
+        let (before_start, trips_before_start, _) = statements(&app).await;
         let started = app.post(&format!("/Smart/Transactions/{id}/start/cash"), PINNED, json!({})).await.ok().clone();
         for _ in 0..3 {
             events.next_event().await;
         }
-        let (after, relay_after) = statements(&app).await;
+        let (after, trips_after, relay_after) = statements(&app).await;
         assert_eq!(started["status"], "ok");
 
         let (create, start) = (before_start - before_create, after - before_start);
@@ -76,6 +85,10 @@ on_both_backends! {
         );
         assert!(start <= START_WITH_CARD, "start/cash with a card ran {start} statements");
         assert!(create + start <= FLOW, "the flow ran {} statements", create + start);
+        let (create_trips, start_trips) = (trips_before_start - trips_before_create, trips_after - trips_before_start);
+        println!("round trips: create {create_trips}, start/cash {start_trips}");
+        assert!(start_trips <= START_WITH_CARD_TRIPS, "start/cash with a card waited {start_trips} times");
+        assert!(create_trips + start_trips <= FLOW_TRIPS, "the flow waited {} times", create_trips + start_trips);
     }
 }
 
@@ -90,10 +103,10 @@ on_both_backends! {
         let created = app.post("/Smart/Transactions", PINNED, docs_basket_with(CARD_C)).await.ok().clone();
         let id = created["id"].as_str().unwrap().to_owned();
         events.next_event().await;
-        let (before, _) = statements(&app).await;
+        let (before, trips_before, _) = statements(&app).await;
         let planned = app.post(&format!("/Smart/Transactions/{id}/preTransaction"), PINNED, json!({})).await.ok().clone();
         let (_, _, changed) = events.next_event().await;
-        let (after, _) = statements(&app).await;
+        let (after, trips_after, _) = statements(&app).await;
 
         // The event shows the transaction as planned, its card included.
         assert!(planned["missing_sum"].is_number(), "{planned}");
@@ -103,5 +116,8 @@ on_both_backends! {
         let pre = after - before;
         println!("statements: preTransaction {pre}");
         assert!(pre <= PRE_TRANSACTION, "preTransaction ran {pre} statements");
+        let trips = trips_after - trips_before;
+        println!("round trips: preTransaction {trips}");
+        assert!(trips <= PRE_TRANSACTION_TRIPS, "preTransaction waited {trips} times");
     }
 }

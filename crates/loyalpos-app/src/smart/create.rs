@@ -62,6 +62,7 @@ pub fn create(
         trans_id: None,
         merchant_ref: doc.merchant_ref.clone(),
         transaction_ref: doc.transaction_ref.clone(),
+        cardnumber: doc.cardnumber().map(str::to_owned),
         doc: doc.to_json(),
         created: now,
         updated: None,

@@ -187,6 +187,11 @@ impl StxDoc {
         self.idents.first()
     }
 
+    /// The number of the card the card ident names (the row's `cardnumber`).
+    pub fn cardnumber(&self) -> Option<&str> {
+        self.card_ident().and_then(Ident::cardnumber)
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a stored document always serialises")
     }

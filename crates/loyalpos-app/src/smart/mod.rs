@@ -11,7 +11,7 @@ mod shown;
 mod terminal;
 
 use loyalpos_domain::status::{Action, check};
-use loyalpos_store::{ListQuery, Listed, StxId, StxRow, Tx};
+use loyalpos_store::{ListQuery, Listed, LockedStx, StxId, StxRow, Tx};
 use serde_json::{Map, Value};
 
 pub use self::cancel::{abort, cancel, cancel_trx, on_ltx_cancelled};
@@ -21,7 +21,7 @@ pub use self::shown::{IdentCard, SmartTransaction};
 pub use self::terminal::{diagnosis, end_of_day};
 
 use self::doc::StxDoc;
-use self::shown::read_shown;
+use self::shown::{Named, read_shown};
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::events;
@@ -46,6 +46,30 @@ fn find(tx: &mut dyn Tx, caller: &Principal, id: &str, lock: bool) -> ApiResult<
     Ok((row, doc))
 }
 
+/// The caller's transaction by path id, locked, and the merchant card its card ident names, read in
+/// the same round trip (locked when `lock_card`: a start books on it), through the row's
+/// `cardnumber`. `None` when that did not find the ident's card (a row written before the column,
+/// an ident without a card number, an unknown card, a number changed meanwhile): the caller then
+/// looks the ident up itself.
+fn find_with_card(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    id: &str,
+    lock_card: bool,
+) -> ApiResult<(StxRow, StxDoc, Option<Named>)> {
+    let id = path_id(id, "STX")?;
+    let (row, card) = match tx.lock_stx_with_card(&id.into(), lock_card)? {
+        Some(LockedStx { stx, card }) => (Some(stx), card),
+        None => (None, None),
+    };
+    let row = owned(row, |r| &r.merchant_id, caller, "smart.transactions", id)?;
+    let doc = stored_doc(&row)?;
+    let named = card
+        .filter(|c| Some(c.card.cardnumber.as_str()) == doc.cardnumber())
+        .map(|card| Named::Card(Some(card)));
+    Ok((row, doc, named))
+}
+
 /// Writes the changed transaction with its document.
 fn save(tx: &mut dyn Tx, row: &mut StxRow, doc: &StxDoc, now: i64) -> ApiResult<()> {
     row.doc = doc.to_json();
@@ -56,12 +80,17 @@ fn save(tx: &mut dyn Tx, row: &mut StxRow, doc: &StxDoc, now: i64) -> ApiResult<
     if row.created < now - SETTLED_AFTER {
         tx.forget_payment_day(&row.merchant_id, row.created)?;
     }
-    // The list keys are written only when they change (a PUT), so that the writes of
-    // preTransaction, start and cancel leave their indexes alone.
-    if row.merchant_ref != doc.merchant_ref || row.transaction_ref != doc.transaction_ref {
+    // The keys are written only when they change (a PUT, a start that issues its card), so that
+    // the writes of preTransaction, start and cancel leave the list indexes alone.
+    let cardnumber = doc.cardnumber();
+    if row.merchant_ref != doc.merchant_ref
+        || row.transaction_ref != doc.transaction_ref
+        || row.cardnumber.as_deref() != cardnumber
+    {
         row.merchant_ref.clone_from(&doc.merchant_ref);
         row.transaction_ref.clone_from(&doc.transaction_ref);
-        tx.update_stx_refs(row)?;
+        row.cardnumber = cardnumber.map(str::to_owned);
+        tx.update_stx_keys(row)?;
     }
     events::stx_changed(tx, row, now);
     Ok(())

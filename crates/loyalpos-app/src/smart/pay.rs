@@ -14,7 +14,7 @@ use loyalpos_store::{FullMerchantcard, StxRow, Tx};
 use super::card::{CardContext, Holder, card_context};
 use super::doc::{StoredPlan, StxDoc};
 use super::shown::{Named, SmartTransaction, merchant_name, read_shown, show};
-use super::{find, save};
+use super::{find_with_card, save};
 use crate::caller::Principal;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::events;
@@ -39,12 +39,15 @@ pub fn pre_transaction(
     id: &str,
     now: i64,
 ) -> ApiResult<Planned> {
-    let (mut row, mut doc) = find(tx, caller, id, true)?;
+    let (mut row, mut doc, read) = find_with_card(tx, caller, id, false)?;
     check(&Action::PreTransaction, row.status, None)?;
     let ident = doc
         .card_ident()
         .ok_or_else(|| DomainError::CardInvalid("no card ident".into()))?;
-    let named = Named::resolve(tx, &row.merchant_id, ident, false)?;
+    let named = match read {
+        Some(named) => named,
+        None => Named::resolve(tx, &row.merchant_id, ident, false)?,
+    };
     let ctx = card_context(named.clone(), ident, &row.merchant_id, &doc.currency, now)?;
     let planned = plan(&doc.client_lines(), &ctx.balances, &ctx.rules)?;
     doc.plan = Some(StoredPlan::from_plan(&planned));
@@ -75,7 +78,7 @@ pub fn start(
     demo: bool,
     now: i64,
 ) -> ApiResult<Started> {
-    let (mut row, mut doc) = find(tx, caller, id, true)?;
+    let (mut row, mut doc, read) = find_with_card(tx, caller, id, true)?;
     let status = row.status;
     let stored_method = doc.payment_method.as_deref();
     if check(&Action::Start(method), status, stored_method)? == Transition::Unchanged {
@@ -85,7 +88,7 @@ pub fn start(
     if method == StartMethod::Loyalty && status == StxStatus::Created {
         check_loyalty_method(status, &checkout.totals, None)?;
     }
-    let booking = booking(tx, &row, &doc, method, &checkout, now)?;
+    let booking = booking(tx, &row, &doc, read, method, &checkout, now)?;
     if method == StartMethod::Loyalty {
         check_loyalty_method(status, &checkout.totals, checkout.plan.as_ref())?;
     }
@@ -150,11 +153,12 @@ struct Booking {
 }
 
 /// The booking of a start; none without an ident (cash or cashless of a basket that neither loads
-/// nor discharges a card).
+/// nor discharges a card). `read` is the card if it was locked with the transaction.
 fn booking(
     tx: &mut dyn Tx,
     row: &StxRow,
     doc: &StxDoc,
+    read: Option<Named>,
     method: StartMethod,
     checkout: &Checkout,
     now: i64,
@@ -167,7 +171,10 @@ fn booking(
         }
         return Ok(None);
     };
-    let named = Named::resolve(tx, &row.merchant_id, ident, true)?;
+    let named = match read {
+        Some(named) => named,
+        None => Named::resolve(tx, &row.merchant_id, ident, true)?,
+    };
     let ctx = card_context(named, ident, &row.merchant_id, &doc.currency, now)?;
     let settlement = settle(
         &checkout.lines,

@@ -112,6 +112,7 @@ fn service_transaction(
         trans_id: None,
         merchant_ref: doc.merchant_ref.clone(),
         transaction_ref: doc.transaction_ref.clone(),
+        cardnumber: doc.cardnumber().map(str::to_owned),
         doc: doc.to_json(),
         created: now,
         updated: None,

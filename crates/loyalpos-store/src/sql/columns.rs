@@ -65,7 +65,7 @@ macro_rules! ltx_cols {
 }
 macro_rules! stx_cols {
     () => {
-        "id, merchant_id, status, device_id, receipt_number, trans_id, merchant_ref, transaction_ref, doc, created, updated"
+        "id, merchant_id, status, device_id, receipt_number, trans_id, merchant_ref, transaction_ref, cardnumber, doc, created, updated"
     };
 }
 
@@ -87,10 +87,26 @@ macro_rules! merchantcard_of_number {
     };
 }
 
+/// The merchant card of a smart transaction's `cardnumber` at the transaction's merchant (`$1` the
+/// transaction), found through the same unique key as [`merchantcard_of_number`]: the number and
+/// the merchant are read from the transaction's row in SQL, so this statement can go out together
+/// with the one that locks that row.
+macro_rules! merchantcard_of_stx {
+    ($mc:literal) => {
+        concat!(
+            $mc,
+            ".card_id = (SELECT c1.id FROM smart_transactions s1 JOIN cards c1 \
+             ON c1.cardnumber = s1.cardnumber WHERE s1.id = $1) AND (",
+            $mc,
+            ".merchant_id = (SELECT s2.merchant_id FROM smart_transactions s2 WHERE s2.id = $1)) IS TRUE"
+        )
+    };
+}
+
 /// A merchant card with its card and customer in one row: the card's columns as `c_…`, the
-/// customer's as `cu_…` (NULL when there is none). `$1` is the merchant, `$2` the card number.
+/// customer's as `cu_…` (NULL when there is none), the merchant card found by `$which`.
 macro_rules! full_merchantcard_query {
-    ($lock:expr) => {
+    ($which:expr, $lock:expr) => {
         concat!(
             "SELECT mc.*, c.id AS c_id, c.cardnumber AS c_cardnumber, \
              c.created AS c_created, cu.id AS cu_id, cu.merchant_id AS cu_merchant_id, \
@@ -100,7 +116,7 @@ macro_rules! full_merchantcard_query {
              FROM merchantcards mc JOIN cards c ON c.id = mc.card_id \
              LEFT JOIN customers cu ON cu.id = mc.customer_id \
              WHERE ",
-            merchantcard_of_number!("mc"),
+            $which,
             $lock
         )
     };

@@ -244,7 +244,11 @@ impl LoyaltyTx for SqlTx<'_> {
         merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<FullMerchantcard>> {
-        self.full_merchantcard(full_merchantcard_query!(""), merchant_id, cardnumber)
+        self.full_merchantcard(
+            full_merchantcard_query!(merchantcard_of_number!("mc"), ""),
+            merchant_id,
+            cardnumber,
+        )
     }
 
     fn lock_full_merchantcard_by_number(
@@ -253,7 +257,7 @@ impl LoyaltyTx for SqlTx<'_> {
         cardnumber: &str,
     ) -> Result<Option<FullMerchantcard>> {
         self.full_merchantcard(
-            full_merchantcard_query!(lock_merchantcard_row!()),
+            full_merchantcard_query!(merchantcard_of_number!("mc"), lock_merchantcard_row!()),
             merchant_id,
             cardnumber,
         )
@@ -467,12 +471,20 @@ impl SqlTx<'_> {
         merchant_id: &MerchantId,
         cardnumber: &str,
     ) -> Result<Option<FullMerchantcard>> {
-        let Some(JoinedMerchantcard(merchantcard, card, customer)) = self
+        let joined = self
             .q(sql)
             .bind(merchant_id)
             .bind(cardnumber)
-            .fetch_optional()?
-        else {
+            .fetch_optional()?;
+        self.with_group(joined)
+    }
+
+    /// The joined merchant card with its group (from the cache).
+    fn with_group(
+        &mut self,
+        joined: Option<JoinedMerchantcard>,
+    ) -> Result<Option<FullMerchantcard>> {
+        let Some(JoinedMerchantcard(merchantcard, card, customer)) = joined else {
             return Ok(None);
         };
         let group = self.cardgroup(&merchantcard.cardgroup_id)?.ok_or_else(|| {

@@ -4,7 +4,7 @@ impl SmartTx for SqlTx<'_> {
         self.q(concat!(
             "INSERT INTO smart_transactions (",
             stx_cols!(),
-            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
         ))
         .bind(&r.id)
         .bind(&r.merchant_id)
@@ -14,6 +14,7 @@ impl SmartTx for SqlTx<'_> {
         .bind(&r.trans_id)
         .bind(&r.merchant_ref)
         .bind(&r.transaction_ref)
+        .bind(&r.cardnumber)
         .bind(doc.arg())
         .bind(r.created)
         .bind(r.updated)
@@ -33,6 +34,38 @@ impl SmartTx for SqlTx<'_> {
             for_update!()
         );
         self.q(q).bind(id).fetch_optional()
+    }
+
+    fn lock_stx_with_card(&mut self, id: &StxId, lock_card: bool) -> Result<Option<LockedStx>> {
+        const STX: &str = concat!(
+            "SELECT ",
+            stx_cols!(),
+            " FROM smart_transactions WHERE id = $1",
+            for_update!()
+        );
+        #[allow(
+            clippy::if_same_then_else,
+            reason = "SQLite's lock clause is empty: its one writer serialises every unit"
+        )]
+        let card = if lock_card {
+            full_merchantcard_query!(merchantcard_of_stx!("mc"), lock_merchantcard_row!())
+        } else {
+            full_merchantcard_query!(merchantcard_of_stx!("mc"), "")
+        };
+        self.statements += 2;
+        let args = [Arg::from(id)];
+        // The card first: the lock order of every path is the merchant card before the transaction.
+        let (card, stx) = self.driver.query_pair((card, &args), (STX, &args))?;
+        let Some(stx) = stx.into_iter().next().map(StxRow::from_record).transpose()? else {
+            return Ok(None);
+        };
+        let joined = card
+            .into_iter()
+            .next()
+            .map(JoinedMerchantcard::from_record)
+            .transpose()?;
+        let card = self.with_group(joined)?;
+        Ok(Some(LockedStx { stx, card }))
     }
 
     fn stxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<StxRow>> {
@@ -77,12 +110,16 @@ impl SmartTx for SqlTx<'_> {
             .execute_later()
     }
 
-    fn update_stx_refs(&mut self, r: &StxRow) -> Result<()> {
-        self.q("UPDATE smart_transactions SET merchant_ref = $2, transaction_ref = $3 WHERE id = $1")
-            .bind(&r.id)
-            .bind(&r.merchant_ref)
-            .bind(&r.transaction_ref)
-            .execute_later()
+    fn update_stx_keys(&mut self, r: &StxRow) -> Result<()> {
+        self.q(
+            "UPDATE smart_transactions SET merchant_ref = $2, transaction_ref = $3, cardnumber = $4 \
+             WHERE id = $1",
+        )
+        .bind(&r.id)
+        .bind(&r.merchant_ref)
+        .bind(&r.transaction_ref)
+        .bind(&r.cardnumber)
+        .execute_later()
     }
 
     fn stxs_of_device_after_receipt(

@@ -4,8 +4,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use loyalpos_domain::card::{LockStatus, StockStatus};
 use loyalpos_domain::money::Cents;
-use loyalpos_store::{CardgroupRow, MerchantRow, Store};
+use loyalpos_store::{CardRow, CardgroupRow, MerchantRow, MerchantcardRow, Store, Tx};
 
 /// A name no other test of any run uses: the process, the time, and a per-process count (tests on
 /// parallel threads can read the same clock value: two of them once created one database name).
@@ -138,4 +139,44 @@ pub fn cardgroup(id: &str, merchant: &str, rate: i64) -> CardgroupRow {
         card_creation_via_stx: false,
         created: 0,
     }
+}
+
+/// Card `CRD_{key}` numbered `number`, held by `merchant` in `group` as merchant card `MCD_{key}`:
+/// active, unlocked, empty.
+pub fn issue(
+    tx: &mut dyn Tx,
+    merchant: &str,
+    group: &str,
+    key: &str,
+    number: &str,
+) -> loyalpos_store::Result<()> {
+    tx.insert_card(&CardRow {
+        id: format!("CRD_{key}").into(),
+        cardnumber: number.into(),
+        created: 0,
+    })?;
+    tx.insert_merchantcard(&MerchantcardRow {
+        id: format!("MCD_{key}").into(),
+        merchant_id: merchant.into(),
+        card_id: format!("CRD_{key}").into(),
+        cardgroup_id: group.into(),
+        created_for_merchant_id: merchant.into(),
+        created_for_store_id: None,
+        customer_id: None,
+        customer_assignment_date: None,
+        is_base_card: false,
+        cash_balance: Cents::ZERO,
+        bonus_balance: Cents::ZERO,
+        points: 0,
+        last_usage: None,
+        last_charge: None,
+        stock_status: StockStatus::Active,
+        lock_status: LockStatus::Unlocked,
+        lock_reason: None,
+        lock_note: None,
+        expiry_date: None,
+        csc_hash: None,
+        passcode_hash: None,
+        created: 0,
+    })
 }
