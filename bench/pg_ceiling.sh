@@ -4,7 +4,8 @@
 #   1. loyalpos, 3 processes, the flow (create with a card + start/cash, 3-line baskets) over
 #      300 cards, 32 registers — this also leaves the schema and realistic rows behind;
 #   2. the same flow's SQL replayed by pgbench (bench/sql/flow.sql; no HTTP, no application work),
-#      with 8 and 32 clients, and once without the outbox's INSERTs;
+#      pipelined as loyalpos sends it with 8 and 32 clients, once statement by statement, and once
+#      without the outbox's INSERTs;
 #   3. pgbench TPC-B (scale 10, -c 8 -j 2).
 # Needs pgbench and a local PostgreSQL (LOYALPOS_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 # Prints to stdout; writes nothing in the repository.
@@ -58,10 +59,12 @@ replay() {
         -D cards="$cards" -f "$script" "$PG/$DB" 2>&1 | grep -E "^tps|failed"
 }
 echo "## 2. the flow's SQL replayed by pgbench ($cards cards), flows/s"
-echo "-c 8:";  replay 8 bench/sql/flow.sql
-echo "-c 32:"; replay 32 bench/sql/flow.sql
+echo "-c 8, pipelined as loyalpos sends it:";  replay 8 bench/sql/flow.sql
+echo "-c 32, pipelined:"; replay 32 bench/sql/flow.sql
+grep -v "pipeline$" bench/sql/flow.sql > "$WORK/one_by_one.sql"
+echo "-c 8, each statement a round trip of its own:"; replay 8 "$WORK/one_by_one.sql"
 grep -v "INSERT INTO events" bench/sql/flow.sql > "$WORK/no_outbox.sql"
-echo "-c 32 without the outbox's INSERTs:"; replay 32 "$WORK/no_outbox.sql"
+echo "-c 32, pipelined, without the outbox's INSERTs:"; replay 32 "$WORK/no_outbox.sql"
 
 echo "## 3. pgbench TPC-B -s 10 -c 8 -j 2"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS pgbench_ceiling WITH (FORCE)" -qc "CREATE DATABASE pgbench_ceiling" >/dev/null 2>&1
