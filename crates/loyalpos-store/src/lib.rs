@@ -723,9 +723,10 @@ pub trait SmartTx {
     /// Reads and locks the smart transaction: transitions of one transaction are serialised.
     fn lock_stx(&mut self, id: &StxId) -> Result<Option<StxRow>>;
     /// The merchant card of the row's `cardnumber` as [`LoyaltyTx::full_merchantcard_by_number`]
-    /// finds it, locked when `lock_card` (a start books on it), then [`SmartTx::lock_stx`]: the
-    /// lock order of every path, card before transaction. One round trip on PostgreSQL: the card's
-    /// statement reads the number from the row in SQL, and both go out together.
+    /// finds it, locked when `lock_card` (a start books on it), then [`SmartTx::lock_stx`]: card
+    /// before transaction, the order of the paths that lock a booked transaction. One round trip on
+    /// PostgreSQL: the card's statement reads the number from the row in SQL, and both go out
+    /// together.
     fn lock_stx_with_card(&mut self, id: &StxId, lock_card: bool) -> Result<Option<LockedStx>>;
     fn stxs(&mut self, merchant_id: &MerchantId) -> Result<Vec<StxRow>>;
     /// Finds (does not lock) the transaction of a device's receipt number.

@@ -12,7 +12,8 @@ pub(crate) struct SqlTx<'c> {
     pending_mark: usize,
     /// Statements this job ran (the relay's are told apart in the metrics).
     statements: u64,
-    /// Whether this is a unit of the event relay, whose round trips are told apart likewise.
+    /// Whether this is a unit of the event relay, whose round trips are told apart likewise
+    /// (PostgreSQL's; SQLite makes none).
     relay: bool,
     /// `Some` in a job of the SQLite writer: the job's events, written at the end of its batch
     /// once rendered and packed off the writer's thread ([`EventTx::write_events`]).
