@@ -126,6 +126,11 @@ pub fn render(stats: &Stats) -> String {
             stats.relay_round_trips,
         ),
         (
+            "loyalpos_store_prepares_total",
+            "the part of the other round trips spent preparing statements (a connection's first use of a SQL text)",
+            stats.prepares,
+        ),
+        (
             "loyalpos_store_units_total",
             "units of work committed",
             stats.units,

@@ -63,6 +63,9 @@ pub struct Stats {
     pub round_trips: u64,
     /// The part of `round_trips` the event relay's units made.
     pub relay_round_trips: u64,
+    /// The part of `round_trips` the other units spent preparing statements (a pooled
+    /// connection's first use of a SQL text; none once every connection has prepared its hot set).
+    pub prepares: u64,
     /// Reads of cached rows (tokens, merchants, card groups, devices) answered from the cache…
     pub cache_hits: u64,
     /// …and read from the database.
@@ -148,6 +151,7 @@ pub(crate) struct Counters {
     pub statements: AtomicU64,
     pub round_trips: AtomicU64,
     pub relay_round_trips: AtomicU64,
+    pub prepares: AtomicU64,
     pub units_per_commit: Buckets,
     pub wait_micros: Buckets,
 }
@@ -160,6 +164,7 @@ impl Default for Counters {
             statements: AtomicU64::new(0),
             round_trips: AtomicU64::new(0),
             relay_round_trips: AtomicU64::new(0),
+            prepares: AtomicU64::new(0),
             units_per_commit: Buckets::new(UNITS_PER_COMMIT_BOUNDS),
             wait_micros: Buckets::new(WAIT_MICROS_BOUNDS),
         }
@@ -175,6 +180,7 @@ impl Counters {
             relay_statements: 0,
             round_trips: self.round_trips.load(Ordering::Relaxed),
             relay_round_trips: self.relay_round_trips.load(Ordering::Relaxed),
+            prepares: self.prepares.load(Ordering::Relaxed),
             cache_hits: cache.hits.load(Ordering::Relaxed),
             cache_misses: cache.misses.load(Ordering::Relaxed),
             units_per_commit: self.units_per_commit.snapshot(),

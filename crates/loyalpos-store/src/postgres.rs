@@ -365,11 +365,12 @@ impl Pool {
         } else {
             driver.roll_back()
         };
-        if relay {
-            counters
-                .relay_round_trips
-                .fetch_add(driver.trips, std::sync::atomic::Ordering::Relaxed);
-        }
+        let (trips, counter) = if relay {
+            (driver.trips, &counters.relay_round_trips)
+        } else {
+            (driver.prepared, &counters.prepares)
+        };
+        counter.fetch_add(trips, std::sync::atomic::Ordering::Relaxed);
         drop(driver);
         cache.forget(&dirty);
         if ended.is_ok() {
@@ -513,8 +514,10 @@ struct PgDriver<'c> {
     held: Vec<Held>,
     /// Whether anything reached the server yet.
     sent: bool,
-    /// Times this unit waited for the server's answers.
+    /// Times this unit waited for the server's answers…
     trips: u64,
+    /// …of them to prepare a statement (this connection's first use of its SQL).
+    prepared: u64,
 }
 
 /// A statement held back, with its arguments owned.
@@ -562,6 +565,7 @@ impl<'c> PgDriver<'c> {
             held: Vec::new(),
             sent: false,
             trips: 0,
+            prepared: 0,
         }
     }
 
@@ -581,6 +585,7 @@ impl<'c> PgDriver<'c> {
             return Ok(s.clone());
         }
         let statement = self.pipelined(|client| client.prepare(sql))?;
+        self.prepared += 1;
         if self.connection.statements.len() >= STATEMENT_CACHE {
             self.connection.statements.clear();
         }
