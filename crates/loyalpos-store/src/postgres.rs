@@ -365,12 +365,12 @@ impl Pool {
         } else {
             driver.roll_back()
         };
-        let (trips, counter) = if relay {
+        let (count, counter) = if relay {
             (driver.trips, &counters.relay_round_trips)
         } else {
             (driver.prepared, &counters.prepares)
         };
-        counter.fetch_add(trips, std::sync::atomic::Ordering::Relaxed);
+        counter.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
         drop(driver);
         cache.forget(&dirty);
         if ended.is_ok() {

@@ -14,18 +14,10 @@ const DOC: &str =
 
 fn paid(id: &str) -> StxRow {
     StxRow {
-        id: id.into(),
-        merchant_id: "MRC_D".into(),
         status: StxStatus::Ok,
-        device_id: None,
-        receipt_number: None,
-        trans_id: None,
-        merchant_ref: None,
-        transaction_ref: None,
-        cardnumber: None,
         doc: DOC.into(),
         created: 7_200,
-        updated: None,
+        ..common::stx(id, "MRC_D")
     }
 }
 

@@ -7,8 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{each_store, fresh_sqlite_url, merchant};
-use loyalpos_domain::status::StxStatus;
+use common::{each_store, fresh_sqlite_url, merchant, stx};
 use loyalpos_store::{Backend, Store, StoreError, StxRow, Tx};
 
 async fn exists(store: &Store, id: &'static str) -> bool {
@@ -132,23 +131,6 @@ async fn a_database_without_autovacuum_is_reported_as_unmaintained() {
             .unwrap(),
         };
         assert_eq!(reported, expected, "{:?}", store.backend());
-    }
-}
-
-fn stx(id: &str, merchant_id: &str) -> StxRow {
-    StxRow {
-        id: id.into(),
-        merchant_id: merchant_id.into(),
-        status: StxStatus::Created,
-        device_id: None,
-        receipt_number: None,
-        trans_id: None,
-        merchant_ref: None,
-        transaction_ref: None,
-        cardnumber: None,
-        doc: "{}".into(),
-        created: 0,
-        updated: None,
     }
 }
 

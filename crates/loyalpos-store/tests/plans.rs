@@ -4,11 +4,12 @@
 mod common;
 
 use common::merchant;
-use loyalpos_store::{Store, Tx};
+use loyalpos_store::{Store, StxRow, Tx};
 
 const MERCHANT: &str = "MRC_PLAN";
 const CARDS_LATER: usize = 300;
 const LOOKUPS: usize = 20;
+const STX: &str = "STX_PLAN";
 
 fn cardnumber(n: usize) -> String {
     format!("9276{n:012}")
@@ -25,7 +26,8 @@ fn issue(tx: &mut dyn Tx, n: usize) -> loyalpos_store::Result<()> {
     )
 }
 
-/// Both lookups by number: the merchant card alone, and with its card and customer.
+/// The lookups of a card by number (the merchant card alone, and with its card and customer), and
+/// through a smart transaction's row (a start's, locked): each probes `cards` once by number.
 async fn look_up_first_card(store: &Store) {
     let (alone, full) = store
         .read(|tx| {
@@ -37,21 +39,37 @@ async fn look_up_first_card(store: &Store) {
         .await
         .unwrap();
     assert!(alone.is_some() && full.is_some());
+    let locked = store
+        .write(|tx| tx.lock_stx_with_card(&STX.into(), true))
+        .await
+        .unwrap();
+    assert!(locked.and_then(|l| l.card).is_some());
 }
 
-/// Index entries of `merchantcards` read so far, once the lookups' backends have reported their
-/// lookups of `cards` by number (a backend reports its counts when it ends, at the latest).
-fn index_reads(url: &str, lookups: i64) -> i64 {
+/// Index entries of `merchantcards` and rows of `cards` read by sequential scans so far, once the
+/// lookups' backends have reported their `lookups` scans of `cards` (a backend reports its counts
+/// when it ends, at the latest).
+fn rows_read(url: &str, lookups: i64) -> (i64, i64) {
     let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
-    let mut sum = |column: &str, filter: &str| -> i64 {
-        let q = format!(
-            "SELECT COALESCE(SUM({column}), 0)::bigint FROM pg_stat_user_indexes WHERE {filter}"
-        );
+    let mut sum = |view: &str, column: &str, filter: &str| -> i64 {
+        let q = format!("SELECT COALESCE(SUM({column}), 0)::bigint FROM {view} WHERE {filter}");
         client.query_one(&q, &[]).unwrap().get(0)
     };
     for _ in 0..100 {
-        if sum("idx_scan", "indexrelname = 'cards_cardnumber_key'") >= lookups {
-            return sum("idx_tup_read", "relname = 'merchantcards'");
+        let scans = sum(
+            "pg_stat_user_tables",
+            "seq_scan + COALESCE(idx_scan, 0)",
+            "relname = 'cards'",
+        );
+        if scans >= lookups {
+            return (
+                sum(
+                    "pg_stat_user_indexes",
+                    "idx_tup_read",
+                    "relname = 'merchantcards'",
+                ),
+                sum("pg_stat_user_tables", "seq_tup_read", "relname = 'cards'"),
+            );
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -82,7 +100,11 @@ async fn a_card_lookup_probes_its_key_with_a_plan_made_while_the_tables_were_emp
         .write(|tx| {
             tx.insert_merchant(&merchant(MERCHANT))?;
             tx.insert_cardgroup(&common::cardgroup("CRG_PLAN", MERCHANT, 10))?;
-            issue(tx, 0)
+            issue(tx, 0)?;
+            tx.insert_stx(&StxRow {
+                cardnumber: Some(cardnumber(0)),
+                ..common::stx(STX, MERCHANT)
+            })
         })
         .await
         .unwrap();
@@ -98,13 +120,18 @@ async fn a_card_lookup_probes_its_key_with_a_plan_made_while_the_tables_were_emp
     drop(store);
 
     let url = db.url.clone();
-    let lookups = 2 * (LOOKUPS as i64 + 1);
-    let read = tokio::task::spawn_blocking(move || index_reads(&url, lookups))
+    let lookups = 3 * (LOOKUPS as i64 + 1);
+    let (indexed, scanned) = tokio::task::spawn_blocking(move || rows_read(&url, lookups))
         .await
         .unwrap();
     // One entry per lookup through the key; a scan of the merchant's cards reads all of them.
     assert!(
-        read <= 2 * lookups,
-        "{read} index entries of merchantcards read for {lookups} lookups"
+        indexed <= 2 * lookups,
+        "{indexed} index entries of merchantcards read for {lookups} lookups"
+    );
+    // A plan that scans `cards` reads every card on each lookup once they are there.
+    assert!(
+        scanned <= lookups,
+        "{scanned} rows of cards read by sequential scans for {lookups} lookups"
     );
 }

@@ -6,7 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use loyalpos_domain::card::{LockStatus, StockStatus};
 use loyalpos_domain::money::Cents;
-use loyalpos_store::{CardRow, CardgroupRow, MerchantRow, MerchantcardRow, Store, Tx};
+use loyalpos_domain::status::StxStatus;
+use loyalpos_store::{CardRow, CardgroupRow, MerchantRow, MerchantcardRow, Store, StxRow, Tx};
 
 /// A name no other test of any run uses: the process, the time, and a per-process count (tests on
 /// parallel threads can read the same clock value: two of them once created one database name).
@@ -179,4 +180,22 @@ pub fn issue(
         passcode_hash: None,
         created: 0,
     })
+}
+
+/// A new smart transaction `id` of `merchant_id`, with an empty document and no card.
+pub fn stx(id: &str, merchant_id: &str) -> StxRow {
+    StxRow {
+        id: id.into(),
+        merchant_id: merchant_id.into(),
+        status: StxStatus::Created,
+        device_id: None,
+        receipt_number: None,
+        trans_id: None,
+        merchant_ref: None,
+        transaction_ref: None,
+        cardnumber: None,
+        doc: "{}".into(),
+        created: 0,
+        updated: None,
+    }
 }
