@@ -47,8 +47,8 @@ async fn look_up_first_card(store: &Store) {
 }
 
 /// Index entries of `merchantcards` and rows of `cards` read by sequential scans so far, once the
-/// lookups' backends have reported their `lookups` scans of `cards` (a backend reports its counts
-/// when it ends, at the latest).
+/// lookups' backends have reported their `lookups` searches of a card by number (a backend reports
+/// its counts when it ends, at the latest).
 fn rows_read(url: &str, lookups: i64) -> (i64, i64) {
     let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
     let mut sum = |view: &str, column: &str, filter: &str| -> i64 {
@@ -56,11 +56,12 @@ fn rows_read(url: &str, lookups: i64) -> (i64, i64) {
         client.query_one(&q, &[]).unwrap().get(0)
     };
     for _ in 0..100 {
+        // Each lookup finds its card either through the number's key or by scanning `cards`.
         let scans = sum(
-            "pg_stat_user_tables",
-            "seq_scan + COALESCE(idx_scan, 0)",
-            "relname = 'cards'",
-        );
+            "pg_stat_user_indexes",
+            "idx_scan",
+            "indexrelname = 'cards_cardnumber_key'",
+        ) + sum("pg_stat_user_tables", "seq_scan", "relname = 'cards'");
         if scans >= lookups {
             return (
                 sum(
