@@ -327,6 +327,11 @@ pub(crate) trait Driver {
     }
 }
 
+/// The first of a query's rows, if any, as a row type.
+pub(crate) fn first<T: FromRecord>(rows: Vec<Record>) -> Result<Option<T>> {
+    rows.into_iter().next().map(T::from_record).transpose()
+}
+
 /// A statement being built: `tx.q(SQL).bind(a).bind(b).execute()` — the shape of the SQL files.
 pub(crate) struct Q<'c, 'a> {
     driver: &'c mut dyn Driver,
@@ -372,8 +377,7 @@ impl<'c, 'a> Q<'c, 'a> {
     }
 
     pub fn fetch_optional<T: FromRecord>(self) -> Result<Option<T>> {
-        let rows = self.driver.query(self.sql, &self.args)?;
-        rows.into_iter().next().map(T::from_record).transpose()
+        first(self.driver.query(self.sql, &self.args)?)
     }
 
     /// The first column of the first row.

@@ -16,7 +16,7 @@ use ::postgres::{NoTls, Statement};
 use futures_util::future::{join, join_all};
 
 use crate::cache::{Cache, Dirty, Kind};
-use crate::driver::{Arg, Driver, FromRecord, Q, Record, Val};
+use crate::driver::{Arg, Driver, FromRecord, Q, Record, Val, first};
 use crate::*;
 
 macro_rules! for_update {

@@ -13,7 +13,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
 use crate::cache::{Cache, Dirty, Kind};
-use crate::driver::{Arg, Driver, FromRecord, Q, Record, Val};
+use crate::driver::{Arg, Driver, FromRecord, Q, Record, Val, first};
 use crate::*;
 
 // SQLite has no row locks; the write transaction already excludes every other writer.

@@ -41,6 +41,15 @@ fn find(tx: &mut dyn Tx, caller: &Principal, id: &str, lock: bool) -> ApiResult<
     } else {
         tx.stx(&id.into())?
     };
+    owned_with_doc(row, caller, id)
+}
+
+/// The found row if it is the caller's (404 otherwise), with its document.
+fn owned_with_doc(
+    row: Option<StxRow>,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<(StxRow, StxDoc)> {
     let row = owned(row, |r| &r.merchant_id, caller, "smart.transactions", id)?;
     let doc = stored_doc(&row)?;
     Ok((row, doc))
@@ -62,8 +71,7 @@ fn find_with_card(
         Some(LockedStx { stx, card }) => (Some(stx), card),
         None => (None, None),
     };
-    let row = owned(row, |r| &r.merchant_id, caller, "smart.transactions", id)?;
-    let doc = stored_doc(&row)?;
+    let (row, doc) = owned_with_doc(row, caller, id)?;
     let named = card
         .filter(|c| Some(c.card.cardnumber.as_str()) == doc.cardnumber())
         .map(|card| Named::Card(Some(card)));

@@ -44,10 +44,7 @@ pub fn pre_transaction(
     let ident = doc
         .card_ident()
         .ok_or_else(|| DomainError::CardInvalid("no card ident".into()))?;
-    let named = match read {
-        Some(named) => named,
-        None => Named::resolve(tx, &row.merchant_id, ident, false)?,
-    };
+    let named = Named::read_or_resolve(read, tx, &row.merchant_id, ident, false)?;
     let ctx = card_context(named.clone(), ident, &row.merchant_id, &doc.currency, now)?;
     let planned = plan(&doc.client_lines(), &ctx.balances, &ctx.rules)?;
     doc.plan = Some(StoredPlan::from_plan(&planned));
@@ -171,10 +168,7 @@ fn booking(
         }
         return Ok(None);
     };
-    let named = match read {
-        Some(named) => named,
-        None => Named::resolve(tx, &row.merchant_id, ident, true)?,
-    };
+    let named = Named::read_or_resolve(read, tx, &row.merchant_id, ident, true)?;
     let ctx = card_context(named, ident, &row.merchant_id, &doc.currency, now)?;
     let settlement = settle(
         &checkout.lines,

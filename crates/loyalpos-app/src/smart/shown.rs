@@ -38,6 +38,20 @@ pub(super) enum Named {
 }
 
 impl Named {
+    /// `read` if the card was read already (with its transaction), else [`Named::resolve`].
+    pub(super) fn read_or_resolve(
+        read: Option<Named>,
+        tx: &mut dyn Tx,
+        merchant_id: &MerchantId,
+        ident: &Ident,
+        lock: bool,
+    ) -> ApiResult<Named> {
+        match read {
+            Some(named) => Ok(named),
+            None => Named::resolve(tx, merchant_id, ident, lock),
+        }
+    }
+
     /// Reads what `ident` names; `lock` locks the merchant card for the rest of the unit of work.
     pub(super) fn resolve(
         tx: &mut dyn Tx,

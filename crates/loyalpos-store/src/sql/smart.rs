@@ -1,3 +1,11 @@
+/// Reads and locks a smart transaction (`$1` its id).
+const LOCK_STX: &str = concat!(
+    "SELECT ",
+    stx_cols!(),
+    " FROM smart_transactions WHERE id = $1",
+    for_update!()
+);
+
 impl SmartTx for SqlTx<'_> {
     fn insert_stx(&mut self, r: &StxRow) -> Result<()> {
         let doc = StoredDocument::of(&r.doc);
@@ -27,22 +35,10 @@ impl SmartTx for SqlTx<'_> {
     }
 
     fn lock_stx(&mut self, id: &StxId) -> Result<Option<StxRow>> {
-        let q = concat!(
-            "SELECT ",
-            stx_cols!(),
-            " FROM smart_transactions WHERE id = $1",
-            for_update!()
-        );
-        self.q(q).bind(id).fetch_optional()
+        self.q(LOCK_STX).bind(id).fetch_optional()
     }
 
     fn lock_stx_with_card(&mut self, id: &StxId, lock_card: bool) -> Result<Option<LockedStx>> {
-        const STX: &str = concat!(
-            "SELECT ",
-            stx_cols!(),
-            " FROM smart_transactions WHERE id = $1",
-            for_update!()
-        );
         #[allow(
             clippy::if_same_then_else,
             reason = "SQLite's lock clause is empty: its one writer serialises every unit"
@@ -54,17 +50,12 @@ impl SmartTx for SqlTx<'_> {
         };
         self.statements += 2;
         let args = [Arg::from(id)];
-        // The card first: the lock order of every path is the merchant card before the transaction.
-        let (card, stx) = self.driver.query_pair((card, &args), (STX, &args))?;
-        let Some(stx) = stx.into_iter().next().map(StxRow::from_record).transpose()? else {
+        // The card first: the lock order of the paths that lock a booked transaction.
+        let (card, stx) = self.driver.query_pair((card, &args), (LOCK_STX, &args))?;
+        let Some(stx) = first::<StxRow>(stx)? else {
             return Ok(None);
         };
-        let joined = card
-            .into_iter()
-            .next()
-            .map(JoinedMerchantcard::from_record)
-            .transpose()?;
-        let card = self.with_group(joined)?;
+        let card = self.with_group(first::<JoinedMerchantcard>(card)?)?;
         Ok(Some(LockedStx { stx, card }))
     }
 
