@@ -203,6 +203,35 @@ async fn the_document_lists_the_idempotency_key_and_the_answer_headers() {
 }
 
 #[tokio::test]
+async fn answers_that_are_not_json_carry_the_media_type_the_document_gives() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let doc = document(&app).await;
+    for (path, token, served) in [
+        ("/api/v2/events", Some(PINNED), "text/event-stream"),
+        ("/metrics", None, "text/plain"),
+        ("/health", None, "application/json"),
+    ] {
+        let mut request = app.http.get(app.url(path));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        // Only the head is read: the event stream's body does not end.
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+        let media = answer.headers()["content-type"].to_str().unwrap();
+        let essence = media.split(';').next().unwrap().trim();
+        assert_eq!(essence, served, "{path}");
+        let (template, op) = operation(&doc, &Method::GET, path);
+        let documented: Vec<&String> = op["responses"]["200"]["content"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{template}: no 200 content"))
+            .keys()
+            .collect();
+        assert_eq!(documented, [served], "{template}");
+    }
+}
+
+#[tokio::test]
 async fn swagger_ui_is_served_from_the_binary() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let at = |path: &str| format!("{}{path}", app.server.base);
@@ -295,6 +324,10 @@ on_both_backends! {
         checked(&app, &doc, 200, Method::GET, "/Loyalty/Cards?count=2", t, None).await;
         checked(&app, &doc, 200, Method::POST, "/Loyalty/Customers", t, Some(json!({"merchant_contact": {"forename": "Erika", "surname": "Muster",
             "address": {"street": "Weg", "city": "Ort"}}, "customernumber": "K-1", "additional_data": {"x": 1}}))).await;
+        // null, as the SDKs send an unset field, is accepted and documented
+        let unset = checked(&app, &doc, 200, Method::POST, "/Loyalty/Customers", t, Some(json!({"customernumber": "K-2",
+            "merchant_contact": null, "additional_data": null}))).await;
+        assert_eq!(unset["additional_data"], Value::Null, "{unset}");
         checked(&app, &doc, 200, Method::GET, "/Loyalty/Customers", t, None).await;
         checked(&app, &doc, 200, Method::GET, "/Loyalty/Transactions/LTX_DEMOOPENING0000000000000000002", t, None).await;
         checked(&app, &doc, 200, Method::GET, "/Loyalty/Transactions?count=1000", t, None).await;

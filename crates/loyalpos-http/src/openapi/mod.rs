@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult};
 
 pub(crate) mod schemas;
 use schemas::{
-    any_object, arr, int, lock_request, merchant_id, obj, obj_loose, r, schemas, string,
+    any, any_object, arr, int, lock_request, merchant_id, obj, obj_loose, r, schemas, string,
 };
 
 /// `GET /docs`: Swagger UI on the document.
@@ -215,6 +215,8 @@ struct Op {
     body: Option<Value>,
     body_required: bool,
     response: Value,
+    /// The media type of a 200 answer.
+    media: &'static str,
     list: bool,
     /// Said after who may call the operation.
     note: Option<&'static str>,
@@ -228,6 +230,7 @@ impl Op {
             body: None,
             body_required: false,
             response: json!({"type": "object"}),
+            media: "application/json",
             list: false,
             note: None,
         }
@@ -250,6 +253,12 @@ impl Op {
         self
     }
     fn gives(mut self, schema: Value) -> Op {
+        self.response = schema;
+        self
+    }
+    /// A 200 answer that is not JSON.
+    fn gives_as(mut self, media: &'static str, schema: Value) -> Op {
+        self.media = media;
         self.response = schema;
         self
     }
@@ -298,7 +307,7 @@ impl Op {
             "operationId": operation_id(method, pattern),
             "parameters": parameters,
             "responses": {
-                "200": {"description": "OK", "headers": ok_headers, "content": {"application/json": {"schema": self.response}}},
+                "200": {"description": "OK", "headers": ok_headers, "content": {self.media: {"schema": self.response}}},
                 "default": {"$ref": "#/components/responses/Error"}
             }
         });
@@ -320,10 +329,6 @@ impl Op {
         }
         if pattern.starts_with("/docs") {
             op["responses"]["200"] = json!({"description": "Swagger UI", "content": {"text/html": {}, "text/javascript": {}, "text/css": {}}});
-        }
-        if pattern == "/metrics" {
-            op["responses"]["200"] = json!({"description": "Prometheus text format",
-                "content": {"text/plain": {"schema": {"type": "string"}}}});
         }
         op
     }
@@ -359,7 +364,8 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         }
         (M::GET, "/metrics") => Op::new(
             "Store counters in the Prometheus text format (statements, units, commits, cache hits)",
-        ),
+        )
+        .gives_as("text/plain", string()),
         (M::POST, "/oauth/token") => Op::new(
             "Token endpoint: client_credentials, device, refresh_token, device_pin, appuser",
         )
@@ -376,6 +382,7 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
             "The event stream (Server-Sent Events, `text/event-stream`): the token's visible events",
         )
         .tag("Events")
+        .gives_as("text/event-stream", string())
         .note(
             "`Last-Event-ID` (header) or `?after=ID` resumes after that event number; without, the \
              stream starts with new events. `?target=smart.transactions,loyalty.transactions` \
@@ -438,7 +445,8 @@ fn operation(method: &Method, pattern: &str) -> Option<Op> {
         (M::POST, "/Smart/Devices/:id/GetSecubaseConfig") => {
             Op::new("Secubase configuration (always [])")
                 .tag("Smart Devices")
-                .takes(any_object())
+                .note("The body is ignored, whatever JSON it holds (PHP encodes an empty one as `[]`).")
+                .takes(any())
                 .gives(arr(any_object()))
         }
         (M::PUT, "/Smart/Devices/:id/devicePin") => Op::new("Set the device PIN")

@@ -243,14 +243,15 @@ written_schema!(
     /// The customer of a request, parsed by the app crate (`CustomerPatch`).
     CustomerDto, _g => obj_loose(&[
         ("merchant", any()),
-        ("merchant_contact", any_object()),
+        // null, like a missing field, leaves the stored value as it is
+        ("merchant_contact", nullable(any_object())),
         ("customernumber", nullable(string())),
         ("note", nullable(string())),
         (
             "consent_for_communication",
             json!({"anyOf": [{"type": "boolean"}, {"enum": ["accepted", "declined", "not_set"]}, {"type": "null"}]}),
         ),
-        ("additional_data", any_object()),
+        ("additional_data", nullable(any_object())),
         ("anonymize", boolean()),
     ])
 );
