@@ -4,8 +4,8 @@
 #   1. loyalpos, 3 processes, the flow (create with a card + start/cash, 3-line baskets) over
 #      300 cards, 32 registers — this also leaves the schema and realistic rows behind;
 #   2. the same flow's SQL replayed by pgbench (bench/sql/flow.sql; no HTTP, no application work),
-#      pipelined as loyalpos sends it with 8 and 32 clients, once statement by statement, and once
-#      without the outbox's INSERTs;
+#      pipelined as loyalpos sends it with 8 and 32 clients, once statement by statement, once
+#      without the outbox's INSERTs, and once with one commit per flow instead of two;
 #   3. pgbench TPC-B (scale 10, -c 8 -j 2).
 # Needs pgbench and a local PostgreSQL (LOYALPOS_BENCH_PG, default postgres://postgres@127.0.0.1:5432).
 # Prints to stdout; writes nothing in the repository.
@@ -65,6 +65,10 @@ grep -v "pipeline$" bench/sql/flow.sql > "$WORK/one_by_one.sql"
 echo "-c 8, each statement a round trip of its own:"; replay 8 "$WORK/one_by_one.sql"
 grep -v "INSERT INTO events" bench/sql/flow.sql > "$WORK/no_outbox.sql"
 echo "-c 32, pipelined, without the outbox's INSERTs:"; replay 32 "$WORK/no_outbox.sql"
+# Without the create's COMMIT and the start's BEGIN: one commit per flow, the most that batching
+# several commands into one transaction could save on commits.
+awk '/^COMMIT;$/ && !c++ { next } /^BEGIN;$/ && b++ == 1 { next } { print }' bench/sql/flow.sql > "$WORK/one_commit.sql"
+echo "-c 8, pipelined, one commit per flow:"; replay 8 "$WORK/one_commit.sql"
 
 echo "## 3. pgbench TPC-B -s 10 -c 8 -j 2"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS pgbench_ceiling WITH (FORCE)" -qc "CREATE DATABASE pgbench_ceiling" >/dev/null 2>&1
