@@ -1,5 +1,5 @@
 //! Per-process caches of what nearly every request reads and rarely changes: access tokens,
-//! merchants, card groups (with their bonus programmes) and devices.
+//! merchants, stores, card groups (with their bonus programmes) and devices.
 //!
 //! The rule (README "Caches"): a change is effective at once in the process that made it — a job
 //! that writes a cached row drops it from the cache when it writes it, reads it uncached for the
@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{CardgroupRow, DeviceRow, MerchantRow, TokenRow};
+use crate::{CardgroupRow, DeviceRow, MerchantRow, StoreRow, TokenRow};
 
 pub(crate) const MAX_AGE: Duration = Duration::from_secs(1);
 /// Entries per kind; a full map is emptied (simple, and the hot set refills at once).
@@ -22,6 +22,7 @@ const CAPACITY: usize = 10_000;
 pub(crate) enum Kind {
     Token,
     Merchant,
+    Store,
     Cardgroup,
     Device,
 }
@@ -87,6 +88,7 @@ impl<T: Clone> Map<T> {
 pub(crate) struct Cache {
     tokens: Map<TokenRow>,
     merchants: Map<MerchantRow>,
+    stores: Map<StoreRow>,
     cardgroups: Map<CardgroupRow>,
     devices: Map<DeviceRow>,
     pub hits: AtomicU64,
@@ -111,6 +113,7 @@ macro_rules! cached {
 }
 cached!(TokenRow, Token, tokens);
 cached!(MerchantRow, Merchant, merchants);
+cached!(StoreRow, Store, stores);
 cached!(CardgroupRow, Cardgroup, cardgroups);
 cached!(DeviceRow, Device, devices);
 
@@ -119,6 +122,7 @@ impl Cache {
         Cache {
             tokens: Map::new(),
             merchants: Map::new(),
+            stores: Map::new(),
             cardgroups: Map::new(),
             devices: Map::new(),
             hits: AtomicU64::new(0),
@@ -183,6 +187,7 @@ impl Cache {
         match kind {
             Kind::Token => self.tokens.forget(key),
             Kind::Merchant => self.merchants.forget(key),
+            Kind::Store => self.stores.forget(key),
             Kind::Cardgroup => self.cardgroups.forget(key),
             Kind::Device => self.devices.forget(key),
         }

@@ -66,7 +66,7 @@ pub struct Stats {
     /// The part of `round_trips` the other units spent preparing statements (a pooled
     /// connection's first use of a SQL text; none once every connection has prepared its hot set).
     pub prepares: u64,
-    /// Reads of cached rows (tokens, merchants, card groups, devices) answered from the cache…
+    /// Reads of cached rows (tokens, merchants, stores, card groups, devices) answered from the cache…
     pub cache_hits: u64,
     /// …and read from the database.
     pub cache_misses: u64,

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{each_store, merchant};
-use loyalpos_store::{AuthorizationRow, CardgroupRow, Store, StoreError, TokenRow};
+use loyalpos_store::{AuthorizationRow, CardgroupRow, Store, StoreError, StoreRow, TokenRow};
 
 fn cardgroup(rate: i64) -> CardgroupRow {
     common::cardgroup("CRG_CACHE", "MRC_C", rate)
@@ -35,6 +35,56 @@ async fn a_changed_bonus_rate_is_read_by_the_next_job_at_once() {
             .await
             .unwrap();
         assert_eq!(rate(&store).await, Some(20));
+    }
+}
+
+fn shop(name: &str) -> StoreRow {
+    StoreRow {
+        id: "STO_CACHE".into(),
+        merchant_id: "MRC_C".into(),
+        id_old: "1".into(),
+        name: name.into(),
+        address: None,
+        facebook_id: None,
+        phone: None,
+        url_website: None,
+        photo_main: None,
+        photo: "[]".into(),
+        open_hours: "[]".into(),
+        created: 0,
+    }
+}
+
+async fn shop_name(store: &Store) -> Option<String> {
+    store
+        .read(|tx| Ok::<_, StoreError>(tx.store(&"STO_CACHE".into())?.map(|s| s.name)))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_store_is_cached_and_its_new_name_is_read_by_the_next_job_at_once() {
+    for (store, _db) in each_store().await {
+        store
+            .write(|tx| {
+                tx.insert_merchant(&merchant("MRC_C"))?;
+                tx.insert_store(&shop("Filiale"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(shop_name(&store).await.as_deref(), Some("Filiale"));
+        let hits = store.stats().cache_hits;
+        assert_eq!(shop_name(&store).await.as_deref(), Some("Filiale"));
+        assert_eq!(
+            store.stats().cache_hits,
+            hits + 1,
+            "the second read is the cache's"
+        );
+        store
+            .write(|tx| tx.update_store(&shop("Filiale Nord")))
+            .await
+            .unwrap();
+        assert_eq!(shop_name(&store).await.as_deref(), Some("Filiale Nord"));
     }
 }
 

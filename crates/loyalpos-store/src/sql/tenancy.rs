@@ -69,6 +69,7 @@ impl TenancyTx for SqlTx<'_> {
     }
 
     fn insert_store(&mut self, r: &StoreRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Store, r.id.as_str());
         self.q(concat!(
             "INSERT INTO stores (",
             store_cols!(),
@@ -92,7 +93,8 @@ impl TenancyTx for SqlTx<'_> {
 
     fn store(&mut self, id: &StoreId) -> Result<Option<StoreRow>> {
         let q = concat!("SELECT ", store_cols!(), " FROM stores WHERE id = $1");
-        self.q(q).bind(id).fetch_optional()
+        let (cache, dirty) = (self.cache, &self.dirty);
+        cache.through(dirty, id.as_str(), || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
     }
 
     fn stores(&mut self, merchant_id: &MerchantId) -> Result<Vec<StoreRow>> {
@@ -101,6 +103,7 @@ impl TenancyTx for SqlTx<'_> {
     }
 
     fn update_store(&mut self, r: &StoreRow) -> Result<()> {
+        self.cache.wrote(&mut self.dirty, Kind::Store, r.id.as_str());
         self.q(
             "UPDATE stores SET name = $2, address = $3, facebook_id = $4, phone = $5, url_website = $6, \
              photo_main = $7, photo = $8, open_hours = $9 WHERE id = $1",
