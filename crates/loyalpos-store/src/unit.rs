@@ -38,6 +38,17 @@ impl<'c> SqlTx<'c> {
         self.statements += 1;
         Q::new(&mut *self.driver, sql)
     }
+
+    /// The row of a cached kind whose key is `$1` of `sql`: the cache's copy, unless this job wrote
+    /// the row; else read (and kept).
+    fn cached<T: crate::cache::Cached + FromRecord>(
+        &mut self,
+        sql: &str,
+        key: &str,
+    ) -> Result<Option<T>> {
+        let (cache, dirty) = (self.cache, &self.dirty);
+        cache.through(dirty, key, || Q::new(&mut *self.driver, sql).bind(key).fetch_optional())
+    }
 }
 
 impl Tx for SqlTx<'_> {

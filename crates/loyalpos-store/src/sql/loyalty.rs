@@ -30,8 +30,7 @@ impl LoyaltyTx for SqlTx<'_> {
 
     fn cardgroup(&mut self, id: &CardgroupId) -> Result<Option<CardgroupRow>> {
         let q = concat!("SELECT ", cardgroup_cols!(), " FROM cardgroups WHERE id = $1");
-        let (cache, dirty) = (self.cache, &self.dirty);
-        cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
+        self.cached(q, id)
     }
 
     fn cardgroups(&mut self, merchant_id: &MerchantId) -> Result<Vec<CardgroupRow>> {

@@ -24,8 +24,7 @@ impl TenancyTx for SqlTx<'_> {
 
     fn merchant(&mut self, id: &MerchantId) -> Result<Option<MerchantRow>> {
         let q = concat!("SELECT ", merchant_cols!(), " FROM merchants WHERE id = $1");
-        let (cache, dirty) = (self.cache, &self.dirty);
-        cache.through(dirty, id.as_str(), || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
+        self.cached(q, id.as_str())
     }
 
     fn update_merchant(&mut self, r: &MerchantRow) -> Result<()> {
@@ -93,8 +92,7 @@ impl TenancyTx for SqlTx<'_> {
 
     fn store(&mut self, id: &StoreId) -> Result<Option<StoreRow>> {
         let q = concat!("SELECT ", store_cols!(), " FROM stores WHERE id = $1");
-        let (cache, dirty) = (self.cache, &self.dirty);
-        cache.through(dirty, id.as_str(), || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
+        self.cached(q, id.as_str())
     }
 
     fn stores(&mut self, merchant_id: &MerchantId) -> Result<Vec<StoreRow>> {
@@ -154,8 +152,7 @@ impl TenancyTx for SqlTx<'_> {
 
     fn device(&mut self, id: &DeviceId) -> Result<Option<DeviceRow>> {
         let q = concat!("SELECT ", device_cols!(), " FROM devices WHERE id = $1");
-        let (cache, dirty) = (self.cache, &self.dirty);
-        cache.through(dirty, id, || Q::new(&mut *self.driver, q).bind(id).fetch_optional())
+        self.cached(q, id)
     }
 
     fn devices(&mut self, merchant_id: &MerchantId) -> Result<Vec<DeviceRow>> {
